@@ -1,0 +1,292 @@
+"""config.toml, read with tomllib into typed, validated settings.
+
+Every rule that differs by jurisdiction (months to reply, cut-off dates, reply-class schemes)
+lives here, never as a constant in code. The bot token is never read from the file: it comes
+from the PROPOSAL_BOT_TOKEN environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "PROPOSAL_BOT_TOKEN"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+
+
+class ConfigError(Exception):
+    """One clear line naming the key that is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class ClassScheme:
+    """A reply-class scheme: what each class means and what it does to the item."""
+
+    name: str
+    labels: dict[str, str]
+    closes: tuple[str, ...]  # classes whose first reply closes the item
+    follow_up: tuple[str, ...]  # classes that keep it open for a second reply
+
+
+@dataclass(frozen=True)
+class HandlingRule:
+    """Deadlines for one jurisdiction (region, "*" for any) and body (政协 / 人大)."""
+
+    region: str
+    body: str
+    reply_months: int
+    complex_months: int
+    co_unit_months: int
+    reopen_months: int
+    follow_up_days: int
+    cutoff_dates: tuple[date, ...]
+    class_scheme: str
+
+
+@dataclass(frozen=True)
+class Reminders:
+    daily_time: time
+    offsets: tuple[int, ...]  # days before due; 0 = the due day
+    escalate_after_days: int
+    follow_up_every_days: int
+    workdays_only: bool
+    holidays: tuple[date, ...]
+    extra_workdays: tuple[date, ...]
+    link_token_hours: int
+    admin_chat_id: int | None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    database: Path
+    backups: int
+    timezone: str
+    base_url: str
+    base_file_url: str
+    max_upload_mb: int
+    admins: tuple[int, ...]
+    staff: tuple[int, ...]
+    console_user_id: int
+    rules: tuple[HandlingRule, ...]
+    class_schemes: dict[str, ClassScheme]
+    reminders: Reminders
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    webhooks: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        return os.environ.get(TOKEN_ENV) or None
+
+    def rule_for(self, region: str, body: str) -> HandlingRule:
+        """The most specific rule: exact region and body, then any region for the body."""
+        for candidate in (region, "*"):
+            for rule in self.rules:
+                if rule.region == candidate and rule.body == body:
+                    return rule
+        for rule in self.rules:
+            if rule.region == "*" and rule.body == "*":
+                return rule
+        raise ConfigError(f"配置缺少办理规则：rules 中没有适用于 {region or '*'} / {body} 的条目")
+
+    def scheme_for(self, region: str, body: str) -> ClassScheme:
+        return self.class_schemes[self.rule_for(region, body).class_scheme]
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name the full key."""
+
+    def __init__(self, data: dict[str, Any], prefix: str):
+        self.data, self.prefix = data, prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise ConfigError(f"配置缺少必填项 {self._key(key)}")
+            return default
+        value = self.data[key]
+        if isinstance(value, bool) and kind in (int, float):
+            raise ConfigError(f"配置项 {self._key(key)} 应为数字，实际为 {value!r}")
+        if not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise ConfigError(f"配置项 {self._key(key)} 类型错误：应为 {names}，实际为 {value!r}")
+        return value
+
+    def int_list(self, key: str, default: list[int]) -> tuple[int, ...]:
+        values = self.get(key, list, default)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise ConfigError(f"配置项 {self._key(key)} 应为整数列表，实际为 {values!r}")
+        return tuple(values)
+
+    def date_list(self, key: str) -> tuple[date, ...]:
+        values = self.get(key, list, [])
+        result = []
+        for value in values:
+            if isinstance(value, date):
+                result.append(value)
+            elif isinstance(value, str):
+                try:
+                    result.append(date.fromisoformat(value))
+                except ValueError:
+                    raise ConfigError(f"配置项 {self._key(key)} 中的日期无效：{value!r}（应为 YYYY-MM-DD）")
+            else:
+                raise ConfigError(f"配置项 {self._key(key)} 中的日期无效：{value!r}")
+        return tuple(result)
+
+    def positive(self, key: str, default: int) -> int:
+        value = self.get(key, int, default)
+        if value < 0:
+            raise ConfigError(f"配置项 {self._key(key)} 不能为负数：{value}")
+        return value
+
+    def table(self, key: str) -> "_Reader":
+        return _Reader(self.get(key, dict, {}), self._key(key))
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read and validate config.toml. Raises ConfigError with one clear Chinese line."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"找不到配置文件：{path}")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件 {path} 格式错误：{exc}")
+    root = _Reader(data, "")
+    if "token" in data or "token" in data.get("bot", {}):
+        raise ConfigError(f"配置项 bot.token 不允许写在文件中：请使用环境变量 {TOKEN_ENV}")
+
+    storage = root.table("storage")
+    database = Path(storage.get("database", str, "data/proposals.json"))
+    if not database.is_absolute():
+        database = path.resolve().parent / database
+
+    bot = root.table("bot")
+    timezone = bot.get("timezone", str, "Asia/Shanghai")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"配置项 bot.timezone 无效：{timezone!r}")
+
+    access = root.table("access")
+    admins = access.int_list("admins", [])
+    console_user_id = root.table("console").get("user_id", int, admins[0] if admins else 1)
+
+    schemes = _class_schemes(root)
+    rules = _rules(root, schemes)
+
+    return Config(
+        path=path.resolve(),
+        database=database,
+        backups=storage.positive("backups", 7),
+        timezone=timezone,
+        base_url=bot.get("base_url", str, "https://api.telegram.org/bot"),
+        base_file_url=bot.get("base_file_url", str, "https://api.telegram.org/file/bot"),
+        max_upload_mb=bot.positive("max_upload_mb", 20),
+        admins=admins,
+        staff=access.int_list("staff", []),
+        console_user_id=console_user_id,
+        rules=rules,
+        class_schemes=schemes,
+        reminders=_reminders(root),
+        aliases={
+            name: tuple(_str_list(root.table("aliases"), name))
+            for name in root.get("aliases", dict, {})
+        },
+        webhooks={
+            unit: {k: str(v) for k, v in hook.items()}
+            for unit, hook in root.get("webhooks", dict, {}).items()
+            if isinstance(hook, dict)
+        },
+    )
+
+
+def _str_list(reader: _Reader, key: str) -> list[str]:
+    values = reader.get(key, list, [])
+    if not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"配置项 {reader._key(key)} 应为字符串列表")
+    return values
+
+
+def _class_schemes(root: _Reader) -> dict[str, ClassScheme]:
+    raw = root.get("class_schemes", dict, None)
+    if raw is None:
+        raw = {"ABCD": {
+            "labels": {"A": "已解决或基本解决", "B": "正在解决或列入计划", "C": "条件具备时解决", "D": "留作参考"},
+            "closes": ["A", "D"], "follow_up": ["B", "C"],
+        }}
+    schemes = {}
+    for name in raw:
+        scheme = root.table("class_schemes").table(name)
+        labels = scheme.get("labels", dict)
+        closes, follow_up = _str_list(scheme, "closes"), _str_list(scheme, "follow_up")
+        unknown = [c for c in closes + follow_up if c not in labels]
+        if unknown:
+            raise ConfigError(f"配置项 class_schemes.{name} 引用了未定义的类别：{'、'.join(unknown)}")
+        schemes[name] = ClassScheme(name, {str(k): str(v) for k, v in labels.items()},
+                                    tuple(closes), tuple(follow_up))
+    return schemes
+
+
+def _rules(root: _Reader, schemes: dict[str, ClassScheme]) -> tuple[HandlingRule, ...]:
+    raw = root.get("rules", list, None)
+    if raw is None:
+        raw = [{"body": "政协"}, {"body": "人大"}]
+    rules = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ConfigError(f"配置项 rules[{i}] 应为表（[[rules]]）")
+        rule = _Reader(item, f"rules[{i}]")
+        body = rule.get("body", str)
+        if body not in ("政协", "人大", "*"):
+            raise ConfigError(f"配置项 rules[{i}].body 应为 政协、人大 或 *，实际为 {body!r}")
+        scheme = rule.get("class_scheme", str, next(iter(schemes)))
+        if scheme not in schemes:
+            raise ConfigError(f"配置项 rules[{i}].class_scheme 引用了未定义的方案：{scheme!r}")
+        reply_months = rule.positive("reply_months", 3)
+        rules.append(HandlingRule(
+            region=rule.get("region", str, "*"),
+            body=body,
+            reply_months=reply_months,
+            complex_months=max(reply_months, rule.positive("complex_months", 6)),
+            co_unit_months=rule.positive("co_unit_months", 1),
+            reopen_months=rule.positive("reopen_months", 2),
+            follow_up_days=rule.positive("follow_up_days", 90),
+            cutoff_dates=rule.date_list("cutoff_dates"),
+            class_scheme=scheme,
+        ))
+    return tuple(rules)
+
+
+def _reminders(root: _Reader) -> Reminders:
+    rem = root.table("reminders")
+    raw_time = rem.get("daily_time", (str, time), "09:00")
+    try:
+        daily_time = raw_time if isinstance(raw_time, time) else time.fromisoformat(raw_time)
+    except ValueError:
+        raise ConfigError(f"配置项 reminders.daily_time 无效：{raw_time!r}（应为 HH:MM）")
+    admin_chat = rem.get("admin_chat_id", int, 0)
+    return Reminders(
+        daily_time=daily_time,
+        offsets=tuple(sorted(set(rem.int_list("offsets", [30, 14, 7, 3, 1, 0])), reverse=True)),
+        escalate_after_days=rem.positive("escalate_after_days", 3),
+        follow_up_every_days=rem.positive("follow_up_every_days", 30) or 30,
+        workdays_only=rem.get("workdays_only", bool, True),
+        holidays=rem.date_list("holidays"),
+        extra_workdays=rem.date_list("extra_workdays"),
+        link_token_hours=rem.positive("link_token_hours", 72),
+        admin_chat_id=admin_chat or None,
+    )

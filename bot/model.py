@@ -1,0 +1,176 @@
+"""Domain records. Names follow the glossary in shared/DOMAIN.md.
+
+Records are plain dataclasses; ``to_doc`` / ``from_doc`` convert them to the JSON documents
+stored in TinyDB (every document carries ``schema``). ``id`` is the TinyDB document id and is
+not stored inside the document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+from bot.numbers import number_key
+
+SCHEMA_VERSION = 1
+
+BODIES = ("政协", "人大")
+
+# Proposal states, in the order an item normally moves through them.
+ASSIGNED = "assigned"
+HANDLING = "handling"
+REPLIED = "replied"
+FOLLOW_UP = "follow_up"
+REOPENED = "reopened"
+CLOSED = "closed"
+OPEN_STATES = (ASSIGNED, HANDLING, FOLLOW_UP, REOPENED)
+
+STATE_LABELS = {
+    ASSIGNED: "已交办",
+    HANDLING: "办理中",
+    REPLIED: "已答复",
+    FOLLOW_UP: "待跟进",
+    REOPENED: "重新办理",
+    CLOSED: "已办结",
+}
+
+FEEDBACK_VALUES = ("满意", "基本满意", "不满意")
+
+R = TypeVar("R", bound="Record")
+
+
+@dataclass
+class Record:
+    """Common conversion to and from stored documents."""
+
+    table: ClassVar[str] = ""
+    id: int | None = field(default=None, kw_only=True)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("id", None)
+        doc["schema"] = SCHEMA_VERSION
+        return doc
+
+    @classmethod
+    def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int | None = None) -> R:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in doc.items() if k in known and k != "id"}
+        return cls(**values, id=doc_id)
+
+
+@dataclass
+class Proposal(Record):
+    table: ClassVar[str] = "proposals"
+
+    body: str
+    region: str
+    term: int | None
+    meeting: int | None
+    number: str
+    title: str = ""
+    proposer: str = ""
+    lead_unit: str = ""
+    co_units: list[str] = field(default_factory=list)
+    assigned_date: str | None = None  # ISO dates throughout
+    due_date: str | None = None
+    complex: bool = False
+    state: str = ASSIGNED
+    handlers: list[int] = field(default_factory=list)  # Contact ids
+    feedback: str | None = None
+    feedback_date: str | None = None
+    follow_up_date: str | None = None
+    extension_days: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def number_key(self) -> str:
+        return number_key(self.number)
+
+    @property
+    def identity(self) -> tuple:
+        """(body, region, term, meeting, number key): one proposal per identity."""
+        return (self.body, self.region, self.term, self.meeting, self.number_key)
+
+    @property
+    def session_label(self) -> str:
+        if self.term is None or self.meeting is None:
+            return f"{self.region}".strip()
+        return f"{self.region}{_cn(self.term)}届{_cn(self.meeting)}次会议"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+@dataclass
+class Reply(Record):
+    table: ClassVar[str] = "replies"
+
+    proposal_id: int
+    issuer: str | None = None
+    signed_by: str | None = None
+    doc_number: str | None = None
+    classification: str | None = None
+    reply_date: str | None = None
+    handlers: list[str] = field(default_factory=list)  # names as printed
+    leader: str | None = None
+    phones: list[str] = field(default_factory=list)
+    source_hash: str | None = None
+    source_name: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def identity(self) -> tuple:
+        """A reply is its proposal plus its issuing unit (and doc number when present)."""
+        return (self.proposal_id, self.issuer or self.signed_by or "", self.doc_number or "")
+
+
+@dataclass
+class Contact(Record):
+    table: ClassVar[str] = "contacts"
+
+    name: str
+    unit: str = ""
+    phones: list[str] = field(default_factory=list)
+    telegram_user_id: int | None = None
+    telegram_username: str | None = None
+    muted: bool = False
+
+    @property
+    def identity(self) -> tuple:
+        return (self.name, self.unit)
+
+
+@dataclass
+class Department(Record):
+    table: ClassVar[str] = "departments"
+
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    supervisor_chat_id: int | None = None
+
+
+@dataclass
+class User(Record):
+    """A Telegram user the bot knows: role granted in chat (config roles are merged on top)."""
+
+    table: ClassVar[str] = "users"
+
+    user_id: int
+    role: str  # admin | staff | handler
+    granted_by: int | None = None
+    granted_at: str | None = None
+    name: str = ""
+
+
+def _cn(n: int) -> str:
+    """Small int → Chinese numeral as used in session names (8 → 八, 17 → 十七)."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    if n < 100:
+        return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+    return str(n)
