@@ -230,7 +230,7 @@ def _class_schemes(root: _Reader) -> dict[str, ClassScheme]:
         }}
     schemes = {}
     for name in raw:
-        scheme = root.table("class_schemes").table(name)
+        scheme = _Reader(raw, "class_schemes").table(name)
         labels = scheme.get("labels", dict)
         closes, follow_up = _str_list(scheme, "closes"), _str_list(scheme, "follow_up")
         unknown = [c for c in closes + follow_up if c not in labels]

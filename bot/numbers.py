@@ -51,7 +51,7 @@ def fold(text: str) -> str:
 
 
 _NOISE = re.compile(r"[\s第号號()（）\[\]【】〔〕<>《》#＃:：,，。.、\-_—–~～/]")
-_PREFIX = re.compile(r"^(?:提案|建议|建議|议案|案号|编号|提案号|建议号)+")
+_WORDS = re.compile(r"提案号|建议号|提案|建议|建議|议案|案号|编号")
 _YEAR_SEQ = re.compile(r"^(19\d{2}|20\d{2})(\d{3,5})$")
 _SEGMENT = re.compile(r"[A-Z]+|\d+|[^A-Z\d]+")
 
@@ -67,7 +67,7 @@ def number_key(text: str) -> str:
     ``0224`` → ``224``; ``6.11`` → ``6.11``; ``第(J027)号`` → ``J27``. Empty when nothing is left.
     """
     folded = fold(text).strip()
-    folded = _PREFIX.sub("", folded.replace(" ", ""))
+    folded = _WORDS.sub("", folded.replace(" ", ""))
     # A dot between digits is part of the number (6.11); any other punctuation is noise.
     parts = re.split(r"(?<=\d)\.(?=\d)", folded)
     cleaned = [_NOISE.sub("", part) for part in parts]

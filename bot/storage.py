@@ -145,7 +145,10 @@ def now_iso() -> str:
 
 
 class Repository:
-    """The only way the rest of the bot reads and writes records."""
+    """The only way the rest of the bot reads and writes records.
+
+    Reads return the live in-memory records: change one only to ``put`` it back straight away.
+    """
 
     MAIN_TABLES = (Proposal, Reply, Contact, Department)
 
@@ -163,6 +166,7 @@ class Repository:
                 doc.doc_id: cls.from_doc(dict(doc), doc.doc_id) for doc in table.all()
             }
         self._by_number: dict[str, set[int]] = {}
+        self._keys_of: dict[int, set[str]] = {}
         for proposal in self.proposals():
             self._index_number(proposal)
         self._listeners: list[Callable[[str, Record], None]] = []
@@ -201,11 +205,9 @@ class Repository:
                 record.id = table.insert(doc)
             else:
                 table.upsert(Document(doc, record.id))
-            previous = self._records[cls].get(record.id)
             self._records[cls][record.id] = record
             if isinstance(record, Proposal):
-                if isinstance(previous, Proposal):
-                    self._unindex_number(previous)
+                self._unindex_number(record)
                 self._index_number(record)
         self._notify("put", record)
         return record
@@ -235,11 +237,14 @@ class Repository:
         return self.all(Proposal)
 
     def _index_number(self, proposal: Proposal) -> None:
-        for key in number_keys(proposal.number):
+        keys = number_keys(proposal.number)
+        self._keys_of[proposal.id] = keys  # type: ignore[index]
+        for key in keys:
             self._by_number.setdefault(key, set()).add(proposal.id)  # type: ignore[arg-type]
 
     def _unindex_number(self, proposal: Proposal) -> None:
-        for key in number_keys(proposal.number):
+        # The keys it was indexed under: the caller may have changed the number in place.
+        for key in self._keys_of.pop(proposal.id, set()):  # type: ignore[arg-type]
             self._by_number.get(key, set()).discard(proposal.id)  # type: ignore[arg-type]
 
     def find_by_number(self, text_or_key: str) -> list[Proposal]:
@@ -296,6 +301,9 @@ class Repository:
             if user.user_id == user_id:
                 return user
         return None
+
+    def all_users(self) -> list[User]:
+        return self.all(User)
 
     def set_user(self, user_id: int, role: str, granted_by: int | None, name: str = "") -> User:
         user = self.user(user_id) or User(user_id=user_id, role=role)

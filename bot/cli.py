@@ -1,0 +1,135 @@
+"""The `proposal-bot` command: run the bot (console mode without a token), and admin tools.
+
+    proposal-bot [run] [--config PATH] [--today YYYY-MM-DD]
+    proposal-bot status NUMBER [--db PATH] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from bot.config import Config, ConfigError, load_config
+from bot.storage import Repository, StorageError
+
+log = logging.getLogger("proposal-bot")
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+
+
+def shifted_clock(config: Config, today: date | None) -> Callable[[], datetime]:
+    """Local time now, moved by whole days so that today is ``today`` (for trying reminders)."""
+    tz = config.tzinfo
+    if today is None:
+        return lambda: datetime.now(tz)
+    shift = today - datetime.now(tz).date()
+    return lambda: datetime.now(tz) + shift
+
+
+def open_repo(config: Config, db: str | None) -> Repository:
+    """The database named on the command line, else the configured one; a missing default
+    database is created with the sample records."""
+    from bot.samples import load_samples
+
+    path = Path(db) if db else config.database
+    repo = Repository(path, backups=config.backups)
+    if db is None and not repo.proposals():
+        load_samples(repo)
+    return repo
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import build_application, make_services, quiet_http_logs
+
+    quiet_http_logs()
+    services = make_services(config, shifted_clock(config, args.today))
+    if config.token is None:
+        from bot.console import run_console
+
+        return run_console(services)
+    app = build_application(services, config.token)
+    log.info("bot starting with database %s", config.database)
+    app.run_polling()
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, config: Config) -> int:
+    from bot.export import proposal_json
+    from bot.lookup import lookup_number
+    from bot.render import status_card
+    from bot.services import Services
+
+    repo = open_repo(config, args.db)
+    services = Services(config, repo, shifted_clock(config, None))
+    found = lookup_number(repo, args.number)
+    if args.json:
+        matches = []
+        for proposal in found.matches:
+            due = services.due_date(proposal)
+            matches.append(proposal_json(repo, proposal, due.isoformat() if due else None))
+        print(json.dumps({"query": args.number, "matches": matches,
+                          "suggestions": found.suggestions}, ensure_ascii=False))
+    else:
+        for proposal in found.matches:
+            replies, handlers = services.proposal_view(proposal)
+            card = status_card(proposal, replies, handlers, services.due_date(proposal), services.today())
+            print(_plain(card), end="\n\n")
+        if not found.matches:
+            near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""
+            print(f"未找到第{found.query.key or args.number}号。{near}", file=sys.stderr)
+    return EXIT_OK if found.matches else EXIT_NOT_FOUND
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
+    parser.add_argument("--config", help="配置文件路径（默认：项目根目录的 config.toml）")
+    parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")
+    run.add_argument("--today", type=date.fromisoformat, help="把“今天”设为该日期（YYYY-MM-DD），用于演示提醒")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="查询提案办理状态")
+    status.add_argument("number", help="案号，如 125、TA0010、“八届三次 125”")
+    status.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    status.add_argument("--json", action="store_true", help="输出 JSON")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_config(args.config)
+        return args.func(args, config)
+    except ConfigError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_NOT_FOUND
+
+
+if __name__ == "__main__":
+    sys.exit(main())

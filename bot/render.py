@@ -1,0 +1,148 @@
+"""Turn records into the Chinese text the bot sends (Telegram HTML).
+
+Every dynamic value goes through ``esc``. ``split_message`` keeps each message within
+Telegram's 4096-character limit, breaking on line boundaries and never inside a tag or entity.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from bot.model import FOLLOW_UP, STATE_LABELS, Contact, Proposal, Reply
+
+TELEGRAM_LIMIT = 4096
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def number_label(proposal: Proposal) -> str:
+    return f"第{proposal.number}号"
+
+
+def session_line(proposal: Proposal) -> str:
+    return " · ".join(part for part in (proposal.body, proposal.session_label, number_label(proposal)) if part)
+
+
+def days_left_text(due: date, today: date) -> str:
+    days = (due - today).days
+    if days > 0:
+        return f"还剩 {days} 天"
+    if days == 0:
+        return "今天截止"
+    return f"⚠ 已逾期 {-days} 天"
+
+
+def state_line(proposal: Proposal, replies: list[Reply], due: date | None, today: date) -> str:
+    """The line a person acts on: what state, and how much time is left."""
+    label = STATE_LABELS.get(proposal.state, proposal.state)
+    last = replies[-1] if replies else None
+    parts = [label]
+    if proposal.state == FOLLOW_UP or not proposal.is_open:
+        if last and last.classification:
+            parts.append(f"{last.classification}类")
+        if last and last.reply_date:
+            parts.append(last.reply_date)
+        if proposal.state == FOLLOW_UP and proposal.follow_up_date:
+            parts.append(f"跟进截止 {proposal.follow_up_date}")
+    elif due is not None:
+        parts.append(days_left_text(due, today))
+    return " · ".join(parts)
+
+
+def status_card(
+    proposal: Proposal, replies: list[Reply], handlers: list[Contact], due: date | None, today: date
+) -> str:
+    lines = [esc(session_line(proposal))]
+    lines.append(f"<b>{esc(proposal.title or '（无标题）')}</b>")
+    if proposal.proposer:
+        lines.append(f"提案人：{esc(proposal.proposer)}")
+    if proposal.lead_unit:
+        lines.append(f"主办：{esc(proposal.lead_unit)}")
+    if proposal.co_units:
+        lines.append(f"协办：{esc('、'.join(proposal.co_units))}")
+    lines.append(f"状态：{esc(state_line(proposal, replies, due, today))}")
+    dates = []
+    if proposal.assigned_date:
+        dates.append(f"交办 {proposal.assigned_date}")
+    if due is not None:
+        dates.append(f"截止 {due.isoformat()}")
+    if proposal.extension_days:
+        dates.append(f"已延期 {proposal.extension_days} 天")
+    if dates:
+        lines.append(esc(" · ".join(dates)))
+    for contact in handlers:
+        phones = "、".join(contact.phones)
+        lines.append(f"承办人：{esc(contact.name)}" + (f" {esc(phones)}" if phones else ""))
+    for reply in replies:
+        facts = [reply.classification and f"{reply.classification}类", reply.reply_date,
+                 reply.doc_number, reply.signed_by or reply.issuer]
+        lines.append("答复：" + esc(" · ".join(f for f in facts if f)))
+        if reply.handlers and not handlers:
+            lines.append(f"承办人：{esc('、'.join(reply.handlers))}")
+        if reply.phones:
+            lines.append(f"联系电话：{esc('、'.join(reply.phones))}")
+    if proposal.feedback:
+        when = f"（{proposal.feedback_date}）" if proposal.feedback_date else ""
+        lines.append(f"反馈：{esc(proposal.feedback)}{esc(when)}")
+    for warning in proposal.warnings:
+        lines.append(f"⚠ {esc(warning)}")
+    return "\n".join(lines)
+
+
+_TOKEN = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]")
+_TAG = re.compile(r"<(/?)([a-zA-Z-]+)")
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split HTML text into messages of at most ``limit`` characters, on line boundaries.
+
+    A single line longer than the limit is cut between tokens; tags open at the cut are
+    closed at its end and reopened in the next message, so every part is valid HTML.
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        if len(line) <= limit:
+            current = line
+        else:
+            parts = _split_long_line(line, limit)
+            chunks.extend(parts[:-1])
+            current = parts[-1]
+    if current or not chunks:
+        chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()] or [text[:limit]]
+
+
+def _split_long_line(line: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag as written)
+    current = ""
+    # Leave room to close the tags still open at a cut.
+    budget = limit - 64
+    for token in _TOKEN.findall(line):
+        if len(current) + len(token) > budget:
+            parts.append(current + "".join(f"</{name}>" for name, _ in reversed(open_tags)))
+            current = "".join(tag for _, tag in open_tags)
+        current += token
+        match = _TAG.match(token)
+        if match:
+            closing, name = match.groups()
+            if closing:
+                for i in range(len(open_tags) - 1, -1, -1):
+                    if open_tags[i][0] == name:
+                        del open_tags[i]
+                        break
+            else:
+                open_tags.append((name, token))
+    parts.append(current)
+    return parts

@@ -1,0 +1,56 @@
+"""The domain services one running bot shares: config, repository, clock.
+
+Created once at start-up and reached by handlers through ``application.bot_data``; nothing
+here imports telegram.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable
+
+from bot.config import Config
+from bot.model import Contact, Proposal, Reply
+from bot.storage import Repository
+
+ADMIN, STAFF, HANDLER = "admin", "staff", "handler"
+ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
+
+
+@dataclass
+class Services:
+    config: Config
+    repo: Repository
+    clock: Callable[[], datetime]  # aware datetime in the configured time zone
+    extras: dict[str, Any] = field(default_factory=dict)  # later components (search index, ledger)
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def role_of(self, user_id: int) -> str | None:
+        """admin and staff come from config or from grants in chat; a linked contact is a handler."""
+        if user_id in self.config.admins:
+            return ADMIN
+        user = self.repo.user(user_id)
+        if user is not None:
+            return user.role
+        if user_id in self.config.staff:
+            return STAFF
+        if self.repo.contact_for_user(user_id) is not None:
+            return HANDLER
+        return None
+
+    def is_admin(self, user_id: int) -> bool:
+        return self.role_of(user_id) == ADMIN
+
+    def due_date(self, proposal: Proposal) -> date | None:
+        """The date reminders count down to (explicit, or computed from the rules)."""
+        compute = self.extras.get("due_date")
+        if compute is not None:
+            return compute(proposal)
+        return date.fromisoformat(proposal.due_date) if proposal.due_date else None
+
+    def proposal_view(self, proposal: Proposal) -> tuple[list[Reply], list[Contact]]:
+        """What a status card needs beside the proposal itself."""
+        return self.repo.replies_for(proposal.id), self.repo.contacts_by_id(proposal.handlers)
