@@ -1,0 +1,674 @@
+"""Delivering reminders exactly once, deep-link tokens, and the admins' daily digest.
+
+Pure core: no telegram import. The wiring injects ``send(chat_id, text)`` (wrapping PTB's
+``bot.send_message(chat_id, text, parse_mode=HTML)``) and translates PTB's exceptions into the
+ones below (or passes ``classify=``):
+
+    RetryAfter → RetryLater(retry_after)   NetworkError / TimedOut → TransientError
+    Forbidden  → Blocked                    BadRequest / anything else → PermanentError
+
+The delivery ledger
+-------------------
+A small file beside the database (``side_path(db, "ledger")``) plus an append-only journal
+next to it (``….ledger.json.journal``): one JSON line per state change, ``write`` + ``flush``
+each line, ``fsync`` before every send. The snapshot is rewritten atomically only by
+``compact`` (which also prunes entries of items no longer open, and superseded steps), so the
+cost of a send is one short append and one fsync, whatever the ledger's size.
+
+Entries are keyed ``(proposal_id, step, recipient, cycle)`` (``Ping.key``) and move
+``sending`` → ``sent`` | ``failed`` | ``blocked``.
+
+Policy (the Bot API's sendMessage is not idempotent, so no scheme can be exactly-once across
+every crash; this one bounds the damage to at most one message per crash):
+- a ping already ``sent`` is never sent again (restart, second sweep, retry, catch-up);
+- ``sending`` is written (and fsynced) before the request and ``sent`` after it, one ping at a
+  time, so a crash leaves at most one entry in ``sending``. A new Ledger reading such an entry
+  calls it *uncertain*: the message may or may not have gone out. With
+  ``resend_uncertain=True`` (default: a lost deadline reminder costs more than a repeated one)
+  it is sent once more if the sweep still plans it, and never a third time; with ``False`` it
+  is never resent. Either way the DeliveryReport lists it.
+- within one attempt: 429 waits ``retry_after`` and retries; network errors, timeouts and 5xx
+  retry with exponential backoff (a timed-out request may still have been delivered: the same
+  at-most-one-duplicate bound applies); after ``max_attempts`` the entry is ``failed`` and a
+  later sweep (if it still plans the step) tries again, at most ``max_sweeps`` times in all.
+- Forbidden (the user blocked the bot) marks the entry and the recipient ``blocked``: no more
+  pings to that chat until ``unblock(chat_id)`` (call it when the user writes to the bot again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.deadlines import (
+    SYSTEM,
+    Ping,
+    WorkCalendar,
+    chain_of,
+    due_date_of,
+    esc,
+    number_label,
+)
+from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Proposal, Reply
+from bot.storage import StorageError, atomic_write
+
+log = logging.getLogger(__name__)
+
+SENDING, SENT, FAILED, BLOCKED, UNCERTAIN = "sending", "sent", "failed", "blocked", "uncertain"
+
+Key = tuple  # (proposal_id, step, recipient, cycle)
+
+
+# -- what a send can raise -------------------------------------------------------------------
+
+class DeliveryError(Exception):
+    """Base of the errors an injected ``send`` raises (translated from PTB or httpx)."""
+
+
+class RetryLater(DeliveryError):
+    """Flood control (HTTP 429): wait ``retry_after`` seconds, then the same request may go."""
+
+    def __init__(self, retry_after: float, message: str = ""):
+        super().__init__(message or f"retry after {retry_after}s")
+        self.retry_after = float(retry_after)
+
+
+class TransientError(DeliveryError):
+    """Network error, timeout, 5xx: retry with backoff."""
+
+
+class Blocked(DeliveryError):
+    """The user blocked the bot or left (HTTP 403): do not try again."""
+
+
+class PermanentError(DeliveryError):
+    """Bad request, chat not found, …: retrying the same request cannot help."""
+
+
+def default_classify(exc: BaseException) -> DeliveryError:
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return TransientError(str(exc) or exc.__class__.__name__)
+    return PermanentError(f"{exc.__class__.__name__}: {exc}")
+
+
+# -- the ledger ---------------------------------------------------------------------------------
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _key(raw: Iterable) -> Key:
+    return tuple(raw)
+
+
+class Ledger:
+    """Which pings went out. See the module docstring for the policy."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        resend_uncertain: bool = True,
+        max_sweeps: int = 3,
+        compact_every: int = 20_000,
+    ):
+        self.path = Path(path)
+        self.journal_path = self.path.with_name(self.path.name + ".journal")
+        self.clock = clock
+        self.resend_uncertain = resend_uncertain
+        self.max_sweeps = max_sweeps
+        self.compact_every = compact_every
+        self._entries: dict[Key, dict[str, Any]] = {}
+        self._blocked: dict[Any, str] = {}
+        self._inflight: set[Key] = set()
+        self._journal_lines = 0
+        self._seq = 0
+        torn = self._load()
+        self._seq = max((e.get("q", 0) for e in self._entries.values()), default=0)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._journal = open(self.journal_path, "a", encoding="utf-8")
+        if torn:
+            self.compact()
+
+    # loading --------------------------------------------------------------------------------
+
+    def _load(self) -> bool:
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+                for raw_key, entry in data.get("entries", []):
+                    self._entries[_key(raw_key)] = entry
+                for recipient, at in data.get("blocked", []):
+                    self._blocked[recipient] = at
+            except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
+                raise StorageError(
+                    f"提醒记录文件无法读取：{self.path}（{exc.__class__.__name__}: {exc}）。"
+                    "为避免重复发送提醒，程序不会启动；请修复或删除该文件。"
+                ) from exc
+        torn = False
+        if self.journal_path.exists():
+            lines = self.journal_path.read_text(encoding="utf-8", errors="replace").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            else:
+                torn = bool(lines)  # no final newline: the last write was cut short
+            for number, line in enumerate(lines):
+                try:
+                    self._replay(json.loads(line))
+                    self._journal_lines += 1
+                except (ValueError, TypeError, KeyError):
+                    torn = True
+                    if number != len(lines) - 1:
+                        log.warning("ledger journal %s: skipped bad line %d", self.journal_path, number + 1)
+        for key, entry in self._entries.items():
+            if entry.get("s") == SENDING:  # a send was cut short by a crash
+                entry["s"] = UNCERTAIN
+        return torn
+
+    def _replay(self, record: dict[str, Any]) -> None:
+        if "k" in record:
+            key = _key(record["k"])
+            entry = {k: v for k, v in record.items() if k != "k"}
+            self._entries[key] = entry
+        elif "block" in record:
+            self._blocked[record["block"]] = record.get("t", "")
+        elif "unblock" in record:
+            self._blocked.pop(record["unblock"], None)
+        else:
+            raise KeyError("unknown journal record")
+
+    # writing ----------------------------------------------------------------------------------
+
+    def _append(self, record: dict[str, Any], sync: bool) -> None:
+        self._journal.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._journal.flush()
+        if sync:
+            os.fsync(self._journal.fileno())
+        self._journal_lines += 1
+
+    def _set(self, key: Key, sync: bool, **entry: Any) -> None:
+        entry["t"] = self.clock().isoformat(timespec="seconds")
+        self._seq += 1
+        entry["q"] = self._seq
+        self._entries[key] = entry
+        self._append({"k": list(key), **entry}, sync)
+
+    def sync(self) -> None:
+        """Make every line written so far durable (one fsync)."""
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    # queries ----------------------------------------------------------------------------------
+
+    def status(self, key: Key) -> str | None:
+        entry = self._entries.get(tuple(key))
+        return entry.get("s") if entry else None
+
+    def entry(self, key: Key) -> dict[str, Any] | None:
+        entry = self._entries.get(tuple(key))
+        return dict(entry) if entry else None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        """True when the ping must not be planned again (plan_sweep's ``sent=``)."""
+        entry = self._entries.get(key)  # type: ignore[arg-type]
+        if key in self._inflight:
+            return True
+        if isinstance(key, tuple) and len(key) > 2 and key[2] in self._blocked:
+            return True
+        if entry is None:
+            return False
+        return self._decide(entry) != "send"
+
+    def _decide(self, entry: dict[str, Any]) -> str:
+        status = entry.get("s")
+        if status in (SENT, BLOCKED):
+            return status
+        if status == UNCERTAIN:
+            return "send" if self.resend_uncertain and entry.get("u", 0) < 1 else UNCERTAIN
+        if status == FAILED and entry.get("n", 0) >= self.max_sweeps:
+            return "gave_up"
+        return "send"
+
+    def is_blocked(self, recipient: Any) -> bool:
+        return recipient in self._blocked
+
+    def blocked_recipients(self) -> list[Any]:
+        return list(self._blocked)
+
+    def uncertain(self) -> list[Key]:
+        return [k for k, e in self._entries.items() if e.get("s") == UNCERTAIN]
+
+    # the send protocol ------------------------------------------------------------------------
+
+    def claim(self, key: Key) -> str:
+        """Before a send: "send" (``sending`` is now on disk), or why not: "sent", "inflight",
+        "blocked", "uncertain", "gave_up"."""
+        key = tuple(key)
+        if key in self._inflight:
+            return "inflight"
+        if len(key) > 2 and key[2] in self._blocked:
+            return BLOCKED
+        entry = self._entries.get(key)
+        uncertain_resends = 0
+        sweeps = 0
+        if entry is not None:
+            decision = self._decide(entry)
+            if decision != "send":
+                return decision
+            uncertain_resends = entry.get("u", 0) + (1 if entry.get("s") == UNCERTAIN else 0)
+            sweeps = entry.get("n", 0)
+        self._inflight.add(key)
+        self._set(key, True, s=SENDING, n=sweeps + 1, u=uncertain_resends)
+        return "send"
+
+    def finish(self, key: Key, status: str, error: str | None = None) -> None:
+        """After a send: ``sent``, ``failed`` or ``blocked`` (written, not yet fsynced: the next
+        claim's fsync or ``sync()`` covers it; a process crash loses nothing already written)."""
+        key = tuple(key)
+        previous = self._entries.get(key, {})
+        entry: dict[str, Any] = {"s": status, "n": previous.get("n", 1), "u": previous.get("u", 0)}
+        if error:
+            entry["e"] = error[:300]
+        self._set(key, False, **entry)
+        self._inflight.discard(key)
+        if status == BLOCKED and len(key) > 2:
+            self.block(key[2])
+
+    def abandon(self, key: Key) -> None:
+        """The send was cancelled mid-flight: its outcome is unknown."""
+        key = tuple(key)
+        self._inflight.discard(key)
+        entry = self._entries.get(key)
+        if entry is not None and entry.get("s") == SENDING:
+            entry["s"] = UNCERTAIN
+
+    def block(self, recipient: Any) -> None:
+        if recipient not in self._blocked:
+            self._blocked[recipient] = self.clock().isoformat(timespec="seconds")
+            self._append({"block": recipient, "t": self._blocked[recipient]}, False)
+
+    def unblock(self, recipient: Any) -> bool:
+        """The user is back (wrote to the bot, re-linked): pings may go to them again."""
+        if recipient not in self._blocked:
+            return False
+        del self._blocked[recipient]
+        self._append({"unblock": recipient}, True)
+        return True
+
+    # housekeeping -----------------------------------------------------------------------------
+
+    def compact(self, open_ids: Iterable[int] | None = None) -> int:
+        """Rewrite the snapshot atomically and empty the journal. With ``open_ids`` (see
+        ``deadlines.open_proposal_ids``) drop entries of items no longer open; always drop steps
+        superseded by a later step of the same chain (a countdown only moves forward, so an
+        earlier step can never be planned again). Returns the number of entries dropped."""
+        before = len(self._entries)
+        keep_ids = set(open_ids) if open_ids is not None else None
+        latest: dict[tuple, tuple[str, Key]] = {}
+        drop: set[Key] = set()
+        for key, entry in self._entries.items():
+            pid, step, recipient, cycle = key
+            if key in self._inflight or entry.get("s") in (SENDING, UNCERTAIN):
+                continue
+            if keep_ids is not None and pid != SYSTEM and pid not in keep_ids:
+                drop.add(key)
+                continue
+            chain = chain_of(step)
+            if chain in ("deadline", "co", "followup"):
+                group = (pid, recipient, chain)
+                stamp = (cycle, entry.get("q", 0))
+                seen = latest.get(group)
+                if seen is None:
+                    latest[group] = (stamp, key)
+                elif stamp > seen[0]:
+                    drop.add(seen[1])
+                    latest[group] = (stamp, key)
+                else:
+                    drop.add(key)
+        # escalations of older cycles go too: the cycle is the deadline, only the latest matters
+        newest_cycle: dict[tuple, str] = {}
+        for key in self._entries:
+            if key[1] == "escalate" and key not in drop:
+                group = (key[0], key[2])
+                newest_cycle[group] = max(newest_cycle.get(group, ""), key[3])
+        for key in list(self._entries):
+            if key[1] == "escalate" and key[3] < newest_cycle.get((key[0], key[2]), ""):
+                drop.add(key)
+        for key in drop:
+            self._entries.pop(key, None)
+        payload = {
+            "version": 1,
+            "entries": [[list(k), e] for k, e in self._entries.items()],
+            "blocked": [[r, t] for r, t in self._blocked.items()],
+        }
+        atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self._journal.close()
+        self._journal = open(self.journal_path, "w", encoding="utf-8")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+        self._journal_lines = 0
+        return before - len(self._entries)
+
+    def maybe_compact(self) -> None:
+        if self._journal_lines >= self.compact_every:
+            self.compact()
+
+    def close(self) -> None:
+        if not self._journal.closed:
+            self.sync()
+            self._journal.close()
+
+
+# -- delivery -------------------------------------------------------------------------------------
+
+@dataclass
+class DeliveryReport:
+    sent: list[Ping] = field(default_factory=list)
+    skipped_already_sent: list[Ping] = field(default_factory=list)  # sent before, or in flight
+    failed: list[tuple[Ping, str]] = field(default_factory=list)
+    blocked: list[Ping] = field(default_factory=list)  # newly blocked in this run
+    skipped_blocked: list[Ping] = field(default_factory=list)  # recipient known to block us
+    uncertain: list[Ping] = field(default_factory=list)  # cut short earlier, not resent
+    resent_uncertain: list[Ping] = field(default_factory=list)  # cut short earlier, sent again
+    skipped_no_channel: list[Ping] = field(default_factory=list)  # webhook ping, no sender
+
+    def admin_notice(self) -> str | None:
+        """HTML for the admins when something needs a person: None when all went well."""
+        lines = []
+        if self.blocked:
+            lines.append(f"⚠ {len(self.blocked)} 条提醒未送达：对方已屏蔽机器人")
+            for who in sorted({p.who or str(p.recipient) for p in self.blocked}):
+                lines.append(f"· {esc(who)}")
+        if self.failed:
+            lines.append(f"⚠ {len(self.failed)} 条提醒发送失败（下次提醒时重试）")
+            for ping, reason in self.failed[:10]:
+                lines.append(f"· {esc(ping.who or ping.recipient)} · {esc(ping.step)} · {esc(reason[:100])}")
+        if self.uncertain:
+            lines.append(f"⚠ {len(self.uncertain)} 条提醒在程序中断时正在发送，无法确认是否送达，未重发")
+        return "\n".join(lines) if lines else None
+
+    def __str__(self) -> str:
+        return (f"sent={len(self.sent)} skipped={len(self.skipped_already_sent)} "
+                f"failed={len(self.failed)} blocked={len(self.blocked)} "
+                f"skipped_blocked={len(self.skipped_blocked)} uncertain={len(self.uncertain)} "
+                f"resent_uncertain={len(self.resent_uncertain)}")
+
+
+Send = Callable[[Any, str], Awaitable[Any]]
+
+
+async def deliver(
+    pings: Iterable[Ping],
+    send: Send,
+    ledger: Ledger,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    max_attempts: int = 5,
+    webhook_send: Send | None = None,
+    classify: Callable[[BaseException], DeliveryError | None] | None = None,
+    base_delay: float = 1.0,
+    max_delay: float = 60.0,
+    pace: float = 0.0,
+) -> DeliveryReport:
+    """Send each ping at most once per the ledger, one at a time, in order.
+
+    ``send(chat_id, html_text)`` delivers to Telegram; ``webhook_send(unit, html_text)`` to a
+    unit's group robot (pings whose recipient is ``"webhook:<unit>"``). ``clock`` (if given)
+    replaces the ledger's clock for timestamps. ``pace`` seconds are slept between sends.
+    """
+    if clock is not None:
+        ledger.clock = clock
+    report = DeliveryReport()
+    first = True
+    try:
+        for ping in pings:
+            webhook = isinstance(ping.recipient, str)
+            if webhook and webhook_send is None:
+                report.skipped_no_channel.append(ping)
+                continue
+            was_uncertain = ledger.status(ping.key) == UNCERTAIN
+            decision = ledger.claim(ping.key)
+            if decision in (SENT, "inflight"):
+                report.skipped_already_sent.append(ping)
+                continue
+            if decision == BLOCKED:
+                report.skipped_blocked.append(ping)
+                continue
+            if decision == UNCERTAIN:
+                report.uncertain.append(ping)
+                continue
+            if decision == "gave_up":
+                report.failed.append((ping, "多次发送失败，已放弃"))
+                continue
+            if pace and not first:
+                await sleep(pace)
+            first = False
+            target = ping.recipient
+            sender = send
+            if webhook:
+                target, sender = ping.recipient.split(":", 1)[1], webhook_send
+            await _send_one(ping, target, sender, ledger, report, sleep, max_attempts, classify,
+                            base_delay, max_delay, was_uncertain)
+    finally:
+        ledger.sync()
+        ledger.maybe_compact()
+    return report
+
+
+async def _send_one(ping, target, sender, ledger, report, sleep, max_attempts, classify,
+                    base_delay, max_delay, was_uncertain) -> None:
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await sender(target, ping.text)
+        except asyncio.CancelledError:
+            ledger.abandon(ping.key)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
+            error = (classify(exc) if classify else None) or default_classify(exc)
+            if isinstance(error, Blocked):
+                ledger.finish(ping.key, BLOCKED, str(error))
+                report.blocked.append(ping)
+                return
+            if attempt < max_attempts and isinstance(error, RetryLater):
+                await sleep(max(0.0, error.retry_after))
+                continue
+            if attempt < max_attempts and isinstance(error, TransientError):
+                await sleep(min(max_delay, base_delay * 2 ** (attempt - 1)))
+                continue
+            reason = f"{error.__class__.__name__}: {error}"
+            log.warning("ping %s failed after %d attempts: %s", ping.key, attempt, reason)
+            ledger.finish(ping.key, FAILED, reason)
+            report.failed.append((ping, reason))
+            return
+        ledger.finish(ping.key, SENT)
+        report.sent.append(ping)
+        if was_uncertain:
+            report.resent_uncertain.append(ping)
+        return
+
+
+def admin_targets(config: Config, admins: Iterable[int] | None = None) -> list[int]:
+    """Where admin notices go: the admin chat, else each admin privately."""
+    if config.reminders.admin_chat_id:
+        return [config.reminders.admin_chat_id]
+    return list(dict.fromkeys(admins if admins is not None else config.admins))
+
+
+# -- deep-link tokens -------------------------------------------------------------------------
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class LinkError(ValueError):
+    """``code``: unknown | expired | used | replaced; the message is for the user."""
+
+    MESSAGES = {
+        "unknown": "链接无效",
+        "expired": "该链接已过期，请联系管理员重新生成",
+        "used": "该链接已使用过",
+        "replaced": "该链接已失效（管理员已生成新链接），请使用最新的链接",
+    }
+
+    def __init__(self, code: str, contact_id: int | None = None, used_by: int | None = None):
+        super().__init__(self.MESSAGES[code])
+        self.code, self.contact_id, self.used_by = code, contact_id, used_by
+
+
+class LinkTokens:
+    """One-time tokens for ``t.me/<bot>?start=<token>``, in a small atomic JSON side file.
+
+    A token is 32 URL-safe characters (Telegram allows [A-Za-z0-9_-], at most 64). Issuing a
+    new token for a contact replaces its unused earlier ones. Used and expired tokens are kept
+    for ``keep_days`` (so "already used" can be told apart from "unknown"), then pruned.
+    """
+
+    def __init__(self, path: str | os.PathLike, ttl_hours: int = 72, keep_days: int = 30):
+        self.path = Path(path)
+        self.ttl = timedelta(hours=ttl_hours)
+        self.keep = timedelta(days=keep_days)
+        self._tokens: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            try:
+                self._tokens = json.loads(self.path.read_text(encoding="utf-8") or "{}").get("tokens", {})
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+                raise StorageError(f"绑定链接文件无法读取：{self.path}（{exc}）") from exc
+
+    @classmethod
+    def from_config(cls, config: Config, path: str | os.PathLike) -> "LinkTokens":
+        return cls(path, config.reminders.link_token_hours)
+
+    def _save(self) -> None:
+        payload = json.dumps({"tokens": self._tokens}, ensure_ascii=False, separators=(",", ":"))
+        atomic_write(self.path, payload.encode("utf-8"))
+
+    def issue_link_token(self, contact_id: int, admin_id: int | None, now: datetime) -> str:
+        stamp = now.timestamp()
+        for token, item in list(self._tokens.items()):
+            if item["expires"] + self.keep.total_seconds() < stamp:
+                del self._tokens[token]
+            elif item["contact_id"] == contact_id and item.get("used_by") is None:
+                item["replaced"] = True
+        token = secrets.token_urlsafe(24)  # 32 chars
+        self._tokens[token] = {
+            "contact_id": contact_id,
+            "issued_by": admin_id,
+            "issued_at": now.isoformat(timespec="seconds"),
+            "expires": stamp + self.ttl.total_seconds(),
+            "used_by": None,
+            "used_at": None,
+        }
+        self._save()
+        return token
+
+    def redeem_link_token(self, token: str, user_id: int, now: datetime) -> int:
+        """The contact id the token links ``user_id`` to; raises LinkError otherwise."""
+        token = (token or "").strip()
+        item = self._tokens.get(token) if TOKEN_RE.match(token) else None
+        if item is None:
+            raise LinkError("unknown")
+        if item.get("used_by") is not None:
+            raise LinkError("used", item["contact_id"], item["used_by"])
+        if item.get("replaced"):
+            raise LinkError("replaced", item["contact_id"])
+        if now.timestamp() >= item["expires"]:
+            raise LinkError("expired", item["contact_id"])
+        item["used_by"] = user_id
+        item["used_at"] = now.isoformat(timespec="seconds")
+        self._save()
+        return item["contact_id"]
+
+
+# -- the admins' digest -------------------------------------------------------------------------
+
+def build_digest(
+    today: date,
+    repo,
+    config: Config,
+    calendar: WorkCalendar | None,
+    *,
+    limit: int = 15,
+) -> str:
+    """HTML for the admin chat: due within 7 days, overdue (by lead unit), replied since the
+    last workday (yesterday, or Friday and the weekend on a Monday)."""
+    week_end = today + timedelta(days=6)
+    upcoming: list[tuple[date, Proposal]] = []
+    overdue: dict[str, list[tuple[int, Proposal]]] = defaultdict(list)
+    proposals = {p.id: p for p in repo.proposals()}
+    for p in proposals.values():
+        if p.state not in (ASSIGNED, HANDLING, REOPENED, FOLLOW_UP):
+            continue
+        try:
+            due = due_date_of(p, config, calendar)
+        except Exception:  # a missing rule must not sink the digest
+            log.exception("digest: no due date for proposal %s", p.id)
+            continue
+        if due is None:
+            continue
+        if due < today:
+            overdue[p.lead_unit or "（未指定主办单位）"].append(((today - due).days, p))
+        elif due <= week_end:
+            upcoming.append((due, p))
+    since = calendar.previous_workday(today) if calendar is not None else today - timedelta(days=1)
+    replied = [
+        r for r in repo.all(Reply)
+        if r.reply_date and since.isoformat() <= r.reply_date[:10] < today.isoformat()
+    ]
+
+    def tag(p: Proposal) -> str:
+        return "（跟进）" if p.state == FOLLOW_UP else "（重新办理）" if p.state == REOPENED else ""
+
+    lines = [f"📋 <b>提案办理日报 {today.isoformat()}</b>"]
+    lines.append(f"\n<b>7 天内到期：{len(upcoming)} 件</b>")
+    for due, p in sorted(upcoming, key=lambda x: (x[0], x[1].number))[:limit]:
+        lines.append(f"· {esc(number_label(p))} {esc(_short(p.title))}{tag(p)} · 截止 {due.isoformat()}"
+                     + (f" · {esc(p.lead_unit)}" if p.lead_unit else ""))
+    if len(upcoming) > limit:
+        lines.append(f"……另有 {len(upcoming) - limit} 件")
+    total = sum(len(items) for items in overdue.values())
+    lines.append(f"\n<b>已逾期：{total} 件</b>")
+    units = sorted(overdue.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    for unit, items in units[:limit]:
+        items.sort(key=lambda x: -x[0])
+        shown = "、".join(f"{esc(number_label(p))}{tag(p)} 逾期 {days} 天" for days, p in items[:5])
+        more = f" 等 {len(items)} 件" if len(items) > 5 else ""
+        lines.append(f"· {esc(unit)}（{len(items)}）：{shown}{more}")
+    if len(units) > limit:
+        lines.append(f"……另有 {len(units) - limit} 个单位")
+    label = "昨日" if since == today - timedelta(days=1) else f"{since.isoformat()} 以来"
+    lines.append(f"\n<b>{label}答复：{len(replied)} 件</b>")
+    for r in sorted(replied, key=lambda r: (r.reply_date or "", r.proposal_id))[:limit]:
+        p = proposals.get(r.proposal_id)
+        name = f"{esc(number_label(p))} {esc(_short(p.title))}" if p else f"#{r.proposal_id}"
+        cls = f" · {esc(r.classification)}类" if r.classification else ""
+        issuer = f" · {esc(r.issuer)}" if r.issuer else ""
+        lines.append(f"· {name}{cls}{issuer}")
+    if len(replied) > limit:
+        lines.append(f"……另有 {len(replied) - limit} 件")
+    if calendar is not None and calendar.warnings:
+        lines.append("\n" + "\n".join(f"ℹ {esc(w)}" for w in calendar.warnings))
+    return "\n".join(lines)
+
+
+def _short(title: str, limit: int = 30) -> str:
+    title = (title or "").strip() or "（无标题）"
+    return title if len(title) <= limit else title[: limit - 1] + "…"
