@@ -1,0 +1,1010 @@
+"""Parse one reply letter (答复 / 复函) into the glossary's fields.
+
+``parse_letter(text)`` returns a dict with exactly the keys in ``LETTER_KEYS`` plus three extras
+(``proposers``: the individual names in the salutation; ``split_units``: units of a 分办 line;
+``conflicts``: field → the differing values the letter prints, when it contradicts itself).
+A field the letter does not state is None (or []); nothing is guessed. What could not be read
+or does not agree is said in ``warnings`` (Chinese). It never raises and caps its work on huge
+inputs.
+
+``parse_letter_bytes(data, filename)`` reads the file first (``bot.documents.read_text``).
+
+Matching runs on a keyword copy of the text in which common Traditional characters are mapped to
+Simplified (one character for one, so positions line up); values are cut from the text as printed.
+
+Pure core module: no telegram, no tinydb.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from .numbers import body_of, cn_to_int, number_key
+
+LETTER_KEYS = (
+    "issuer", "signed_by", "doc_number", "classification", "body", "region", "term", "meeting",
+    "proposal_number", "proposer", "title", "reply_date", "handlers", "leader", "phones",
+    "lead_unit", "co_units", "warnings",
+)
+_LIST_KEYS = ("handlers", "phones", "co_units", "warnings", "proposers", "split_units")
+
+MAX_CHARS = 200_000  # text beyond this is cut (head and tail kept)
+HEAD_CHARS = 150_000
+MAX_LINES = 4_000
+MAX_LINE = 5_000  # longer lines are cut for the line-level patterns
+
+# ----------------------------------------------------------------------------- normalisation
+
+# Common Traditional characters of the keywords, one for one (positions must not move).
+_TRAD = str.maketrans(
+    "號屆議會類聯繫係電話辦關於覆復複協員發區縣負責簽導領單務題標機書開時間為來對這們經貴請謝見應與並"
+    "處廳學報稱碼級國長門問華業總統參農鄉鎮執筆審禮順頌絡傳郵編網權屬備證構現別兩議屬內務報辦據稱"
+    "條歷費險醫療衛環衛體黨術產層實際設資計劃劉陳張楊趙黃週連續屆稅財務銀號級閱訪覽數頁",
+    "号届议会类联系系电话办关于复复复协员发区县负责签导领单务题标机书开时间为来对这们经贵请谢见应与并"
+    "处厅学报称码级国长门问华业总统参农乡镇执笔审礼顺颂络传邮编网权属备证构现别两议属内务报办据称"
+    "条历费险医疗卫环卫体党术产层实际设资计划刘陈张杨赵黄周连续届税财务银号级阅访览数页",
+)
+_PROTECT = "，：；！？（）…～"
+_PROTECT_IN = str.maketrans({ch: chr(0xE000 + i) for i, ch in enumerate(_PROTECT)})
+_PROTECT_OUT = str.maketrans({chr(0xE000 + i): ch for i, ch in enumerate(_PROTECT)})
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJKP = _CJK + "\u3000-\u303f\uff00-\uffef“”‘’…—·"
+_NEWLINES = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+_JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad"
+                   r"\ud800-\udfff\ue000-\uf8ff\ufffd]")
+_SPACES = re.compile(r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_SPACED_PAIR = re.compile(rf"[{_CJKP}] (?=[{_CJKP}])")
+_CJK_CHAR = re.compile(rf"[{_CJKP}]")
+_STRAY_SPACE = re.compile(
+    rf"(?<=[{_CJKP}]) +(?=[{_CJKP}0-9A-Za-z])|(?<=[0-9A-Za-z]) +(?=[{_CJKP}])|(?<=[:：]) +"
+)
+_PUNCT_SPACE = re.compile(r" *([：:，,、；;（）()]) *")
+_PAGE_NUMBER = re.compile(r"^(?:[-—–_ ]*\d{1,3}[-—–_ ]*|第\d{1,3}页(?:[,，/ ]*共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
+_HEADING = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、．.](?!\d)"
+    r"|第[一二三四五六七八九十\d]{1,3}[章节条部分]|附件|此致|敬礼|抄送|抄报)"
+)
+
+# Labels, longest first. Each maps to the field it feeds ("stop" labels only end a value).
+_LABELS: list[tuple[str, str]] = [
+    ("联系人及联系电话", "handler_phone"), ("联系人及联系方式", "handler_phone"),
+    ("联系人及电话", "handler_phone"), ("联系人和电话", "handler_phone"),
+    ("承办人及电话", "handler_phone"), ("承办人及联系电话", "handler_phone"),
+    ("承办联系人", "handler"), ("具体承办人", "handler"), ("承办人员", "handler"),
+    ("承办人", "handler"), ("经办人", "handler"), ("联系人", "handler"), ("办理人", "handler"),
+    ("联系人电话", "phone"), ("联系电话", "phone"), ("联络电话", "phone"), ("办公电话", "phone"),
+    ("固定电话", "phone"), ("移动电话", "phone"), ("手机号码", "phone"), ("手机号", "phone"),
+    ("联系方式", "phone"), ("电话", "phone"), ("手机", "phone"),
+    ("承办负责人", "leader"), ("单位负责人", "leader"), ("主要负责人", "leader"),
+    ("负责人", "leader"), ("领导签字", "leader"), ("领导签发", "leader"), ("签发人", "leader"),
+    ("分管领导", "leader"),
+    ("主办单位", "lead"), ("主办", "lead"),
+    ("协办单位", "co"), ("会办单位", "co"), ("协办", "co"), ("会办", "co"),
+    ("分办单位", "split"), ("分办", "split"),
+    ("提案人", "proposer"), ("领衔人", "proposer"), ("领衔代表", "proposer"),
+    ("提出人", "proposer"), ("建议人", "proposer"),
+    ("提案题目", "title"), ("建议题目", "title"), ("提案标题", "title"), ("案由", "title"),
+    ("提案编号", "number"), ("建议编号", "number"), ("提案号", "number"), ("建议号", "number"),
+    ("案号", "number"),
+    ("办理结果类别", "class"), ("办理类别", "class"), ("答复类别", "class"), ("结果类别", "class"),
+    ("答复类型", "class"), ("办理类型", "class"), ("类别", "class"),
+    ("答复日期", "date"), ("复函日期", "date"), ("办理日期", "date"),
+    ("发文字号", "doc_number"), ("文号", "doc_number"),
+    ("联系地址", "stop"), ("地址", "stop"), ("邮政编码", "stop"), ("邮编", "stop"), ("传真", "stop"),
+    ("电子邮箱", "stop"), ("邮箱", "stop"), ("抄送", "stop"), ("抄报", "stop"), ("附件", "stop"),
+    ("联系单位", "stop"), ("职务", "stop"), ("日期", "stop"), ("审核人", "stop"), ("核稿人", "stop"),
+    ("印发", "stop"),
+]
+_LABEL_FIELD = dict(_LABELS)
+_LABEL_ALT = "|".join(re.escape(label) for label, _ in _LABELS)
+# A label at a boundary, followed by a colon, a tab (table cell) or spaces.
+_LABEL_RE = re.compile(
+    rf"(?:^|(?<=[\s\t(（,，;；、|【\[]))(?P<label>{_LABEL_ALT})\s*(?:[:：]|\t|(?= ))"
+)
+_LIST_LABEL_LINE = re.compile(
+    r"^[(（]?(?:承办人员?|具体承办人|经办人|承办联系人|联系人|办理人|提案人|领衔人|领衔代表|提出人|"
+    r"主办单位|协办单位|会办单位|分办单位|主办|协办|会办|分办|负责人|承办负责人|签发人|领导签字|"
+    r"分管领导|抄送|联系单位)"
+)
+
+_FURNITURE = re.compile(
+    r"索引号|发布日期|发布时间|发布机构|信息来源|来源[:：]|浏览次数|访问次数|阅读次数|点击数|浏览量|"
+    r"字号[:：]|打印本页|【打印】|\[打印\]|关闭窗口|【关闭】|分享到|当前位置|您现在的位置|首页\s*[>＞»]|"
+    r"版权所有|copyright|©|ICP|备案号|公网安备|网站标识码|网站地图|技术支持|联系我们|扫一扫|"
+    r"主题分类|公开方式|公开范围|公开时限|生成日期|成文日期|有效性[:：]|上一篇|下一篇|相关链接|"
+    r"邮政编码|邮编|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
+    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)\b|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话",
+    re.IGNORECASE,
+)
+
+_UNIT_SUFFIX = re.compile(
+    r"(?:委员会|委|局|厅|办公室|办|人民政府|政府|院|中心|公司|集团|部|处|署|所|站|馆|社|会|联|团|队|"
+    r"校|大学|学院|银行|行|办事处|管委会|指挥部|领导小组|街道|镇|乡|分局|科|室|司|台|党组|机关)$"
+)
+_NOT_UNIT = re.compile(r"此致|敬礼|特此|答复|如下|关于|联系|电话|承办人|负责人|签发|收悉|感谢|欢迎|会议|届|类$")
+_UNIT_CHARS = re.compile(rf"^[{_CJK}（）()、·]+$")
+
+
+def _unit_like(k: str) -> bool:
+    k = k.strip()
+    return (
+        3 <= len(k) <= 40 and bool(_UNIT_CHARS.match(k)) and bool(_UNIT_SUFFIX.search(k))
+        and not _NOT_UNIT.search(k)
+    )
+
+
+def _clean_line(line: str) -> str:
+    line = _SPACES.sub(" ", line).strip(" \t")
+    if not line:
+        return ""
+    if "\t" in line:
+        line = re.sub(r" *\t[ \t]*", "\t", line)
+    cjk = len(_CJK_CHAR.findall(line[:MAX_LINE]))
+    if cjk >= 4 and len(_SPACED_PAIR.findall(line[:MAX_LINE])) >= 0.6 * (cjk - 1):
+        # PDF extraction that spaced out every character: single spaces are noise, wider ones
+        # separate words.
+        line = re.sub(r"(?<! ) (?! )", "", line)
+    line = re.sub(r" {2,}", " ", line)
+    key = line[:40].translate(_TRAD)
+    if _LIST_LABEL_LINE.match(key):
+        # Name lists: a space between two names is a separator, keep it.
+        return _PUNCT_SPACE.sub(r"\1", line)
+    return _STRAY_SPACE.sub("", line)
+
+
+def _is_prose(k: str) -> bool:
+    if k.count("《") > k.count("》") or k.count("“") > k.count("”") or k.count("（") > k.count("）"):
+        return True
+    if k[-1] in "，、,":
+        return True
+    return len(k) >= 18 and bool(re.search(r"[，。；、,;]", k[:-1]))
+
+
+def _joinable(prev_k: str, next_k: str) -> bool:
+    if prev_k[-1] in "。！？!?；;：:" or not _is_prose(prev_k):
+        return False
+    if _LABEL_RE.match(prev_k) or _LABEL_RE.match(next_k) or _HEADING.match(next_k):
+        return False
+    if _unit_like(next_k) or _find_date(next_k, standalone=True) or _FURNITURE.search(next_k):
+        return False
+    return True
+
+
+def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
+    """(lines as printed but cleaned, keyword lines, warnings)."""
+    warnings: list[str] = []
+    if len(text) > MAX_CHARS:
+        warnings.append(f"文本过长（{len(text)} 字），只分析了开头和结尾部分")
+        text = text[:HEAD_CHARS] + "\n" + text[-(MAX_CHARS - HEAD_CHARS):]
+    text = _NEWLINES.sub("\n", text)
+    junk = len(_JUNK.findall(text))
+    if junk:
+        text = _JUNK.sub("", text)
+        if junk > 20 and junk > len(text) * 0.02:
+            warnings.append("文本中有大量乱码或控制字符，可能不是答复函的文字")
+    text = unicodedata.normalize("NFKC", text.translate(_PROTECT_IN)).translate(_PROTECT_OUT)
+    if len(text) > MAX_CHARS * 2:
+        text = text[:MAX_CHARS * 2]
+    raw_lines = text.split("\n")
+    if len(raw_lines) > MAX_LINES:
+        warnings.append(f"文本行数过多（{len(raw_lines)} 行），只分析了开头和结尾部分")
+        raw_lines = raw_lines[: MAX_LINES * 3 // 4] + raw_lines[-(MAX_LINES // 4):]
+    t_lines: list[str] = []
+    k_lines: list[str] = []
+    for raw in raw_lines:
+        line = _clean_line(raw)
+        if not line or _PAGE_NUMBER.match(line):
+            continue
+        k = line.translate(_TRAD)
+        if t_lines and _joinable(k_lines[-1], k):
+            t_lines[-1] += line
+            k_lines[-1] += k
+        else:
+            t_lines.append(line)
+            k_lines.append(k)
+    return t_lines, k_lines, warnings
+
+
+# ----------------------------------------------------------------------------- dates
+
+_CN_DIGIT = "〇零○O0一二三四五六七八九"
+_DATE_PATTERNS = [
+    re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?"),
+    re.compile(rf"(?P<y>[{_CN_DIGIT}]{{4}})\s*年\s*(?P<m>[一二三四五六七八九十]{{1,3}})\s*月"
+               r"\s*(?P<d>[一二三四五六七八九十]{1,4})\s*日"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[.\-/]\s*(?P<m>\d{1,2})\s*[.\-/]\s*(?P<d>\d{1,2})(?!\d)"),
+]
+_COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+_DATE_TAIL = re.compile(r"[(（][^()（）]{0,20}[)）]$|(?:盖章|印章|公章)$")
+
+
+def _to_iso(y: str, m: str, d: str) -> str | None:
+    def num(s: str) -> int | None:
+        if s.isdigit():
+            return int(s)
+        return cn_to_int(s.replace("0", "〇").replace("O", "〇"))
+
+    try:
+        year, month, day = num(y), num(m), num(d)
+        if year is None or month is None or day is None or not 1990 <= year <= 2100:
+            return None
+        return date(year, month, day).isoformat()
+    except (ValueError, TypeError):
+        return None
+
+
+def _find_date(k: str, standalone: bool = False) -> tuple[str, int, int] | None:
+    """(iso, start, end) of a date in ``k``. With ``standalone`` the line must be just the date,
+    optionally after a unit name or a date label and before a bracketed remark."""
+    k = k[:MAX_LINE]
+    patterns = list(_DATE_PATTERNS) + ([_COMPACT_DATE] if standalone else [])
+    for pattern in patterns:
+        for match in pattern.finditer(k):
+            iso = _to_iso(match.group("y"), match.group("m"), match.group("d"))
+            if not iso:
+                continue
+            if standalone:
+                before = k[: match.start()].strip(" \t")
+                after = _DATE_TAIL.sub("", k[match.end():].strip(" \t")).strip(" \t")
+                before = re.sub(r"(?:答复日期|复函日期|办理日期|日期|时间)\s*[:：]?$", "", before).strip()
+                if after or (before and not _unit_like(before)):
+                    continue
+            return iso, match.start(), match.end()
+    return None
+
+
+# ----------------------------------------------------------------------------- places & sessions
+
+_PLACE_SEG = re.compile(
+    rf"[{_CJK}]{{1,9}}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)"
+)
+_ORG_WORDS = re.compile(r"局|委|办|厅|院|部|处|会|中心|公司|政府|管理|发展|建设|科技|学|协|联|社")
+_PLACE_STOP = {"城市", "市场", "区域", "县域", "社区", "园区", "景区", "辖区", "小区", "城区", "郊区", "矿区"}
+_LEVELS = {"省": ("省",), "市": ("市",), "县": ("县", "自治县"), "区": ("区",), "州": ("州", "自治州"),
+           "自治区": ("自治区",), "盟": ("盟",), "旗": ("旗", "自治旗")}
+
+
+def _place_chain(k: str) -> list[tuple[int, int]]:
+    """Spans of the administrative places a name starts with: 山西省晋城市泽州县教育局 →
+    山西省, 晋城市, 泽州县."""
+    k = re.sub(r"^(?:中共|中国共产党)", lambda m: " " * len(m.group(0)), k)
+    pos = len(k) - len(k.lstrip(" "))
+    spans: list[tuple[int, int]] = []
+    while len(spans) < 4:
+        match = _PLACE_SEG.match(k, pos)
+        if not match:
+            break
+        seg = match.group(0)
+        stem = re.sub(r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)$", "", seg)
+        if (
+            seg in _PLACE_STOP or _ORG_WORDS.search(stem) or stem[0] in "市县区省"
+            or (len(stem) < 2 and not seg.endswith("县"))
+        ):
+            break
+        spans.append((match.start(), match.end()))
+        pos = match.end()
+    return spans
+
+
+def _region_of_unit(unit_t: str | None, level: str | None) -> str | None:
+    if not unit_t:
+        return None
+    k = unit_t.translate(_TRAD)
+    spans = _place_chain(k)
+    if level:
+        suffixes = _LEVELS.get(level, (level,))
+        spans = [s for s in spans if any(k[s[0]:s[1]].endswith(x) for x in suffixes)]
+    if not spans:
+        return None
+    start, end = spans[-1]
+    return unit_t[start:end]
+
+
+_NUMC = "0-9〇零一二三四五六七八九十"
+_SESSION = re.compile(
+    rf"(?:第\s*)?(?P<term>[{_NUMC}]{{1,4}})\s*届"
+    r"(?P<mid>[^\s\t第届次，。,;；:：、“”《》()（）]{0,14}?)"
+    r"(?:第\s*)?(?P<meeting>[0-9一二三四五六七八九十]{1,3})\s*次(?P<after>(?:全体)?会议)?(?!全会)"
+)
+_LEAD_WORDS = re.compile(r"^(?:关于|对于|贵单位在|贵单位于|您在|你在|您于|你于|在|对|就|由|贵单位|您们|你们|您|你)")
+_BODY_HEAD = re.compile(r"^(?:中国人民政治协商会议|政协|人大)")
+_BODY_TAIL = re.compile(r"(?:中国人民政治协商会议|政治协商会议|人民代表大会|政协|人大|委员会)$")
+_LEVEL_ONLY = {"省", "市", "县", "区", "州", "自治区", "盟", "旗"}
+
+
+class _Session:
+    __slots__ = ("term", "meeting", "body", "region", "level", "text")
+
+    def __init__(self, term, meeting, body, region, level, text):
+        self.term, self.meeting, self.body = term, meeting, body
+        self.region, self.level, self.text = region, level, text
+
+
+def _find_session(t: str, k: str) -> _Session | None:
+    for match in _SESSION.finditer(k[:MAX_LINE]):
+        mid = match.group("mid")
+        if "常委会" in mid or "常务委员会" in mid:
+            continue
+        term, meeting = cn_to_int(match.group("term")), cn_to_int(match.group("meeting"))
+        if term is None or meeting is None or not (1 <= term <= 40 and 1 <= meeting <= 12):
+            continue
+        start = match.start()
+        pre_start = start
+        while pre_start > 0 and start - pre_start < 24 and re.match(rf"[{_CJK}]", k[pre_start - 1]):
+            pre_start -= 1
+        pre_k = k[pre_start:start]
+        context = pre_k + mid
+        if not match.group("after") and not re.search(r"政协|人大|政治协商|人民代表大会|委员会", context):
+            continue
+        if re.search(r"人大|人民代表大会", context):
+            body = "人大"
+        elif re.search(r"政协|政治协商", context):
+            body = "政协"
+        elif "委员会" in mid:
+            body = body_of(context)
+        else:
+            body = None
+        # The place before the session: strip leading function words and body words.
+        offset = pre_start
+        while True:
+            lead = _LEAD_WORDS.match(pre_k) or _BODY_HEAD.match(pre_k)
+            if not lead or not lead.group(0):
+                break
+            offset += lead.end()
+            pre_k = pre_k[lead.end():]
+        while True:
+            tail = _BODY_TAIL.search(pre_k)
+            if not tail or not tail.group(0):
+                break
+            pre_k = pre_k[: tail.start()]
+        region = level = None
+        if "全国" in context:
+            region = "全国"
+        elif pre_k in _LEVEL_ONLY:
+            level = pre_k
+        elif pre_k:
+            spans = _place_chain(pre_k)
+            if spans and spans[-1][1] == len(pre_k):
+                s, e = spans[-1]
+                region = t[offset + s: offset + e]
+        return _Session(term, meeting, body, region, level, t[match.start(): match.end()])
+    return None
+
+
+# ----------------------------------------------------------------------------- numbers
+
+_NUM_CORE = r"[A-Za-z]{0,6}-?\d[0-9A-Za-z.\-]*?"
+_NUMBER_PATTERNS = [
+    re.compile(rf"第\s*(?P<n>[(（\[【〔]\s*{_NUM_CORE}\s*[)）\]】〕]|{_NUM_CORE})\s*号(?!文|令|楼|院)"),
+    re.compile(r"第\s*(?P<n>[A-Za-z]{1,6}-?\d[0-9A-Za-z\-]*|\d[\d\-]*)\s*(?=(?:提案|建议|议案|意见|件))"),
+    re.compile(rf"(?:提案编号|建议编号|提案号|建议号|案号)\s*[:：为]?\s*(?:第\s*)?(?P<n>{_NUM_CORE})(?![0-9A-Za-z.\-])"),
+    re.compile(r"第(?P<c>[一二三四五六七八九十百零〇]{1,8})号(?=提案|建议|议案)"),
+]
+
+
+def _find_numbers(t: str, k: str) -> list[str]:
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    k = k[:MAX_LINE]
+    for pattern in _NUMBER_PATTERNS:
+        for match in pattern.finditer(k):
+            s, e = match.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            if s > 0 and k[s - 1] in "〕]）)】":
+                continue  # 〔2025〕第85号: a document number
+            if "c" in pattern.groupindex:
+                value = cn_to_int(match.group("c"))
+                if value is None:
+                    continue
+                printed = str(value)
+            else:
+                ns, ne = match.span("n")
+                printed = re.sub(r"\s", "", t[ns:ne]).strip(".-")
+                printed = re.sub(r"^[(（\[【〔](.*)[)）\]】〕]$", r"\1", printed)
+            if not printed or not number_key(printed):
+                continue
+            taken.append((s, e))
+            found.append((s, printed))
+    return [p for _, p in sorted(found)]
+
+
+# ----------------------------------------------------------------------------- other patterns
+
+_DOC_NUMBER = re.compile(
+    rf"(?P<dn>[{_CJK}A-Za-z]{{1,14}}\s*[〔\[【(（]\s*(?:19|20)\d{{2}}\s*[〕\]】)）]\s*(?:第\s*)?\d{{1,5}}\s*号)"
+)
+_CLASS_ALONE = re.compile(r"^[(（【\[]?\s*(?P<c>[A-Da-d甲乙丙丁])\s*(?P<lei>类)?\s*[)）】\]]?$")
+_CLASS_INLINE = re.compile(
+    r"(?:^|(?<=[\s\t(（【\[]))(?P<c>[A-D甲乙丙丁])\s*类(?=$|[\s\t)）】\]])|号\s*[(（【]?(?P<g>[A-D])\s*类?[)）】]?\s*$"
+)
+_TITLE_QUOTES = re.compile(r"《([^《》\n]{2,150})》|“([^“”\n]{2,150})”|「([^「」\n]{2,150})」|『([^『』\n]{2,150})』"
+                           r"|〝([^〝〞\n]{2,150})〞|\"([^\"\n]{2,150})\"")
+_TITLE_PLAIN = re.compile(r"(关于[^，。；：:,;“”《》\n]{2,80}?的(?:建议|提案|议案|意见|批评))(?=收悉|已收悉|，|。|,|已|现|经|$)")
+_REPLY_WORDS = re.compile(r"答复|复函|回复|的函|办理情况|办理意见")
+_SALUTATION = re.compile(r"^(?:尊敬的|敬爱的|亲爱的)?(?P<name>[^：:，,。；;！!？?\t]{2,60}?)\s*[：:](?P<rest>.*)$")
+_NOT_NAME = re.compile(
+    r"如下|答复|收悉|关于|附件|抄送|主题词|联系|电话|手机|承办|负责|签发|签字|领导|类别|编号|文号|索引|发布|"
+    r"日期|来源|地址|邮编|现将|情况|意见|说明|备注|标题|案由|主办|协办|会办|分办|提案人|领衔|时间|内容|"
+    r"办理|结果|此致|敬礼|网站|位置|首页|附注|传真|邮箱|经办|我们|我局|我委|现就|根据|按照"
+)
+_GENERIC_NAME = re.compile(r"^(?:各位|全体)?(?:代表|委员|同志|领导)(?:们)?$")
+_PHONE = re.compile(
+    r"(?<![\d])(?:\+?86[- ]?)?(?:"
+    r"1[3-9]\d[- ]?\d{4}[- ]?\d{4}"
+    r"|(?:[(（]0\d{2,3}[)）]|0\d{2,3})\s?[-—–]?\s?\d{7,8}(?:(?:转|-|—|ext\.?)\d{1,6})?"
+    r"|\d{7,8}(?:(?:转|-)\d{1,6})?"
+    r"|\d{5,6}"
+    r")(?!\d)"
+)
+_NAME_SPLIT = re.compile(r"[\s\t、，,/;；|]+")
+_EMPTY_VALUES = {"", "无", "/", "—", "-", "——", "空", "略", "暂无", "×", "x"}
+
+
+def _clean_value(value: str) -> str:
+    return value.strip(" \t,，;；。.、:：").strip()
+
+
+def _strip_brackets(value: str) -> str:
+    value = value.strip()
+    if value[:1] in "(（" and value[-1:] in ")）" and value.count("(") + value.count("（") == 1:
+        value = value[1:-1]
+    return value.strip("（）() ")
+
+
+def _names(value: str) -> list[str]:
+    value = re.sub(r"[(（][^()（）]{0,20}[)）]", " ", value)  # (办公室) remarks
+    tokens = [re.sub(r"[\d\-—+()（）]+", "", tok) for tok in _NAME_SPLIT.split(value)]
+    tokens = [tok for tok in tokens if tok and re.search(rf"[{_CJK}A-Za-z]", tok) and len(tok) <= 12]
+    tokens = [tok for tok in tokens if tok not in _EMPTY_VALUES and not re.match(r"^(?:电话|手机|同志)$", tok)]
+    if len(tokens) == 2 and all(len(tok) == 1 for tok in tokens):
+        tokens = ["".join(tokens)]  # a two-character name printed as 张  三
+    return tokens
+
+
+def _phones(value: str) -> list[str]:
+    phones = []
+    for match in _PHONE.finditer(value[:500]):
+        phone = re.sub(r"\s*([-—–])\s*", r"\1", match.group(0).strip())
+        if sum(ch.isdigit() for ch in phone) >= 5:
+            phones.append(phone)
+    return phones
+
+
+def _add_unique(target: list[str], values: list[str]) -> None:
+    for value in values:
+        if value and value not in target:
+            target.append(value)
+
+
+# ----------------------------------------------------------------------------- the parser
+
+def empty_result() -> dict:
+    result: dict = {key: None for key in LETTER_KEYS}
+    for key in _LIST_KEYS:
+        result[key] = []
+    result["conflicts"] = {}
+    return result
+
+
+def parse_letter(text) -> dict:
+    """Parse one reply letter. Never raises; see the module docstring for the keys."""
+    try:
+        if isinstance(text, (bytes, bytearray)):
+            from .documents import decode_text
+
+            decoded, _enc, _warn = decode_text(bytes(text))
+            text = decoded or ""
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        return _parse(text)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the upload
+        result = empty_result()
+        result["warnings"].append(f"解析出错（{type(exc).__name__}），请人工核对这封信")
+        return result
+
+
+def parse_letter_bytes(data: bytes, filename: str) -> dict:
+    """Read a file (any format ``documents.read_text`` supports) and parse it. Adds ``error``
+    when the file cannot be read; the reader's warnings come first."""
+    from .documents import read_text
+
+    doc = read_text(data, filename)
+    if doc.error or doc.text is None:
+        result = empty_result()
+        result["error"] = doc.error or "无法读取文件"
+        result["warnings"] = list(doc.warnings)
+        return result
+    result = parse_letter(doc.text)
+    result["warnings"] = list(doc.warnings) + result["warnings"]
+    return result
+
+
+def _parse(text: str) -> dict:
+    result = empty_result()
+    warnings: list[str] = result["warnings"]
+    conflicts: dict = result["conflicts"]
+    t_lines, k_lines, norm_warnings = _normalize(text)
+    warnings.extend(norm_warnings)
+    n = len(t_lines)
+    if not n or not any(re.search(rf"[{_CJK}]", k) for k in k_lines[:200]):
+        warnings.append("没有读到中文内容，无法识别答复函")
+        return result
+    furniture = [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines]
+
+    # --- the letter's title (关于…的答复), the salutation and the header above them
+    title_idx = title_end = None
+    for i in range(min(n, 40)):
+        k = k_lines[i]
+        if furniture[i] or len(k) > 150 or "。" in k or "如下" in k or k.endswith(("：", ":")):
+            continue
+        if ("关于" in k or k.startswith("对")) and _REPLY_WORDS.search(k):
+            title_idx = title_end = i
+            break
+        if "关于" in k and i + 1 < n and len(k) <= 80 and len(k_lines[i + 1]) <= 40 \
+                and _REPLY_WORDS.search(k_lines[i + 1]) and "。" not in k_lines[i + 1]:
+            title_idx, title_end = i, i + 1
+            break
+    title_t = title_k = ""
+    if title_idx is not None:
+        title_t = "".join(t_lines[title_idx: title_end + 1])
+        title_k = "".join(k_lines[title_idx: title_end + 1])
+
+    sal_idx = None
+    sal_name_t = sal_rest_t = sal_rest_k = ""
+    start = title_end + 1 if title_end is not None else 0
+    for i in range(start, min(n, start + 8 if title_end is not None else 20)):
+        k = k_lines[i]
+        if furniture[i]:
+            continue
+        match = _SALUTATION.match(k[:300])
+        if match:
+            name_k = match.group("name").strip()
+            if not _NOT_NAME.search(name_k) and not _LABEL_RE.match(k) and not _DOC_NUMBER.search(name_k):
+                sal_idx = i
+                ns, ne = match.span("name")
+                sal_name_t = t_lines[i][ns:ne].strip()
+                rs = match.start("rest")
+                sal_rest_t, sal_rest_k = t_lines[i][rs:], k[rs:]
+                break
+        if "。" in k and len(k) > 40:
+            break
+
+    header_end = sal_idx if sal_idx is not None else (
+        title_end + 1 if title_end is not None else min(n, 10))
+    header_idx = [i for i in range(min(header_end, 25)) if not furniture[i]]
+
+    # The first paragraph after the salutation (or after the title).
+    para_t, para_k = sal_rest_t, sal_rest_k
+    j = (sal_idx + 1) if sal_idx is not None else (title_end + 1 if title_end is not None else n)
+    while j < n and len(para_k) < 300 and j < ((sal_idx or title_end or 0) + 4):
+        if not furniture[j]:
+            if para_k and (_HEADING.match(k_lines[j]) or para_k.endswith(("。", "：", ":"))):
+                break
+            para_t += t_lines[j]
+            para_k += k_lines[j]
+        j += 1
+
+    # --- bottom: reply date and the signing unit above it
+    date_idx = None
+    for i in range(n - 1, max(-1, n - 45), -1):
+        if furniture[i]:
+            continue
+        found = _find_date(k_lines[i], standalone=True)
+        if found:
+            date_idx = i
+            result["reply_date"] = found[0]
+            before_k = k_lines[i][: found[1]].strip(" \t")
+            before_k = re.sub(r"(?:答复日期|复函日期|办理日期|日期|时间)\s*[:：]?$", "", before_k).strip()
+            if before_k and _unit_like(before_k):
+                result["signed_by"] = t_lines[i][: len(before_k)].strip()
+            break
+    if date_idx is not None and result["signed_by"] is None:
+        units = []
+        for i in range(date_idx - 1, max(-1, date_idx - 5), -1):
+            k = k_lines[i].strip()
+            if furniture[i] or re.fullmatch(r"[(（]?(?:盖章|印章|公章|章)[)）]?", k):
+                continue
+            if _unit_like(k):
+                units.insert(0, t_lines[i].strip())
+                continue
+            break
+        if units:
+            result["signed_by"] = "、".join(units)
+
+    # Web page furniture after the signature: everything from the first furniture line on.
+    footer = n
+    if date_idx is not None:
+        for i in range(date_idx + 1, n):
+            if furniture[i]:
+                footer = i
+                while footer - 1 > date_idx and re.match(r"^(?:主办|承办|协办)", k_lines[footer - 1]):
+                    footer -= 1
+                break
+
+    # --- issuer: the header unit (…文件), else a unit line above the title, else the title's prefix
+    for i in header_idx:
+        k = k_lines[i].strip()
+        match = re.match(r"^(.{2,40}?)\s*文件$", k)
+        if match and _unit_like(match.group(1)):
+            result["issuer"] = t_lines[i][: match.end(1)].strip()
+            break
+    if result["issuer"] is None:
+        for i in header_idx:
+            if i == title_idx:
+                break
+            if _unit_like(k_lines[i]):
+                result["issuer"] = t_lines[i].strip()
+                break
+    if result["issuer"] is None and title_k:
+        match = re.match(r"^(.{3,40}?)关于", title_k)
+        if match and _unit_like(match.group(1)):
+            result["issuer"] = title_t[: match.end(1)]
+    if result["issuer"] and result["signed_by"]:
+        a = re.sub(r"\s", "", result["issuer"])
+        b = re.sub(r"\s", "", result["signed_by"])
+        if a != b:
+            warnings.append(f"抬头单位（{result['issuer']}）与落款单位（{result['signed_by']}）不一致")
+
+    # --- document number: only the letter's own, in the header (or a 文号 label)
+    for i in header_idx + ([title_idx] if title_idx is not None else []):
+        k = k_lines[i]
+        cut = k.rfind("文件") + 2 if "文件" in k else 0
+        match = _DOC_NUMBER.search(k[:MAX_LINE], cut)
+        if match:
+            result["doc_number"] = re.sub(r"\s", "", t_lines[i][match.start("dn"): match.end("dn")])
+            break
+
+    # --- labelled values anywhere (not in page furniture)
+    labelled: dict[str, list[tuple[int, str, str, str]]] = {}
+    for i in range(n):
+        if i >= footer:
+            break
+        k = k_lines[i]
+        if furniture[i] and "文号" not in k:
+            continue
+        matches = list(_LABEL_RE.finditer(k[:MAX_LINE]))
+        for m_i, match in enumerate(matches):
+            label = match.group("label")
+            field = _LABEL_FIELD[label]
+            if furniture[i] and field != "doc_number":
+                continue
+            end = matches[m_i + 1].start() if m_i + 1 < len(matches) else len(k)
+            value_t = t_lines[i][match.end(): end]
+            value_k = k[match.end(): end]
+            if m_i + 1 == len(matches) and value_k.count("）") > value_k.count("（"):
+                cut = value_k.rfind("）")
+                value_t, value_k = value_t[:cut], value_k[:cut]
+            labelled.setdefault(field, []).append((i, label, _clean_value(value_t), _clean_value(value_k)))
+
+    if result["doc_number"] is None:
+        for _i, _label, value_t, value_k in labelled.get("doc_number", []):
+            match = _DOC_NUMBER.search(value_k)
+            if match:
+                result["doc_number"] = re.sub(r"\s", "", value_t[match.start("dn"): match.end("dn")])
+                break
+
+    # --- classification: header, glued to the doc number, labelled, or alone at the bottom
+    classes: list[str] = []
+    for i in header_idx + ([title_idx] if title_idx is not None else []):
+        k = k_lines[i].strip()
+        match = _CLASS_ALONE.match(k)
+        if match and (i != title_idx):
+            classes.append(match.group("c").upper())
+            continue
+        for match in _CLASS_INLINE.finditer(k[:MAX_LINE]):
+            classes.append((match.group("c") or match.group("g")).upper())
+    for _i, _label, _vt, value_k in labelled.get("class", []):
+        match = re.match(r"^[(（]?([A-Da-d甲乙丙丁])\s*类?(?![A-Za-z])", value_k)
+        if match:
+            classes.append(match.group(1).upper())
+    if date_idx is not None:
+        tail = range(max(date_idx - 8, header_end), min(footer, date_idx + 6))
+        for i in tail:
+            match = _CLASS_ALONE.match(k_lines[i].strip())
+            if match and match.group("lei") and not furniture[i]:
+                classes.append(match.group("c").upper())
+    distinct = list(dict.fromkeys(classes))
+    if len(distinct) == 1:
+        result["classification"] = distinct[0]
+    elif len(distinct) > 1:
+        conflicts["classification"] = distinct
+        warnings.append(f"信中的办理类别不一致（{'、'.join(distinct)}），未采用任何一个")
+
+    # --- session (body, region, term, meeting) from the title, the first paragraph, the header
+    zones = []
+    if title_k:
+        zones.append(("标题", title_t, title_k))
+    if para_k:
+        zones.append(("正文", para_t, para_k))
+    for i in header_idx:
+        if i != title_idx and not (title_idx is not None and title_idx <= i <= title_end):
+            zones.append(("抬头", t_lines[i], k_lines[i]))
+    sessions = []
+    for _where, zt, zk in zones:
+        session = _find_session(zt, zk)
+        if session:
+            sessions.append(session)
+    pairs = list(dict.fromkeys((s.term, s.meeting) for s in sessions))
+    if len(pairs) == 1:
+        result["term"], result["meeting"] = pairs[0]
+    elif len(pairs) > 1:
+        printed = list(dict.fromkeys(s.text for s in sessions))
+        conflicts["session"] = printed
+        warnings.append(f"信中的届次不一致（{'、'.join(printed)}），未采用任何一个")
+
+    # --- body: session text, then the item word and the salutation
+    bodies = [s.body for s in sessions if s.body]
+    hints = []
+    if sal_name_t:
+        name_k = sal_name_t.translate(_TRAD)
+        if re.search(r"代表$", name_k):
+            hints.append("人大")
+        elif re.search(r"委员$", name_k):
+            hints.append("政协")
+    for zk in (title_k, para_k):
+        match = re.search(r"(?:号|\d)\s*(提案|议案|建议)", zk)
+        if match:
+            hints.append({"提案": "政协", "议案": "人大", "建议": "人大"}[match.group(1)])
+            break
+    body_values = list(dict.fromkeys(bodies))
+    if len(body_values) > 1:
+        conflicts["body"] = body_values
+        warnings.append("信中既写了政协又写了人大，未能确定是提案还是代表建议")
+    elif body_values:
+        result["body"] = body_values[0]
+        contrary = [h for h in hints if h != body_values[0]]
+        if contrary and sal_name_t and contrary[0] in ("人大", "政协") and (
+            (contrary[0] == "人大" and sal_name_t.translate(_TRAD).endswith("代表"))
+            or (contrary[0] == "政协" and sal_name_t.translate(_TRAD).endswith("委员"))
+        ):
+            warnings.append(f"会议名称是{body_values[0]}，但称呼是“{sal_name_t}”，请核对")
+    elif hints:
+        if len(set(hints)) == 1:
+            result["body"] = hints[0]
+        else:
+            conflicts["body"] = list(dict.fromkeys(hints))
+            warnings.append("称呼与案件类型不一致，未能确定是提案还是代表建议")
+    else:
+        fallback = body_of(title_k + para_k) if (title_k or para_k) else None
+        if fallback and re.search(r"政协|人大|人民代表大会|政治协商", title_k + para_k):
+            result["body"] = fallback
+
+    # --- region: named in the session, else the level (市/县/区) resolved by the unit's name
+    regions = list(dict.fromkeys(s.region for s in sessions if s.region))
+    levels = list(dict.fromkeys(s.level for s in sessions if s.level))
+    unit_for_region = result["issuer"] or result["signed_by"]
+    if len(regions) == 1:
+        result["region"] = regions[0]
+    elif len(regions) > 1:
+        conflicts["region"] = regions
+        warnings.append(f"信中的地区不一致（{'、'.join(regions)}），未采用任何一个")
+    elif levels:
+        found = [r for r in (_region_of_unit(unit_for_region, lv) for lv in levels) if r]
+        if len(set(found)) == 1:
+            result["region"] = found[0]
+        else:
+            warnings.append(f"会议名称只写了“{levels[0]}”，未能从单位名称确定是哪个{levels[0]}")
+    else:
+        result["region"] = _region_of_unit(unit_for_region, None)
+
+    # --- proposal number: the title and the first paragraph must agree
+    title_numbers = _find_numbers(title_t, title_k) if title_k else []
+    other_numbers: list[str] = []
+    if para_k:
+        other_numbers += _find_numbers(para_t, para_k)
+    for i in header_idx:
+        if title_idx is not None and title_idx <= i <= title_end:
+            continue
+        other_numbers += _find_numbers(t_lines[i], k_lines[i])
+    for _i, _label, value_t, value_k in labelled.get("number", []):
+        match = re.match(rf"^(?:第\s*)?({_NUM_CORE})(?:号)?$", value_k)
+        if match:
+            other_numbers.append(re.sub(r"\s", "", value_t[match.start(1): match.end(1)]))
+    title_keys = list(dict.fromkeys(number_key(x) for x in title_numbers))
+    all_numbers = title_numbers + other_numbers
+    all_keys = list(dict.fromkeys(number_key(x) for x in all_numbers))
+    printed_of = {}
+    for x in all_numbers:
+        printed_of.setdefault(number_key(x), x)
+    if len(all_keys) == 1:
+        result["proposal_number"] = all_numbers[0]
+    elif len(title_keys) > 1:
+        listed = [printed_of[key] for key in title_keys]
+        conflicts["proposal_number"] = [printed_of[key] for key in all_keys]
+        warnings.append(f"标题中有多个案号（{'、'.join(listed)}），可能是并案答复，未自动选取")
+    elif len(all_keys) > 1:
+        conflicts["proposal_number"] = [printed_of[key] for key in all_keys]
+        if title_keys:
+            others = [printed_of[key] for key in all_keys if key not in title_keys]
+            warnings.append(
+                f"标题中的案号（{printed_of[title_keys[0]]}）与正文中的案号（{'、'.join(others)}）不一致，"
+                "未采用任何一个"
+            )
+        else:
+            warnings.append(f"信中出现多个案号（{'、'.join(conflicts['proposal_number'])}），未采用任何一个")
+
+    # --- proposer: the salutation, else a 提案人/领衔代表 label
+    proposer = None
+    if sal_name_t:
+        proposer, proposers = _proposer_of(sal_name_t)
+        if proposer:
+            result["proposers"] = proposers
+    label_proposers = [v for _i, _l, v, _k in labelled.get("proposer", []) if v not in _EMPTY_VALUES]
+    if label_proposers:
+        lp, lps = _proposer_of(label_proposers[0])
+        if proposer is None:
+            proposer = lp
+            result["proposers"] = lps
+        elif lp and number_key(lp) != number_key(proposer) and lp not in proposer and proposer not in lp:
+            conflicts["proposer"] = [proposer, lp]
+            warnings.append(f"称呼（{proposer}）与提案人（{lp}）不一致，未采用任何一个")
+            proposer = None
+            result["proposers"] = []
+    result["proposer"] = proposer
+
+    # --- title of the proposal
+    result["title"] = _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, conflicts)
+
+    # --- people and phones
+    handlers: list[str] = []
+    phones: list[str] = []
+    leaders: list[str] = []
+    blank: dict[str, bool] = {}
+    for field in ("handler", "handler_phone", "phone", "leader"):
+        for _i, label, value_t, value_k in labelled.get(field, []):
+            empty = value_k in _EMPTY_VALUES
+            if field in ("handler", "handler_phone"):
+                names = [] if empty else _names(value_t)
+                _add_unique(handlers, names)
+                blank["handler"] = blank.get("handler", True) and not names
+                found = _phones(value_t)
+                _add_unique(phones, found)
+                if field == "handler_phone":
+                    blank["phone"] = blank.get("phone", True) and not found
+            elif field == "phone":
+                found = [] if empty else _phones(value_t)
+                _add_unique(phones, found)
+                blank["phone"] = blank.get("phone", True) and not found
+            else:
+                names = [] if empty else _names(value_t)
+                _add_unique(leaders, names[:1])
+                blank["leader"] = blank.get("leader", True) and not names
+    result["handlers"] = handlers
+    result["phones"] = phones
+    if len(leaders) == 1:
+        result["leader"] = leaders[0]
+    elif len(leaders) > 1:
+        result["leader"] = leaders[0]
+        warnings.append(f"信中写了多位负责人/签发人（{'、'.join(leaders)}），已取第一位")
+
+    # --- units handling the item
+    def units_of(field: str, upto: int | None) -> list[str]:
+        out: list[str] = []
+        for i, _label, value_t, value_k in labelled.get(field, []):
+            if upto is not None and i > upto:
+                continue
+            if value_k in _EMPTY_VALUES or "网站" in value_k:
+                continue
+            _add_unique(out, [u for u in _NAME_SPLIT.split(value_t) if u and u not in _EMPTY_VALUES])
+        return out
+
+    upto = date_idx
+    leads = units_of("lead", upto)
+    if leads:
+        result["lead_unit"] = leads[0] if len(leads) == 1 else "、".join(leads)
+        if len(leads) > 1:
+            warnings.append(f"主办单位写了多个（{'、'.join(leads)}），请核对")
+    result["co_units"] = units_of("co", upto)
+    result["split_units"] = units_of("split", upto)
+
+    # --- what could not be read
+    def missing(name: str, key: str) -> None:
+        if blank.get(key):
+            warnings.append(f"未能识别：{name}（信中为空）")
+        elif key not in blank:
+            warnings.append(f"未能识别：{name}")
+
+    if result["proposal_number"] is None and "proposal_number" not in conflicts:
+        warnings.append("未能识别：案号")
+    if result["term"] is None and "session" not in conflicts:
+        warnings.append("未能识别：届次")
+    if result["body"] is None and "body" not in conflicts:
+        warnings.append("未能识别：政协提案还是人大建议")
+    if result["proposer"] is None and "proposer" not in conflicts:
+        warnings.append("未能识别：提案人")
+    if result["title"] is None and "title" not in conflicts:
+        warnings.append("未能识别：案由（提案标题）")
+    if result["reply_date"] is None:
+        warnings.append("未能识别：答复日期")
+    if result["issuer"] is None and result["signed_by"] is None:
+        warnings.append("未能识别：答复单位")
+    if result["leader"] is None and blank.get("leader"):
+        missing("负责人", "leader")
+    if not handlers:
+        missing("承办人", "handler")
+    if not phones:
+        missing("联系电话", "phone")
+    return result
+
+
+def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:
+    """(proposer as printed, individual names) from a salutation or a 提案人 value."""
+    name_t = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", name_t.strip()).strip()
+    name_k = name_t.translate(_TRAD)
+    if not name_t or _GENERIC_NAME.match(name_k):
+        return None, []
+    match = re.match(rf"^(?P<lead>.+?)等\s*(?P<n>[\d一二三四五六七八九十]+)\s*(?:位|名|人)", name_k)
+    if match:
+        return name_t, [name_t[: match.end("lead")]]
+    core_k = re.sub(r"(?:代表|委员|同志|先生|女士)$", "", name_k)
+    core_t = name_t[: len(core_k)]
+    names_k = [x for x in re.split(r"[、，,\s]+", core_k) if x]
+    count = re.search(r"([\d一二三四五六七八九十]{1,3})\s*位$", core_k)
+    if count and len(core_k) > count.end() - count.start():
+        # 张三、李四、王五三位: the count is redundant; make sure it matches the list.
+        digits = count.group(1)
+        for size in range(1, len(digits) + 1):
+            cut_k = core_k[: count.start(1) + len(digits) - size]
+            if cn_to_int(digits[-size:]) == len([x for x in re.split(r"[、，,\s]+", cut_k) if x]):
+                core_k, core_t = cut_k, core_t[: len(cut_k)]
+                break
+        else:
+            core_k = core_k[: count.start()]
+            core_t = core_t[: len(core_k)]
+        names_k = [x for x in re.split(r"[、，,\s]+", core_k) if x]
+    core_t = core_t.strip(" 、，,")
+    if not core_t:
+        return None, []
+    names = []
+    pos = 0
+    for part in names_k:
+        idx = core_k.find(part, pos)
+        names.append(core_t[idx: idx + len(part)])
+        pos = idx + len(part)
+    return core_t, names
+
+
+def _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, conflicts) -> str | None:
+    def quoted(t: str, k: str) -> list[str]:
+        out = []
+        for match in _TITLE_QUOTES.finditer(k[:MAX_LINE]):
+            group = next(g for g in range(1, 7) if match.group(g) is not None)
+            value = t[match.start(group): match.end(group)].strip()
+            # The quote is the proposal's title when it names one (关于…/…建议/…提案).
+            if re.search(r"^关于|建议$|提案$|议案$|意见$|问题$|的建议|的提案", k[match.start(group): match.end(group)]):
+                out.append(value)
+        return out
+
+    candidates_para = quoted(para_t, para_k) if para_k else []
+    if not candidates_para and para_k:
+        match = _TITLE_PLAIN.search(para_k[:MAX_LINE])
+        if match:
+            candidates_para = [para_t[match.start(1): match.end(1)]]
+    candidates_title = quoted(title_t, title_k) if title_k else []
+    if not candidates_title and title_k:
+        match = re.match(r"^.{0,40}?关于(?:对)?(关于.{2,80}?的(?:建议|提案|议案))的?(?:答复|复函|回复)", title_k)
+        if not match:
+            match = re.match(r"^.{0,40}?(关于.{2,80}?的(?:建议|提案|议案))的?(?:答复|复函|回复)", title_k)
+        if match and not _SESSION.search(match.group(1)) and not re.search(r"第.{0,12}号", match.group(1)):
+            candidates_title = [title_t[match.start(1): match.end(1)]]
+    labelled_titles = [v for _i, _l, v, _k in labelled.get("title", []) if v not in _EMPTY_VALUES]
+    labelled_titles = [re.sub(r"^[《“「『\"](.*)[》”」』\"]$", r"\1", v) for v in labelled_titles]
+
+    chosen = (candidates_para or candidates_title or labelled_titles or [None])[0]
+    if chosen is None:
+        return None
+
+    def key(s: str) -> str:
+        return re.sub(rf"[^{_CJK}A-Za-z0-9]|^关于", "", s.translate(_TRAD))
+
+    for other in candidates_title[:1] + labelled_titles[:1]:
+        a, b = key(chosen), key(other)
+        if a and b and a not in b and b not in a:
+            conflicts["title"] = [chosen, other]
+            warnings.append(f"信中的提案标题不一致（“{chosen}”与“{other}”），请核对")
+            break
+    return chosen
