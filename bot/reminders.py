@@ -442,7 +442,8 @@ async def deliver(
         for ping in pings:
             webhook = isinstance(ping.recipient, str)
             if webhook and webhook_send is None:
-                report.skipped_no_channel.append(ping)
+                done = ledger.status(ping.key) == SENT
+                (report.skipped_already_sent if done else report.skipped_no_channel).append(ping)
                 continue
             was_uncertain = ledger.status(ping.key) == UNCERTAIN
             decision = ledger.claim(ping.key)
@@ -475,7 +476,7 @@ async def deliver(
 
 async def _send_one(ping, target, sender, ledger, report, sleep, max_attempts, classify,
                     base_delay, max_delay, was_uncertain) -> None:
-    attempt = 0
+    attempt = transient = 0
     while True:
         attempt += 1
         try:
@@ -493,7 +494,8 @@ async def _send_one(ping, target, sender, ledger, report, sleep, max_attempts, c
                 await sleep(max(0.0, error.retry_after))
                 continue
             if attempt < max_attempts and isinstance(error, TransientError):
-                await sleep(min(max_delay, base_delay * 2 ** (attempt - 1)))
+                transient += 1
+                await sleep(min(max_delay, base_delay * 2 ** (transient - 1)))
                 continue
             reason = f"{error.__class__.__name__}: {error}"
             log.warning("ping %s failed after %d attempts: %s", ping.key, attempt, reason)
