@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.storage import Repository, StorageError
 
 log = logging.getLogger("proposal-bot")
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：项目根目录的 config.toml）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    parser.set_defaults(func=cmd_run, today=None)  # no subcommand: run
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")
@@ -113,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["run", *(argv if argv is not None else sys.argv[1:])])
+    # The console chat shares the terminal with the log: keep the log to warnings there.
+    quiet = args.func is not cmd_run or not os.environ.get(TOKEN_ENV)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

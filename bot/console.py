@@ -1,0 +1,115 @@
+"""Console mode: no token needed. The Bot API emulator, the real application and a terminal chat.
+
+The person at the terminal types as the configured console user; the bot's answers are printed
+as plain text, inline buttons as numbered choices (type the number to press one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from bot.emulator import BotApiEmulator, SentMessage
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+BANNER = (
+    "提案办理助手 · 控制台模式（未设置 PROPOSAL_BOT_TOKEN）\n"
+    "您以用户 {user_id}（{role}）的身份与机器人对话。输入 /help 查看命令；"
+    "/upload 文件路径 发送文件；/quit 或 Ctrl-D 退出。"
+)
+ANSWER_TIMEOUT = 30.0
+
+
+class Console:
+    """Reads lines, pushes them to the emulator as the console user, prints what comes back."""
+
+    def __init__(self, emulator: BotApiEmulator, user_id: int, out: TextIO):
+        self.emulator, self.user_id, self.out = emulator, user_id, out
+        self.choices: tuple[int, list[tuple[str, str]]] | None = None  # (message_id, buttons)
+        self._lock = threading.Lock()
+
+    def show(self, event: SentMessage) -> None:
+        """Called from the emulator's thread for every message the bot sends or edits."""
+        if event.chat_id != self.user_id:
+            return
+        buttons = [button for row in event.buttons for button in row]
+        with self._lock:
+            print(f"\n{event.text}", file=self.out)
+            if event.filename:
+                print(f"[文件] {event.filename}", file=self.out)
+            for i, (label, _data) in enumerate(buttons, start=1):
+                print(f"  [{i}] {label}", file=self.out)
+            if buttons:
+                print("（输入序号选择）", file=self.out)
+                self.choices = (event.message_id, buttons)
+            self.out.flush()
+
+    def handle(self, line: str) -> bool:
+        """Send one typed line; False when the person wants to leave."""
+        text = line.strip()
+        if not text:
+            return True
+        if text in ("/quit", "/exit"):
+            return False
+        marker = self.emulator.mark(self.user_id)
+        choices, self.choices = self.choices, None
+        if choices and text.isdigit() and 1 <= int(text) <= len(choices[1]):
+            self.emulator.press_button(self.user_id, choices[0], int(text) - 1)
+        elif text.startswith("/upload"):
+            path = Path(text[len("/upload"):].strip()).expanduser()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                print(f"无法读取文件 {path}：{exc.strerror or exc}", file=self.out)
+                return True
+            self.emulator.push_document(self.user_id, path.name, data)
+        else:
+            self.emulator.push_text(self.user_id, text, first_name="控制台")
+        try:
+            self.emulator.wait_sent(self.user_id, count=1, timeout=ANSWER_TIMEOUT, since=marker)
+        except TimeoutError:
+            print("（机器人没有回答）", file=self.out)
+        return True
+
+
+def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    from bot.app import build_application
+    from bot.samples import load_samples
+
+    if load_samples(services.repo):
+        print(f"数据库为空，已载入示例数据：{services.repo.path}", file=out)
+    user_id = services.config.console_user_id
+    emulator = BotApiEmulator()
+    emulator.start()
+    console = Console(emulator, user_id, out)
+    emulator.subscribe(console.show)
+    app = build_application(services, "console:token", emulator.base_url, emulator.base_file_url)
+
+    async def start_reading(app_) -> None:
+        loop = asyncio.get_running_loop()
+
+        def read_lines() -> None:
+            role = services.role_of(user_id) or "未授权"
+            print(BANNER.format(user_id=user_id, role=role), file=out, flush=True)
+            try:
+                for line in stdin:
+                    if not console.handle(line):
+                        break
+            finally:
+                loop.call_soon_threadsafe(app_.stop_running)
+
+        threading.Thread(target=read_lines, name="console-input", daemon=True).start()
+
+    app.bot_data.setdefault("post_init_hooks", []).append(start_reading)
+    try:
+        app.run_polling(poll_interval=0.0, timeout=5, close_loop=False)
+    finally:
+        emulator.stop()
+        services.repo.close()
+    return 0
