@@ -106,7 +106,9 @@ async def post_text(
     http = client or httpx.AsyncClient(timeout=timeout)
     try:
         try:
-            response = await http.post(url, params=params or None, json=body, timeout=timeout)
+            # merge, never replace: DingTalk's access_token is already in the URL's query
+            target = httpx.URL(url).copy_merge_params(params) if params else url
+            response = await http.post(target, json=body, timeout=timeout)
         except httpx.TimeoutException as exc:
             raise TransientError(f"{kind} 机器人超时：{exc.__class__.__name__}") from exc
         except httpx.TransportError as exc:
