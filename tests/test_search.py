@@ -1,0 +1,363 @@
+"""Search: the examples of issue 4 on the two seed proposals plus distractors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.model import Contact, Department, Proposal, Reply
+from bot.search import (
+    CERTAIN_MIN, SearchIndex, clean_query, norm, pinyin_forms, record_to_json, run_contact, run_find,
+)
+from bot.storage import Repository
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(ROOT / "config.toml")
+
+
+def seed(repo: Repository) -> dict[str, object]:
+    with repo.batch():
+        tang = repo.put(Contact(name="唐志文", unit="高平市发展改革和科技局", phones=["0356-5220956"]))
+        li = repo.put(Contact(name="李鹏慧", unit="高平市发展改革和科技局", phones=["0356-5220956"]))
+        p1 = repo.put(Proposal(
+            body="政协", region="晋城市", term=8, meeting=3, number="125",
+            title="关于加快推动我市城乡融合发展的建议", proposer="民建晋城市委会",
+            lead_unit="晋城市发展和改革委员会", state="replied",
+        ))
+        repo.put(Reply(proposal_id=p1.id, issuer="晋城市发展和改革委员会", phones=["6999022"],
+                       classification="A", reply_date="2024-05-23"))
+        p2 = repo.put(Proposal(
+            body="政协", region="高平市", term=7, meeting=5, number="TA0010",
+            title="关于推进我市城乡产业融合发展建议的建议", proposer="九三学社高平市支社",
+            lead_unit="高平市发展改革和科技局", handlers=[tang.id, li.id], state="replied",
+        ))
+        repo.put(Reply(proposal_id=p2.id, issuer="高平市发展改革和科技局", signed_by="高平市发展和改革委员会",
+                       doc_number="高发改发〔2025〕85号", handlers=["唐志文", "李鹏慧"],
+                       phones=["0356-5220956"], reply_date="2025-08-27"))
+        # Distractors: same region prefixes, similar names and titles, other numbers.
+        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number="126",
+                          title="关于加强我市老旧小区改造的建议", proposer="农工党晋城市委会",
+                          lead_unit="晋城市住房和城乡建设局", co_units=["晋城市财政局"]))
+        repo.put(Proposal(body="人大", region="高平市", term=17, meeting=2, number="1205",
+                          title="关于改善农村饮水安全的建议", proposer="王建国等5位代表",
+                          lead_unit="高平市水务局"))
+        repo.put(Proposal(body="政协", region="高平市", term=7, meeting=5, number="TA0011",
+                          title="关于支持中小企业融资的建议", proposer="民盟高平市支部",
+                          lead_unit="高平市工业和信息化局"))
+        repo.put(Contact(name="唐志强", unit="晋城市教育局", phones=["13903561234"]))
+        repo.put(Contact(name="王芳", unit="晋城市财政局", phones=["0356-2021234"]))
+        repo.put(Contact(name="曾晓明", unit="晋城市公安局", phones=["0356-2100110"]))
+        repo.put(Contact(name="单立新", unit="晋城市教育局"))
+        repo.put(Department(name="晋城市教育局", aliases=["市教育局"]))
+        repo.put(Department(name="晋城市公安局"))
+        repo.put(Department(name="高平市人力资源和社会保障局", aliases=["高平市人社局"]))
+    return {"tang": tang, "li": li, "p1": p1, "p2": p2}
+
+
+@pytest.fixture()
+def world(tmp_path, config):
+    repo = Repository(tmp_path / "p.json")
+    records = seed(repo)
+    index = SearchIndex.build(repo, config.aliases)
+    yield repo, index, records
+    repo.close()
+
+
+def names(result, kind=None):
+    out = []
+    for hit in result.hits:
+        if kind and hit.kind != kind:
+            continue
+        rec = hit.record
+        out.append(getattr(rec, "name", None) or getattr(rec, "number", None))
+    return out
+
+
+# -- normalisation --------------------------------------------------------------------------------
+
+
+def test_norm_folds_full_width_and_drops_punctuation():
+    assert norm("ＴＡ０010（高平）") == "ta0010高平"
+    assert norm("唐·志文") == "唐志文"
+
+
+def test_pinyin_forms_index_every_surname_reading():
+    full, initials, mixed = pinyin_forms("唐志文")
+    assert "tangzhiwen" in full and "tzw" in initials and "tangzw" in mixed
+    for name, reading in [("单立新", "shan"), ("曾晓明", "zeng"), ("解放", "xie"), ("区伟", "ou"),
+                          ("仇杰", "qiu"), ("朴成", "piao"), ("查理", "zha")]:
+        assert any(f.startswith(reading) for f in pinyin_forms(name)[0]), name
+
+
+# -- the issue's examples -------------------------------------------------------------------------
+
+
+def test_abbreviation_fagaiwei_offers_the_development_units_as_choices(world):
+    _, index, _ = world
+    result = index.search("发改委")
+    units = names(result, "unit")
+    assert {"晋城市发展和改革委员会", "高平市发展改革和科技局", "高平市发展和改革委员会"} <= set(units)
+    assert units[0] in ("晋城市发展和改革委员会", "高平市发展和改革委员会")
+    assert not result.certain
+    assert len(result.hits) <= 8
+
+
+def test_abbreviation_fagaiju_finds_the_gaoping_bureau(world):
+    _, index, _ = world
+    result = index.find_units("发改局")
+    assert names(result)[0] == "高平市发展改革和科技局"
+
+
+def test_region_and_abbreviation(world):
+    _, index, _ = world
+    result = index.find_units("晋城市发改委")
+    assert names(result)[0] == "晋城市发展和改革委员会"
+    assert result.certain
+    # A region prefix alone must not make 晋城市公安局 look like 晋城市教育局.
+    result = index.find_units("晋城市教育局")
+    assert result.certain and names(result)[0] == "晋城市教育局"
+    assert "晋城市公安局" not in names(result)
+    # Department aliases.
+    assert names(index.find_units("高平市人社局"))[0] == "高平市人力资源和社会保障局"
+    assert names(index.find_units("高平人社局"))[0] == "高平市人力资源和社会保障局"
+
+
+def test_minjian_finds_its_proposal(world):
+    _, index, rec = world
+    result = index.search("民建")
+    assert result.hits[0].kind == "proposal" and result.hits[0].record.id == rec["p1"].id
+
+
+@pytest.mark.parametrize("query", ["唐志文", "tangzhiwen", "tzw", "唐志问", "5220956", "TANG ZHI WEN", "tangzw"])
+def test_contact_tang(world, query):
+    _, index, rec = world
+    result = index.find_contacts(query)
+    assert result.hits, query
+    top = result.hits[0]
+    assert top.kind == "contact" and top.record.name == "唐志文", (query, result.hits)
+    assert "0356-5220956" in top.record.phones
+
+
+def test_contact_certainty(world):
+    _, index, _ = world
+    assert index.find_contacts("唐志文").certain
+    assert index.find_contacts("tangzhiwen").certain
+    # A homophone typo is found but must be confirmed.
+    typo = index.find_contacts("唐志问")
+    assert typo.hits[0].record.name == "唐志文" and not typo.certain
+    # Two people share 0356-5220956: choices, not an answer.
+    shared = index.find_contacts("5220956")
+    assert {h.record.name for h in shared.hits[:2]} == {"唐志文", "李鹏慧"} and not shared.certain
+    # 唐志 is a prefix of two names.
+    assert not index.find_contacts("唐志").certain
+
+
+def test_surname_readings_in_search(world):
+    _, index, _ = world
+    assert names(index.find_contacts("zengxiaoming"))[0] == "曾晓明"
+    assert names(index.find_contacts("shanlixin"))[0] == "单立新"
+
+
+@pytest.mark.parametrize("query", ["TA10", "ta-0010", "ＴＡ０010", "第TA0010号", "高平市政协七届五次会议第TA10号"])
+def test_number_ta0010(world, query):
+    _, index, rec = world
+    result = index.search(query)
+    assert result.hits and result.hits[0].record.id == rec["p2"].id, query
+    assert result.certain
+
+
+def test_number_125_and_near_misses(world):
+    _, index, rec = world
+    result = index.search("第125号")
+    assert result.certain and result.hits[0].record.id == rec["p1"].id
+    missing = index.find_proposals("1250")
+    assert not missing.hits and missing.reason
+    assert {h.record.number for h in missing.suggestions} >= {"125", "1205"}
+
+
+def test_session_ranks_number_hits(world, tmp_path):
+    repo, index, rec = world
+    other = repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=2, number="125", title="关于发展夜间经济的建议"))
+    result = index.search("125")
+    assert not result.certain and {h.record.id for h in result.hits} == {rec["p1"].id, other.id}
+    assert result.hits[0].record.id == rec["p1"].id  # newest session first
+    narrowed = index.search("八届二次 125")
+    assert narrowed.certain and narrowed.hits[0].record.id == other.id
+
+
+def test_title_phrase_finds_both_seed_proposals(world):
+    _, index, rec = world
+    result = index.search("城乡融合")
+    ids = [h.record.id for h in result.hits if h.kind == "proposal"]
+    assert ids[:2] == [rec["p1"].id, rec["p2"].id]  # the contiguous phrase first
+    assert not result.certain
+
+
+def test_full_title_is_certain(world):
+    _, index, rec = world
+    result = index.search("关于推进我市城乡产业融合发展建议的建议")
+    assert result.certain and result.hits[0].record.id == rec["p2"].id
+
+
+def test_jiusan(world):
+    _, index, rec = world
+    result = index.search("九三")
+    assert result.hits[0].record.id == rec["p2"].id and result.hits[0].match == "proposer"
+    assert result.certain
+
+
+def test_doc_number(world):
+    _, index, rec = world
+    result = index.search("高发改发〔2025〕85号")
+    assert result.certain and result.hits[0].record.id == rec["p2"].id
+    assert index.search("高发改发[2025]85号").hits[0].record.id == rec["p2"].id
+
+
+@pytest.mark.parametrize("query", ["", "   ", "x" * 5000, "城" * 5000, "😀🎉\x00\x07\u200b", "\x1b[31m", None])
+def test_garbage_queries_give_a_reason(world, query):
+    _, index, _ = world
+    result = index.search(query)
+    assert result.hits == [] and result.reason and not result.certain
+
+
+def test_nothing_good_gives_reason(world):
+    _, index, _ = world
+    result = index.search("量子计算机")
+    assert result.hits == [] and result.reason
+
+
+def test_clean_query():
+    assert clean_query("  ＴＡ10\x07 ") == ("TA10", None)
+    assert clean_query("")[1]
+
+
+# -- incremental updates --------------------------------------------------------------------------
+
+
+def test_put_and_delete_contact_without_rebuild(world):
+    repo, index, _ = world
+    assert not index.find_contacts("欧阳明月").hits
+    c = repo.put(Contact(name="欧阳明月", unit="晋城市文化和旅游局", phones=["0356-3339999"]))
+    assert names(index.find_contacts("欧阳明月"))[0] == "欧阳明月"
+    assert names(index.find_contacts("ouyangmy"))[0] == "欧阳明月"  # compound surname in full
+    assert names(index.find_contacts("3339999"))[0] == "欧阳明月"
+    assert names(index.find_units("晋城市文旅局"))[0] == "晋城市文化和旅游局"
+    c.phones = ["0356-4448888"]
+    repo.put(c)
+    assert not index.find_contacts("3339999").hits
+    assert names(index.find_contacts("4448888"))[0] == "欧阳明月"
+    repo.delete(c)
+    assert not index.find_contacts("欧阳明月").hits
+    assert not index.find_contacts("4448888").hits
+    # Its unit was only named by this contact: gone too.
+    assert "晋城市文化和旅游局" not in names(index.find_units("晋城市文化和旅游局"))
+
+
+def test_put_and_delete_proposal(world):
+    repo, index, _ = world
+    p = repo.put(Proposal(body="人大", region="晋城市", term=16, meeting=4, number="20240017",
+                          title="关于建设光伏储能示范园区的建议", lead_unit="晋城市能源局"))
+    assert index.search("20240017").hits[0].record.id == p.id
+    assert index.search("光伏储能").hits[0].record.id == p.id
+    assert "晋城市能源局" in names(index.find_units("能源局"))
+    p.title = "关于发展低空经济的建议"
+    repo.put(p)
+    assert not [h for h in index.search("光伏储能").hits if h.record.id == p.id]
+    assert index.search("低空经济").hits[0].record.id == p.id
+    repo.delete(p)
+    assert not index.search("20240017").hits
+    assert not index.search("低空经济").hits
+    assert "晋城市能源局" not in names(index.find_units("能源局"))
+
+
+def test_department_aliases_follow_updates(world):
+    repo, index, _ = world
+    d = repo.put(Department(name="晋城市卫生健康委员会", aliases=["市卫健委"]))
+    assert names(index.find_units("市卫健委"))[0] == "晋城市卫生健康委员会"
+    d.aliases = ["晋城卫健委"]
+    repo.put(d)
+    assert names(index.find_units("晋城卫健委"))[0] == "晋城市卫生健康委员会"
+    repo.delete(d)
+    assert "晋城市卫生健康委员会" not in names(index.find_units("卫生健康委员会"))
+
+
+def test_reply_phone_and_state_update_keep_index(world):
+    repo, index, rec = world
+    p1 = rec["p1"]
+    p1.state = "closed"
+    repo.put(p1)  # same indexed text: nothing re-indexed, record refreshed
+    assert index.search("125").hits[0].record.state == "closed"
+    assert index.search("6999022").hits[0].record.id == p1.id
+
+
+# -- JSON and CLI functions -----------------------------------------------------------------------
+
+
+def test_run_find_json(world, config):
+    repo, _, rec = world
+    out = run_find("TA10", repo, config)
+    json.dumps(out, ensure_ascii=False)
+    assert out["query"] == "TA10" and out["certain"]
+    first = out["results"][0]
+    assert first["kind"] == "proposal" and 0 <= first["score"] <= 100
+    record = first["record"]
+    for key in ("body", "region", "term", "meeting", "number", "title", "proposer", "lead_unit",
+                "co_units", "assigned_date", "due_date", "state", "handlers"):
+        assert key in record
+    assert record["number"] == "TA0010"
+    assert {"name": "唐志文", "phones": ["0356-5220956"]}.items() <= record["handlers"][0].items()
+    assert record["replies"][0]["doc_number"] == "高发改发〔2025〕85号"
+
+
+def test_run_contact_json(world, config):
+    repo, _, _ = world
+    out = run_contact("tzw", repo, config)
+    assert out["results"][0]["kind"] == "contact"
+    assert out["results"][0]["record"] == {"id": out["results"][0]["record"]["id"], "name": "唐志文",
+                                           "unit": "高平市发展改革和科技局", "phones": ["0356-5220956"]}
+    empty = run_find("", repo, config)
+    assert empty["results"] == [] and empty["reason"]
+    units = run_find("发改委", repo, config)
+    assert all(r["kind"] == "unit" for r in units["results"])
+    assert set(units["results"][0]["record"]) == {"id", "name", "aliases"}
+
+
+def test_contacts_of_a_unit(world):
+    _, index, _ = world
+    result = index.find_contacts("高平市发改局")
+    assert {"唐志文", "李鹏慧"} <= set(names(result))
+
+
+def test_record_to_json_unit():
+    assert record_to_json("unit", Department(name="晋城市教育局", aliases=["市教育局"])) == {
+        "id": None, "name": "晋城市教育局", "aliases": ["市教育局"]}
+
+
+# -- bench smoke ------------------------------------------------------------------------------------
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_smoke(tmp_path, capsys):
+    bench = _load("bench_search")
+    figures = bench.run(300, tmp_path, baseline_sample=5, seed=7)
+    out = capsys.readouterr().out
+    assert "p95" in out
+    for key in ("build_s", "startup_s", "rss_mb", "p50_ms", "p95_ms", "baseline_p50_ms", "speedup",
+                "precision_at_1", "labelled"):
+        assert key in figures
