@@ -2,6 +2,8 @@
 
     proposal-bot [run] [--config PATH] [--today YYYY-MM-DD]
     proposal-bot status NUMBER [--db PATH] [--json]
+    proposal-bot parse FILE... --json
+    proposal-bot import FILE|DIR... [--db PATH]
 """
 
 from __future__ import annotations
@@ -32,15 +34,15 @@ def shifted_clock(config: Config, today: date | None) -> Callable[[], datetime]:
     return lambda: datetime.now(tz) + shift
 
 
-def open_repo(config: Config, db: str | None) -> Repository:
+def open_repo(config: Config, db: str | None, samples: bool = True) -> Repository:
     """The database named on the command line, else the configured one; a missing default
     database is created with the sample records."""
     from bot.samples import load_samples
 
     path = Path(db) if db else config.database
     repo = Repository(path, backups=config.backups)
-    if db is None and not repo.proposals():
-        load_samples(repo)
+    if samples and db is None and not repo.proposals():
+        load_samples(repo, config)
     return repo
 
 
@@ -86,6 +88,47 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK if found.matches else EXIT_NOT_FOUND
 
 
+def cmd_parse(args: argparse.Namespace, config: Config) -> int:
+    """One JSON object per file, one per line; changes nothing."""
+    from bot.parsing import parse_letter_bytes
+
+    unreadable = False
+    for name in args.files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            result = {"error": f"无法读取文件：{exc.strerror or exc}", "warnings": []}
+        else:
+            result = parse_letter_bytes(data, Path(name).name)
+        unreadable |= bool(result.get("error"))
+        print(json.dumps({"file": name, **result}, ensure_ascii=False))
+    return EXIT_NOT_FOUND if unreadable else EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, config: Config) -> int:
+    """Upsert files and folders; print per file and in total what changed."""
+    from tqdm import tqdm
+
+    from bot.importer import Importer, expand_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"找不到：{'、'.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    repo = open_repo(config, args.db, samples=False)
+    files = list(expand_paths(args.paths))
+    show_bar = len(files) > 20 and sys.stderr.isatty()
+    progress = (lambda items: tqdm(items, desc="导入", unit="个文件")) if show_bar else iter
+    report = Importer(repo, config).import_paths(files, progress=progress)
+    for file_report in report.files:
+        print(file_report.summary())
+        for warning in file_report.warnings:
+            print(f"  提示：{warning}")
+    print(report.total_line())
+    repo.close()
+    return EXIT_NOT_FOUND if report.failed else EXIT_OK
+
+
 def _plain(html_text: str) -> str:
     import html
     import re
@@ -109,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     status.add_argument("--json", action="store_true", help="输出 JSON")
     status.set_defaults(func=cmd_status)
+
+    parse = sub.add_parser("parse", help="解析答复函，输出 JSON（不写入数据库）")
+    parse.add_argument("files", nargs="+", help="答复函文件（txt、docx、pdf …）")
+    parse.add_argument("--json", action="store_true", help="输出 JSON（默认即为 JSON，每行一个文件）")
+    parse.set_defaults(func=cmd_parse)
+
+    importer = sub.add_parser("import", help="导入答复函、交办清单、联系人表（文件或文件夹）")
+    importer.add_argument("paths", nargs="+", help="文件或文件夹")
+    importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    importer.set_defaults(func=cmd_import)
     return parser
 
 

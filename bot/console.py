@@ -82,7 +82,7 @@ def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys
     from bot.app import build_application
     from bot.samples import load_samples
 
-    if load_samples(services.repo):
+    if load_samples(services.repo, services.config):
         print(f"数据库为空，已载入示例数据：{services.repo.path}", file=out)
     user_id = services.config.console_user_id
     emulator = BotApiEmulator()

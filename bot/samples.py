@@ -1,12 +1,15 @@
-"""Sample records for an empty database (console mode, first run of the CLI)."""
+"""Sample records for an empty database (console mode, first run of the CLI).
+
+They are made by importing the files in data/samples/ — the two published seed letters and
+an example assignment list — through the same importer staff use, never typed in.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
-from bot.model import Contact, Proposal, Reply
+from bot.config import Config
 from bot.storage import Repository
 
 log = logging.getLogger(__name__)
@@ -14,24 +17,15 @@ log = logging.getLogger(__name__)
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
-def load_samples(repo: Repository, folder: Path = SAMPLES) -> int:
-    """Load the sample records into an empty repository, in one write. Returns proposals added."""
+def load_samples(repo: Repository, config: Config, folder: Path = SAMPLES) -> int:
+    """Import the sample files into an empty repository, in one write. Returns proposals added."""
+    from bot.importer import Importer
+
     if repo.proposals():
         return 0
-    data = json.loads((folder / "seed_records.json").read_text(encoding="utf-8"))
-    with repo.batch():
-        contacts = {}
-        for raw in data["contacts"]:
-            contact = repo.put(Contact(**raw))
-            contacts[contact.name] = contact.id
-        proposals = {}
-        for raw in data["proposals"]:
-            raw = dict(raw)
-            key = raw.pop("key")
-            raw["handlers"] = [contacts[name] for name in raw.get("handlers", [])]
-            proposals[key] = repo.put(Proposal(**raw)).id
-        for raw in data["replies"]:
-            raw = dict(raw)
-            repo.put(Reply(proposal_id=proposals[raw.pop("proposal")], **raw))
-    log.info("loaded %d sample proposals into %s", len(proposals), repo.path)
-    return len(proposals)
+    report = Importer(repo, config).import_paths([folder])
+    for failed in report.failed:
+        log.error("sample file not imported: %s", failed.summary())
+    added = report.totals()["proposals"]["created"]
+    log.info("loaded %d sample proposals into %s", added, repo.path)
+    return added

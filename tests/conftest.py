@@ -81,7 +81,7 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
     config = load_config(config_path)
     services = make_services(config, clock)
     if samples:
-        load_samples(services.repo)
+        load_samples(services.repo, config)
     app = build_application(services, "123456:TEST", emulator.base_url, emulator.base_file_url)
     await app.initialize()
     await app.post_init(app)  # run_polling would call it; we drive the app by hand

@@ -49,12 +49,13 @@ def test_console_mode_answers_status(tmp_path):
 
 def test_console_buttons_are_numbered_choices(tmp_path):
     # Two sessions with a 125: the choice is shown numbered and picked by typing its number.
+    from bot.config import load_config
     from bot.model import Proposal
     from bot.samples import load_samples
     from bot.storage import Repository
 
     repo = Repository(tmp_path / "data" / "proposals.json")
-    load_samples(repo)
+    load_samples(repo, load_config(write_config(tmp_path)))
     repo.put(Proposal(body="人大", region="晋城市", term=17, meeting=2, number="125", title="人大的第125号建议"))
     repo.close()
     done = run([], tmp_path, stdin="/status 125\n2\n")
