@@ -36,12 +36,12 @@ A new deadline (extension, reopening) is a new cycle: its countdown starts afres
 from __future__ import annotations
 
 import calendar as _calendar
-import html
 import logging
 import unicodedata
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from bot.config import ClassScheme, Config, HandlingRule
 from bot.model import (
@@ -371,12 +371,12 @@ def extend(proposal: Proposal, days: int) -> Proposal:
 
 # -- the reminder plan ---------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Ping:
+class Ping(NamedTuple):
     """One message to one recipient for one step of one proposal's deadline cycle.
 
     ``recipient`` is a Telegram chat id, or ``"webhook:<unit>"`` for a unit's group robot.
     ``text`` is Telegram HTML. ``who`` names the recipient for reports ("张三（某单位）").
+    (A NamedTuple: immutable, and cheap to create by the hundred thousand.)
     """
 
     proposal_id: int
@@ -403,7 +403,15 @@ def chain_of(step: str) -> str:
 
 
 def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+    """HTML-escape for Telegram (same result as html.escape(quote=False), faster when clean)."""
+    text = str(value)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def _title(proposal: Proposal) -> str:
@@ -452,6 +460,8 @@ class _Planner:
         self.webhooks = config.webhooks or {}
         self.pings: list[Ping] = []
         self.errors: list[tuple[int, str]] = []
+        self.names: dict[int, str] = {}
+        self.isos: dict[date, str] = {}
 
     # cached look-ups -----------------------------------------------------------------------
 
@@ -469,15 +479,16 @@ class _Planner:
         return day
 
     def deadline(self, p: Proposal) -> date | None:
-        rule = self.rule(p)
         reopened = p.state == REOPENED
-        key = (rule, reopened, p.assigned_date, p.due_date, p.feedback_date if reopened else None,
-               p.complex, p.extension_days)
+        rule = self.rule(p)
+        key = (id(rule), reopened, p.assigned_date, p.due_date,
+               p.feedback_date if reopened else None, p.complex, p.extension_days)
         try:
             return self.deadlines[key]
         except KeyError:
             pass
-        day = _base_deadline(rule, reopened, p.assigned_date, p.due_date, key[4], p.complex, p.extension_days)
+        day = _base_deadline(rule, reopened, p.assigned_date, p.due_date, key[4], p.complex,
+                             p.extension_days)
         if day is not None and self.calendar is not None:
             day = self.calendar.next_workday(day)
         self.deadlines[key] = day
@@ -490,7 +501,7 @@ class _Planner:
         return self.canonical.get(unit, unit)
 
     def webhook_for(self, unit: str) -> str | None:
-        if not unit:
+        if not unit or not self.webhooks:
             return None
         if unit in self.webhooks:
             return unit
@@ -503,17 +514,19 @@ class _Planner:
         """(lead-unit handlers, co-unit handlers) that can receive a ping."""
         lead, co = [], []
         co_units = p.co_units
+        co_names = None
         for cid in p.handlers:
             contact = self.contacts.get(cid)
             if contact is None or contact.telegram_user_id is None or contact.muted:
                 continue
-            if co_units and contact.unit and contact.unit != p.lead_unit and (
-                contact.unit in co_units or self.unit_name(contact.unit) in
-                {self.unit_name(u) for u in co_units}
-            ):
-                co.append(contact)
-            else:
-                lead.append(contact)
+            unit = contact.unit
+            if co_units and unit and unit != p.lead_unit:
+                if co_names is None:
+                    co_names = {self.unit_name(u) for u in co_units}
+                if unit in co_units or self.unit_name(unit) in co_names:
+                    co.append(contact)
+                    continue
+            lead.append(contact)
         return lead, co
 
     def emit(self, p: Proposal, step: str, cycle: str, recipients, render) -> None:
@@ -531,9 +544,21 @@ class _Planner:
                 text = texts[chat] = render(chat)
             self.pings.append(Ping(pid, step, recipient, text, cycle, who))
 
-    @staticmethod
-    def contact_targets(contacts: list[Contact]):
-        return [(c.telegram_user_id, f"{c.name}（{c.unit}）" if c.unit else c.name) for c in contacts]
+    def contact_targets(self, contacts: list[Contact]) -> list[tuple[int, str]]:
+        names = self.names
+        targets = []
+        for c in contacts:
+            who = names.get(c.id)
+            if who is None:
+                who = names[c.id] = f"{c.name}（{c.unit}）" if c.unit else c.name
+            targets.append((c.telegram_user_id, who))
+        return targets
+
+    def iso(self, day: date) -> str:
+        text = self.isos.get(day)
+        if text is None:
+            text = self.isos[day] = day.isoformat()
+        return text
 
     # the plan ------------------------------------------------------------------------------
 
@@ -562,7 +587,7 @@ class _Planner:
             elif days_left <= self.max_offset:
                 step = f"due-{self.bucket[days_left]}"
             if step is not None:
-                cycle = due.isoformat()
+                cycle = self.iso(due)
                 lead, co = self.handlers(p) if p.handlers else ([], [])
                 targets = self.contact_targets(lead)
                 hook = self.webhook_for(p.lead_unit)
@@ -662,7 +687,7 @@ class _Planner:
             head = f"⏰ 今天截止：{self.subject(p)}"
         else:
             head = f"⚠ 已逾期 {-days_left} 天：{self.subject(p)}"
-        line = f"截止 {due.isoformat()}"
+        line = f"截止 {self.iso(due)}"
         if p.lead_unit:
             line += f" · 主办 {esc(p.lead_unit)}"
         return f"{head}\n{line}" + (f"\n{self.commands(p)}" if commands else "")
@@ -681,7 +706,7 @@ class _Planner:
             elif contact.muted:
                 name += "（已静音）"
             names.append(name)
-        line = f"截止 {due.isoformat()}"
+        line = f"截止 {self.iso(due)}"
         if p.lead_unit:
             line += f" · 主办 {esc(p.lead_unit)}"
         who = "、".join(names) if names else "未登记"
