@@ -32,14 +32,15 @@ class Console:
     def __init__(self, emulator: BotApiEmulator, user_id: int, out: TextIO):
         self.emulator, self.user_id, self.out = emulator, user_id, out
         self.choices: tuple[int, list[tuple[str, str]]] | None = None  # (message_id, buttons)
-        self._lock = threading.Lock()
+        self._shown = threading.Condition()
+        self._last_shown = -1  # index of the last event printed for our chat
 
     def show(self, event: SentMessage) -> None:
         """Called from the emulator's thread for every message the bot sends or edits."""
         if event.chat_id != self.user_id:
             return
         buttons = [button for row in event.buttons for button in row]
-        with self._lock:
+        with self._shown:
             print(f"\n{event.text}", file=self.out)
             if event.filename:
                 print(f"[文件] {event.filename}", file=self.out)
@@ -49,6 +50,8 @@ class Console:
                 print("（输入序号选择）", file=self.out)
                 self.choices = (event.message_id, buttons)
             self.out.flush()
+            self._last_shown = max(self._last_shown, event.index)
+            self._shown.notify_all()
 
     def handle(self, line: str) -> bool:
         """Send one typed line; False when the person wants to leave."""
@@ -72,9 +75,13 @@ class Console:
         else:
             self.emulator.push_text(self.user_id, text, first_name="控制台")
         try:
-            self.emulator.wait_sent(self.user_id, count=1, timeout=ANSWER_TIMEOUT, since=marker)
+            (answer,) = self.emulator.wait_sent(self.user_id, count=1, timeout=ANSWER_TIMEOUT, since=marker)
         except TimeoutError:
             print("（机器人没有回答）", file=self.out)
+            return True
+        # Subscribers are told after waiters: let the answer be printed before reading on.
+        with self._shown:
+            self._shown.wait_for(lambda: self._last_shown >= answer.index, timeout=5)
         return True
 
 
