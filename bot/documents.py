@@ -170,13 +170,13 @@ def sniff_kind(data: bytes) -> str | None:
     return None
 
 
-def _ole_kind(data: bytes) -> str:
+def _ole_kind(data: bytes) -> str | None:
     """doc or xls for an OLE compound file (stream names are UTF-16 in the directory)."""
     if "WordDocument".encode("utf-16-le") in data:
         return "doc"
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return "xls"
-    return "doc"
+    return None
 
 
 # --------------------------------------------------------------------------- .docx
@@ -619,7 +619,7 @@ def _read_text(data: bytes, filename: str) -> DocumentText:
     declared = _EXT_KIND.get(ext)
     sniffed = sniff_kind(data)
     if sniffed == "ole":
-        sniffed = _ole_kind(data)
+        sniffed = _ole_kind(data) or (declared if declared in ("doc", "xls") else "doc")
     if sniffed == "zip":
         if declared in ("docx", "xlsx"):
             sniffed = declared  # a damaged package: let its reader say so

@@ -104,6 +104,7 @@ _LABEL_ALT = "|".join(re.escape(label) for label, _ in _LABELS)
 _LABEL_RE = re.compile(
     rf"(?:^|(?<=[\s\t(（,，;；、|【\[]))(?P<label>{_LABEL_ALT})\s*(?:[:：]|\t|(?= ))"
 )
+_SPACE_BEFORE_LABEL = re.compile(rf" +(?=(?:{_LABEL_ALT})\s*[:：])")
 _LIST_LABEL_LINE = re.compile(
     r"^[(（]?(?:承办人员?|具体承办人|经办人|承办联系人|联系人|办理人|提案人|领衔人|领衔代表|提出人|"
     r"主办单位|协办单位|会办单位|分办单位|主办|协办|会办|分办|负责人|承办负责人|签发人|领导签字|"
@@ -148,6 +149,9 @@ def _clean_line(line: str) -> str:
         # separate words.
         line = re.sub(r"(?<! ) (?! )", "", line)
     line = re.sub(r" {2,}", " ", line)
+    if " " in line:
+        # A space before a label (…85号  签发人：张三) separates fields: keep it as a tab.
+        line = _SPACE_BEFORE_LABEL.sub("\t", line)
     key = line[:40].translate(_TRAD)
     if _LIST_LABEL_LINE.match(key):
         # Name lists: a space between two names is a separator, keep it.
@@ -262,7 +266,7 @@ _PLACE_SEG = re.compile(
     rf"[{_CJK}]{{1,9}}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)"
 )
 _ORG_WORDS = re.compile(r"局|委|办|厅|院|部|处|会|中心|公司|政府|管理|发展|建设|科技|学|协|联|社")
-_PLACE_STOP = {"城市", "市场", "区域", "县域", "社区", "园区", "景区", "辖区", "小区", "城区", "郊区", "矿区"}
+_PLACE_STOP = {"城市", "市场", "区域", "县域", "社区", "园区", "景区", "辖区", "小区", "片区", "新区"}
 _LEVELS = {"省": ("省",), "市": ("市",), "县": ("县", "自治县"), "区": ("区",), "州": ("州", "自治州"),
            "自治区": ("自治区",), "盟": ("盟",), "旗": ("旗", "自治旗")}
 
@@ -277,15 +281,18 @@ def _place_chain(k: str) -> list[tuple[int, int]]:
         match = _PLACE_SEG.match(k, pos)
         if not match:
             break
-        seg = match.group(0)
+        seg, end = match.group(0), match.end()
+        if seg.endswith("州") and k[end:end + 1] in ("市", "县", "区", "省", "旗"):
+            seg, end = k[match.start(): end + 1], end + 1  # 泽州县, 郑州市: 州 is part of the name
         stem = re.sub(r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)$", "", seg)
         if (
             seg in _PLACE_STOP or _ORG_WORDS.search(stem) or stem[0] in "市县区省"
-            or (len(stem) < 2 and not seg.endswith("县"))
+            # one-character stems: 单县, and districts such as 城区 / 郊区 under a city
+            or (len(stem) < 2 and not seg.endswith("县") and not (spans and seg.endswith("区")))
         ):
             break
-        spans.append((match.start(), match.end()))
-        pos = match.end()
+        spans.append((match.start(), end))
+        pos = end
     return spans
 
 
@@ -472,6 +479,48 @@ def _phones(value: str) -> list[str]:
         if sum(ch.isdigit() for ch in phone) >= 5:
             phones.append(phone)
     return phones
+
+
+def normalize_text(text: str) -> str:
+    """NFKC for digits, letters and compatibility forms, keeping Chinese punctuation (，：（）…) as
+    printed; zero-width and control characters removed."""
+    if not text:
+        return ""
+    text = _JUNK.sub("", _NEWLINES.sub("\n", str(text)))
+    return unicodedata.normalize("NFKC", text.translate(_PROTECT_IN)).translate(_PROTECT_OUT)
+
+
+def extract_phones(text: str) -> list[str]:
+    """Phone numbers in a value as printed (0356-5220956, 13812345678, 6999022), in order."""
+    if not text:
+        return []
+    text = unicodedata.normalize("NFKC", str(text))
+    out: list[str] = []
+    _add_unique(out, _phones(text))
+    return out
+
+
+def split_names(text: str) -> list[str]:
+    """Names in a handlers value: split on spaces, 、，,;；/, phone numbers and remarks dropped."""
+    if not text:
+        return []
+    return _names(normalize_text(text))
+
+
+def parse_date(text: str) -> str | None:
+    """ISO date from 2025-03-01, 2025/3/1, 2025.3.1, 2025年3月1日, 二〇二五年三月一日 or 20250301
+    (optionally followed by 前/止 or a time). None when it is not one clear date."""
+    if text is None:
+        return None
+    k = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(text))).strip()
+    k = re.sub(r"(?:前|以前|之前|止|为止)$", "", k)
+    k = re.sub(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", "", k).strip()
+    if not k or len(k) > 40:
+        return None
+    found = _find_date(k, standalone=True)
+    if not found or found[1] != 0:
+        return None
+    return found[0]
 
 
 def _add_unique(target: list[str], values: list[str]) -> None:
@@ -750,6 +799,9 @@ def _parse(text: str) -> dict:
         if match:
             hints.append({"提案": "政协", "议案": "人大", "建议": "人大"}[match.group(1)])
             break
+    for field, words in (("number", {"提案": "政协", "建议": "人大"}), ("proposer", {"提案": "政协", "代表": "人大"})):
+        for _i, label, _vt, _vk in labelled.get(field, []):
+            hints += [body for word, body in words.items() if word in label]
     body_values = list(dict.fromkeys(bodies))
     if len(body_values) > 1:
         conflicts["body"] = body_values
@@ -836,8 +888,8 @@ def _parse(text: str) -> dict:
     label_proposers = [v for _i, _l, v, _k in labelled.get("proposer", []) if v not in _EMPTY_VALUES]
     if label_proposers:
         lp, lps = _proposer_of(label_proposers[0])
-        if proposer is None:
-            proposer = lp
+        if proposer is None or (lp and lp != proposer and proposer in lp):
+            proposer = lp  # the label is the more specific (or the only) statement
             result["proposers"] = lps
         elif lp and number_key(lp) != number_key(proposer) and lp not in proposer and proposer not in lp:
             conflicts["proposer"] = [proposer, lp]

@@ -1,0 +1,450 @@
+"""Reply-letter parser: the two real seeds exactly, composed letters in other real styles, and
+garbage that must never raise."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.parsing import LETTER_KEYS, parse_date, parse_letter, parse_letter_bytes
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+if not SEEDS.is_dir():  # the repository may be checked out elsewhere
+    SEEDS = Path("/work/shared/seeds")
+
+
+def seed(name: str) -> str:
+    return (SEEDS / name).read_text(encoding="utf-8")
+
+
+def fields(result: dict) -> dict:
+    return {key: result[key] for key in LETTER_KEYS if key != "warnings"}
+
+
+JINCHENG = {
+    "issuer": "晋城市发展和改革委员会", "signed_by": "晋城市发展和改革委员会", "doc_number": None,
+    "classification": "A", "body": "政协", "region": "晋城市", "term": 8, "meeting": 3,
+    "proposal_number": "125", "proposer": "民建晋城市委会",
+    "title": "关于加快推动我市城乡融合发展的建议", "reply_date": "2024-05-23", "handlers": [],
+    "leader": None, "phones": ["6999022"], "lead_unit": None, "co_units": [],
+}
+GAOPING = {
+    "issuer": "高平市发展改革和科技局", "signed_by": "高平市发展和改革委员会",
+    "doc_number": "高发改发〔2025〕85号", "classification": None, "body": "政协", "region": "高平市",
+    "term": 7, "meeting": 5, "proposal_number": "TA0010", "proposer": "九三学社高平市支社",
+    "title": "关于推进我市城乡产业融合发展建议的建议", "reply_date": "2025-08-27",
+    "handlers": ["唐志文", "李鹏慧"], "leader": None, "phones": ["0356-5220956"],
+    "lead_unit": None, "co_units": [],
+}
+
+
+# ----------------------------------------------------------------------------- the seeds
+
+def test_seed_jincheng_exact():
+    result = parse_letter(seed("jincheng-drc-reply-125.txt"))
+    assert fields(result) == JINCHENG
+    assert "未能识别：承办人（信中为空）" in result["warnings"]
+    assert "未能识别：负责人（信中为空）" in result["warnings"]
+    assert not any("不一致" in w for w in result["warnings"])
+
+
+def test_seed_gaoping_exact():
+    result = parse_letter(seed("gaoping-drst-reply-TA0010.txt"))
+    assert fields(result) == GAOPING
+    assert (
+        "抬头单位（高平市发展改革和科技局）与落款单位（高平市发展和改革委员会）不一致"
+        in result["warnings"]
+    )
+
+
+def test_result_has_exactly_the_glossary_keys_plus_extras():
+    result = parse_letter(seed("jincheng-drc-reply-125.txt"))
+    assert set(LETTER_KEYS) <= set(result)
+    assert set(result) - set(LETTER_KEYS) == {"proposers", "split_units", "conflicts"}
+
+
+def test_seed_bytes_and_full_width_digits():
+    data = seed("jincheng-drc-reply-125.txt").replace("125", "１２５").encode("utf-8")
+    result = parse_letter_bytes(data, "letter.txt")
+    assert "error" not in result
+    assert result["proposal_number"] == "125"
+
+
+# ----------------------------------------------------------------------------- composed letters
+
+NPC_SEVERAL_DEPUTIES = """晋城市住房和城乡建设局文件
+
+晋市建函〔2024〕36号              签发人：赵 强
+
+关于市十五届人大二次会议第0224号建议的答复
+
+张三、李四、王五三位代表：
+
+你们提出的“关于加快老旧小区改造的建议”收悉。本件由我局主办，市财政局、市自然资源局协办。现答复如下：
+
+一、工作进展
+2023年，全市共改造老旧小区 56 个，惠及居民 1.2 万户（详见《晋城市城镇老旧小区改造实施方案》（晋市建发〔2023〕12 号））。
+
+二、下一步打算
+我们将继续加大工作力度，争取更多中央和省级资金支持。
+
+主办单位：晋城市住房和城乡建设局
+协办单位：晋城市财政局、晋城市自然资源局
+联系人：刘洋  陈晨
+联系电话：0356-2036611  13834567890
+
+晋城市住房和城乡建设局
+2024年7月15日
+"""
+
+
+def test_npc_suggestion_with_several_deputies_units_and_phones():
+    result = parse_letter(NPC_SEVERAL_DEPUTIES)
+    assert fields(result) == {
+        "issuer": "晋城市住房和城乡建设局", "signed_by": "晋城市住房和城乡建设局",
+        "doc_number": "晋市建函〔2024〕36号", "classification": None, "body": "人大",
+        "region": "晋城市", "term": 15, "meeting": 2, "proposal_number": "0224",
+        "proposer": "张三、李四、王五", "title": "关于加快老旧小区改造的建议",
+        "reply_date": "2024-07-15", "handlers": ["刘洋", "陈晨"], "leader": "赵强",
+        "phones": ["0356-2036611", "13834567890"], "lead_unit": "晋城市住房和城乡建设局",
+        "co_units": ["晋城市财政局", "晋城市自然资源局"],
+    }
+    assert result["proposers"] == ["张三", "李四", "王五"]
+    assert result["warnings"] == []
+
+
+COUNTY_CLASS_AT_BOTTOM = """沁水县教育局
+
+沁教函〔2024〕23号
+
+关于县十七届人民代表大会第三次会议第20240123号建议的答复
+
+尊敬的王明代表：
+
+您提出的《关于改善农村学校供暖条件的建议》收悉。经认真研究，现答复如下：
+
+近年来，我县持续改善农村学校办学条件，2023年投入资金 1200 万元，完成 18 所学校的供暖改造。下一步，我们将按照轻重缓急，逐步解决其余学校的供暖问题。
+
+此致
+敬礼
+
+沁水县教育局
+二〇二四年五月二十三日
+
+办理类别：B类
+（联系人：李华，联系电话：0356-7022345）
+"""
+
+
+def test_county_letter_year_number_class_at_bottom_chinese_date():
+    result = parse_letter(COUNTY_CLASS_AT_BOTTOM)
+    assert fields(result) == {
+        "issuer": "沁水县教育局", "signed_by": "沁水县教育局", "doc_number": "沁教函〔2024〕23号",
+        "classification": "B", "body": "人大", "region": "沁水县", "term": 17, "meeting": 3,
+        "proposal_number": "20240123", "proposer": "王明",
+        "title": "关于改善农村学校供暖条件的建议", "reply_date": "2024-05-23", "handlers": ["李华"],
+        "leader": None, "phones": ["0356-7022345"], "lead_unit": None, "co_units": [],
+    }
+
+
+TRADITIONAL = """晉城市教育局
+
+B類
+
+關於市政協八屆三次會議第0224號提案的答覆
+
+王明委員：
+
+您提出的《關於加強鄉村教師隊伍建設的建議》收悉，現答覆如下：
+
+近年來，我市高度重視鄉村教師隊伍建設，採取多項措施提升鄉村教師待遇。
+
+負責人：張強
+承辦人：李華
+聯繫電話：0356-2022011
+
+晉城市教育局
+2024年6月10日
+"""
+
+
+def test_traditional_characters_keywords_values_as_printed():
+    result = parse_letter(TRADITIONAL)
+    assert fields(result) == {
+        "issuer": "晉城市教育局", "signed_by": "晉城市教育局", "doc_number": None,
+        "classification": "B", "body": "政协", "region": "晉城市", "term": 8, "meeting": 3,
+        "proposal_number": "0224", "proposer": "王明",
+        "title": "關於加強鄉村教師隊伍建設的建議", "reply_date": "2024-06-10", "handlers": ["李華"],
+        "leader": "張強", "phones": ["0356-2022011"], "lead_unit": None, "co_units": [],
+    }
+
+
+WEB_COPY = """首页 > 政务公开 > 建议提案办理
+索引号：11140500MB1234567X/2024-00123    发布机构：晋城市教育局
+发布日期：2024-06-03    浏览次数：123
+关于市政协八届三次会议第88号提案的答复
+字号：【大 中 小】  打印本页  关闭窗口
+王明委员：您提出的《关于加强中小学心理健康教育的建议》收悉。现答复如下：
+一、加强心理健康教育队伍建设。全市已配备专兼职心理健康教师 320 名。
+二、下一步工作。我们将继续推进心理健康教育工作。
+联系人：李华
+联系电话：0356-2022011
+晋城市教育局
+20240530
+主办单位：晋城市人民政府办公室  承办单位：晋城市大数据应用局
+网站标识码：1405000001  晋ICP备05003251号-1
+地址：晋城市凤台东街1111号  电话：0356-2196066  邮编：048000
+"""
+
+
+def test_web_copy_ignores_page_furniture_and_footer_phone():
+    result = parse_letter(WEB_COPY)
+    assert result["phones"] == ["0356-2022011"]
+    assert result["reply_date"] == "2024-05-30"  # date line lost its separators; 发布日期 ignored
+    assert result["lead_unit"] is None  # the site's 主办单位 is not the letter's
+    assert result["proposal_number"] == "88"
+    assert result["proposer"] == "王明"
+    assert result["title"] == "关于加强中小学心理健康教育的建议"
+    assert result["signed_by"] == "晋城市教育局"
+    assert result["issuer"] is None
+    assert result["region"] == "晋城市"
+    assert (result["body"], result["term"], result["meeting"]) == ("政协", 8, 3)
+    assert result["handlers"] == ["李华"]
+
+
+NUMBERS_DISAGREE = """晋城市交通运输局
+
+关于市政协八届三次会议第125号提案的答复
+
+王明委员：
+
+您提出的第126号提案《关于完善农村客运网络的建议》收悉。现答复如下：
+
+我局高度重视农村客运工作。
+
+承办人：李华
+联系电话：0356-2022011
+
+晋城市交通运输局
+2024年6月10日
+"""
+
+
+def test_title_and_body_numbers_disagree_warn_and_pick_neither():
+    result = parse_letter(NUMBERS_DISAGREE)
+    assert result["proposal_number"] is None
+    assert result["conflicts"]["proposal_number"] == ["125", "126"]
+    assert any("125" in w and "126" in w and "不一致" in w for w in result["warnings"])
+    assert result["title"] == "关于完善农村客运网络的建议"
+
+
+SEVEN_DEPUTIES = """晋城市城区人民政府办公室
+（A类）
+关于区一届人大三次会议第(J027)号建议的答复
+赵六等7位代表：
+你们提出的关于加强社区养老服务的建议收悉，现答复如下：
+……
+分管领导：孙强
+承办人员：周敏/吴刚
+手机：139 1234 5678
+晋城市城区人民政府办公室
+2024.6.3
+"""
+
+
+def test_district_session_group_of_deputies_bracketed_number():
+    result = parse_letter(SEVEN_DEPUTIES)
+    assert result["classification"] == "A"
+    assert (result["body"], result["term"], result["meeting"]) == ("人大", 1, 3)
+    assert result["region"] == "城区"
+    assert result["proposal_number"] == "J027"
+    assert result["proposer"] == "赵六等7位代表"
+    assert result["proposers"] == ["赵六"]
+    assert result["title"] == "关于加强社区养老服务的建议"
+    assert result["leader"] == "孙强"
+    assert result["handlers"] == ["周敏", "吴刚"]
+    assert result["phones"] == ["139 1234 5678"]
+    assert result["reply_date"] == "2024-06-03"
+
+
+COUNTY_CPPCC = """阳城县农业农村局
+关于对政协阳城县第十届委员会第二次会议第6.11号提案的答复
+县工商联：
+贵单位提出的关于发展特色农产品加工业的提案已收悉，现答复如下：
+一、基本情况
+全县现有农产品加工企业 86 家。
+阳城县农业农村局
+2023-07-20
+联系人：郭 伟    电话：0356-4221234；13700001111
+"""
+
+
+def test_county_cppcc_committee_session_dotted_number_plain_title():
+    result = parse_letter(COUNTY_CPPCC)
+    assert (result["body"], result["region"], result["term"], result["meeting"]) == ("政协", "阳城县", 10, 2)
+    assert result["proposal_number"] == "6.11"
+    assert result["proposer"] == "县工商联"
+    assert result["title"] == "关于发展特色农产品加工业的提案"
+    assert result["reply_date"] == "2023-07-20"
+    assert result["handlers"] == ["郭伟"]
+    assert result["phones"] == ["0356-4221234", "13700001111"]
+
+
+LABELLED_TABLE_STYLE = """泽州县自然资源局
+提案号：A-12	案由：关于加强耕地保护的建议
+提案人：泽州县政协农业组
+泽州县政协：
+现将提案办理情况答复如下：
+……
+负责人	王刚	承办人	李丽	联系电话	0356-3056789
+泽州县自然资源局
+2024年8月1日
+"""
+
+
+def test_labelled_number_title_and_table_cells():
+    result = parse_letter(LABELLED_TABLE_STYLE)
+    assert result["proposal_number"] == "A-12"
+    assert result["title"] == "关于加强耕地保护的建议"
+    assert result["proposer"] == "泽州县政协农业组"
+    assert result["body"] == "政协"
+    assert result["region"] == "泽州县"  # no session text: from the unit's name
+    assert (result["term"], result["meeting"]) == (None, None)
+    assert "未能识别：届次" in result["warnings"]
+    assert result["leader"] == "王刚"
+    assert result["handlers"] == ["李丽"]
+    assert result["phones"] == ["0356-3056789"]
+
+
+PDF_SPACED = """晋 城 市 文 化 和 旅 游 局
+
+关 于 市 政 协 八 届 三 次 会 议 第 1 3 号 提 案 的 答 复
+
+民 革 晋 城 市 委 会 ：
+
+贵 单 位 提 出 的 《 关 于 打 造 太 行 一 号 旅 游 品 牌 的 建 议 》 收 悉 。
+
+承 办 人 ： 唐 志 文   李 鹏 慧
+
+联 系 电 话 ： 0356 - 2196001
+
+晋 城 市 文 化 和 旅 游 局
+
+2024 年 5 月 20 日
+"""
+
+
+def test_pdf_text_with_every_character_spaced_out():
+    result = parse_letter(PDF_SPACED)
+    assert result["issuer"] == "晋城市文化和旅游局"
+    assert result["proposal_number"] == "13"
+    assert result["proposer"] == "民革晋城市委会"
+    assert result["title"] == "关于打造太行一号旅游品牌的建议"
+    assert result["handlers"] == ["唐志文", "李鹏慧"]
+    assert result["phones"] == ["0356-2196001"]
+    assert result["reply_date"] == "2024-05-20"
+
+
+def test_page_break_inside_the_title_quote_is_joined():
+    text = seed("jincheng-drc-reply-125.txt").replace(
+        "《关于加快推动我市城乡融合发展的建议》", "《关于加快推动我市\n\n城乡融合发展的建议》"
+    )
+    assert parse_letter(text)["title"] == "关于加快推动我市城乡融合发展的建议"
+
+
+def test_cited_document_number_in_body_is_not_the_letters_own():
+    result = parse_letter(seed("jincheng-drc-reply-125.txt"))
+    assert result["doc_number"] is None  # the body cites （晋市发改服务发〔2023〕64 号）
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("第 125 号", "125"), ("第0224号", "0224"), ("第20240123号", "20240123"), ("第A-12号", "A-12"),
+    ("第(J027)号", "J027"), ("第6.11号", "6.11"), ("第TA0010", "TA0010"),
+])
+def test_number_forms_in_the_title(printed, expected):
+    text = f"晋城市教育局\n关于市政协八届三次会议{printed}提案的答复\n王明委员：\n您的提案收悉。\n晋城市教育局\n2024年5月23日\n"
+    assert parse_letter(text)["proposal_number"] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("2024年5月23日", "2024-05-23"), ("二〇二四年五月二十三日", "2024-05-23"),
+    ("二O二四年五月二十三日", "2024-05-23"), ("2024.5.23", "2024-05-23"),
+    ("2024-05-23", "2024-05-23"), ("20240523", "2024-05-23"), ("2024 年 5 月 23 日", "2024-05-23"),
+])
+def test_reply_date_forms(line, expected):
+    text = seed("jincheng-drc-reply-125.txt").replace("2024年5月23日", line)
+    assert parse_letter(text)["reply_date"] == expected
+
+
+def test_parse_date_helper():
+    assert parse_date("2025年6月1日前") == "2025-06-01"
+    assert parse_date("3月1日") is None
+    assert parse_date("2025-02-30") is None
+
+
+def test_class_glued_to_doc_number_and_conflicting_classes():
+    text = seed("gaoping-drst-reply-TA0010.txt").replace("高发改发〔2025〕85号", "高发改发〔2025〕85号A类")
+    result = parse_letter(text)
+    assert result["classification"] == "A"
+    assert result["doc_number"] == "高发改发〔2025〕85号"
+    text = text.replace("联系电话：0356-5220956", "联系电话：0356-5220956\n\n办理类别：C类")
+    result = parse_letter(text)
+    assert result["classification"] is None
+    assert result["conflicts"]["classification"] == ["A", "C"]
+
+
+def test_doc_number_with_square_brackets_and_signer_on_the_same_line():
+    text = seed("gaoping-drst-reply-TA0010.txt").replace(
+        "高发改发〔2025〕85号", "高发改发[2025]85号    签发人：王强")
+    result = parse_letter(text)
+    assert result["doc_number"] == "高发改发[2025]85号"
+    assert result["leader"] == "王强"
+
+
+def test_missing_fields_are_null_not_guessed():
+    result = parse_letter("关于加强城市绿化的建议\n\n收悉，谢谢。")
+    assert result["proposal_number"] is None and result["reply_date"] is None
+    assert result["issuer"] is None and result["region"] is None
+    assert "未能识别：案号" in result["warnings"]
+    assert "未能识别：答复日期" in result["warnings"]
+
+
+# ----------------------------------------------------------------------------- garbage
+
+@pytest.mark.parametrize("text", [
+    "", " \n\n ", "\x00\x01\x02" * 1000, "ÿþ" * 5000, "第第第号号" * 210_000,
+    random.Random(7).randbytes(2 << 20).decode("utf-16-le", errors="replace"),  # 1M random chars
+    "承办人：" * 100_000, "《" * 300_000, "关于" + "第" * 500_000 + "答复",
+    "\n".join(["关于市政协八届三次会议第125号提案的答复"] * 30_000),
+])
+def test_garbage_never_raises_and_is_fast(text):
+    start = time.perf_counter()
+    result = parse_letter(text)
+    assert time.perf_counter() - start < 2.0
+    assert set(LETTER_KEYS) <= set(result)
+    assert result["warnings"]
+    assert isinstance(result["handlers"], list) and isinstance(result["phones"], list)
+
+
+@pytest.mark.parametrize("data", [b"", os.urandom(1 << 20), os.urandom(3000), b"PK\x03\x04broken"])
+def test_garbage_bytes_never_raise(data):
+    result = parse_letter_bytes(data, "upload.txt")
+    assert set(LETTER_KEYS) <= set(result)
+    assert result.get("error") or result["warnings"]
+
+
+def test_non_string_input():
+    assert parse_letter(None)["warnings"]
+    assert parse_letter(b"\xff\xfe\x00")["warnings"]
+
+
+def test_speed_on_the_seeds():
+    texts = [seed("jincheng-drc-reply-125.txt"), seed("gaoping-drst-reply-TA0010.txt")]
+    start = time.perf_counter()
+    for i in range(200):
+        parse_letter(texts[i % 2])
+    assert time.perf_counter() - start < 2.0  # goal: ≥ 200 letters/s, measured ~650/s
