@@ -231,11 +231,16 @@ def _base_deadline(
     return deadline
 
 
+def _rehandled(proposal: Proposal) -> bool:
+    """In a re-handling round (不满意): its deadline runs from the feedback date."""
+    return proposal.state == REOPENED or (proposal.feedback == "不满意" and proposal.feedback_date is not None)
+
+
 def handling_due_date(proposal: Proposal, config: Config, calendar: WorkCalendar | None = None) -> date | None:
     """The reply deadline of the current handling round, whatever the state (for 按期办复)."""
     rule = config.rule_for(proposal.region, proposal.body)
     deadline = _base_deadline(
-        rule, proposal.state == REOPENED, proposal.assigned_date, proposal.due_date,
+        rule, _rehandled(proposal), proposal.assigned_date, proposal.due_date,
         proposal.feedback_date, proposal.complex, proposal.extension_days,
     )
     if deadline is not None and calendar is not None:
@@ -479,7 +484,7 @@ class _Planner:
         return day
 
     def deadline(self, p: Proposal) -> date | None:
-        reopened = p.state == REOPENED
+        reopened = p.state == REOPENED or (p.feedback == "不满意" and p.feedback_date is not None)
         rule = self.rule(p)
         key = (id(rule), reopened, p.assigned_date, p.due_date,
                p.feedback_date if reopened else None, p.complex, p.extension_days)

@@ -455,3 +455,12 @@ def test_a_bad_record_does_not_stop_the_sweep(tmp_path):
     fine = proposal(pid=2, assigned_date="2026-09-07")
     pings = plan_sweep(date(2026, 12, 4), [broken, fine], contacts(), config, None)
     assert [(p.proposal_id, p.step) for p in pings] == [(2, "due-3")]
+
+
+def test_reopened_round_keeps_its_deadline_after_the_re_reply(tmp_path):
+    config = make_config(tmp_path, cutoffs='"2026-08-05"')
+    replied = apply_reply(proposal(assigned_date="2026-03-10"), "A", "2026-05-01", config)
+    reopened = apply_feedback(replied, "不满意", "2026-07-15", config)
+    assert due_date_of(reopened, config) == date(2026, 8, 5)  # the cut-off falls in the new round
+    again = apply_reply(reopened, "A", "2026-08-01", config)
+    assert due_date_of(again, config) == date(2026, 8, 5)  # 按期: the same deadline after replying
