@@ -17,12 +17,12 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.config import Config
 from bot.services import Services
 from bot.storage import Repository
-from handlers import access, start, status
+from handlers import access, start, status, upload
 
 log = logging.getLogger(__name__)
 
 # Order matters only for plain-text handlers; the access gate runs first in its own group.
-HANDLER_MODULES = [access, start, status]
+HANDLER_MODULES = [access, start, status, upload]
 
 ADMIN_COMMANDS = [
     ("grant", "授权用户：/grant 用户编号 staff|admin"),

@@ -250,7 +250,8 @@ class Importer:
             self._save(candidate, CREATED, "replies", report)
             return
         candidate.id = existing.id
-        outcome = UNCHANGED if _same(existing, candidate, ignore=("source_name",)) else UPDATED
+        # The same letter saved in another encoding or under another name is the same reply.
+        outcome = UNCHANGED if _same(existing, candidate, ignore=("source_name", "source_hash")) else UPDATED
         self._save(candidate, outcome, "replies", report)
 
     # -- assignment and contact lists -------------------------------------------------------------

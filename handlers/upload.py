@@ -1,0 +1,52 @@
+"""An admin sends a document (reply letter, assignment list, contact list): import it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bot.importer import SUPPORTED, Importer
+from bot.render import esc
+from handlers.common import admin_only, reply, services
+
+log = logging.getLogger(__name__)
+
+
+@admin_only
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Import the document and answer with what changed."""
+    svc = services(context)
+    document = update.effective_message.document
+    name = document.file_name or "未命名文件"
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        kinds = "、".join(sorted(s.lstrip(".") for s in SUPPORTED))
+        await reply(update, f"不支持的文件类型：{esc(name)}。\n可以发送：{kinds}。")
+        return
+    limit = svc.config.max_upload_mb * 1024 * 1024
+    if document.file_size and document.file_size > limit:
+        await reply(update, f"文件太大：{esc(name)}（{document.file_size / 1048576:.1f} MB），上限为 {svc.config.max_upload_mb} MB。")
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("download of %s failed: %s", name, exc)
+        await reply(update, f"文件下载失败：{esc(name)}。请稍后重新发送。")
+        return
+    if len(data) > limit:
+        await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
+        return
+    with svc.repo.batch():
+        report = Importer(svc.repo, svc.config).import_bytes(data, name)
+    svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
+    lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
+    lines.extend(esc(w) for w in report.warnings[:20])
+    await reply(update, "\n".join(lines))
+
+
+def register(app: Application) -> None:
+    app.add_handler(MessageHandler(filters.Document.ALL, upload))

@@ -1,0 +1,126 @@
+"""Importing documents: the CLI on the seed letters, and uploads in chat through the emulator."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.model import Proposal, Reply
+from bot.storage import Repository
+from tests.conftest import STAFF, write_config
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+if not SEEDS.exists():  # a clone elsewhere: the samples folder carries copies of the seeds
+    SEEDS = Path(__file__).resolve().parents[1] / "data" / "samples" / "letters"
+
+NEW_LETTER = """晋城市住房和城乡建设局
+
+B类
+
+关于市政协八届三次会议第 0224 号提案的答复
+
+张明委员：
+
+您提出的《关于加快老旧小区改造的建议》收悉，现答复如下：
+
+我局高度重视老旧小区改造工作，已列入明年计划。
+
+负责人：王强
+承办人：赵丽
+联系电话：0356-2021234
+
+晋城市住房和城乡建设局
+2024年6月3日
+"""
+
+
+def cli(*args, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k != "PROPOSAL_BOT_TOKEN"}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=cwd)
+
+
+def test_import_seeds_then_status_and_reimport_unchanged(tmp_path):
+    config = write_config(tmp_path)
+    db = tmp_path / "fresh.json"
+    first = cli("--config", str(config), "import", str(SEEDS), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "新增提案 1 件，新增答复 1 件，新增联系人 2 人" in first.stdout
+    assert "共 2 个文件（失败 0 个）" in first.stdout
+    status = cli("--config", str(config), "status", "TA0010", "--db", str(db), "--json")
+    (match,) = json.loads(status.stdout)["matches"]
+    assert match["state"] == "replied"
+    (reply,) = match["replies"]
+    assert reply["doc_number"] == "高发改发〔2025〕85号" and reply["reply_date"] == "2025-08-27"
+    assert [h["name"] for h in match["handlers"]] == ["唐志文", "李鹏慧"]
+    before = db.read_bytes()
+    again = cli("--config", str(config), "import", str(SEEDS), "--db", str(db))
+    assert again.returncode == 0
+    assert again.stdout.count("内容与已有记录相同，未做任何更改") == 2
+    assert db.read_bytes() == before
+
+
+def test_parse_prints_one_json_line_per_file(tmp_path):
+    garbage = tmp_path / "noise.bin"
+    garbage.write_bytes(bytes(range(256)) * 50)
+    done = cli("parse", str(SEEDS / "jincheng-drc-reply-125.txt"), str(garbage), "--json")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["file"].endswith("jincheng-drc-reply-125.txt")
+    assert lines[0]["proposal_number"] == "125" and lines[0]["phones"] == ["6999022"]
+    assert lines[1]["file"] == str(garbage) and lines[1]["error"]
+    assert done.returncode == 1
+    ok = cli("parse", str(SEEDS / "gaoping-drst-reply-TA0010.txt"), "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["doc_number"] == "高发改发〔2025〕85号"
+
+
+def test_reply_for_existing_proposal_updates_not_duplicates(tmp_path):
+    from bot.config import load_config
+    from bot.importer import Importer
+
+    repo = Repository(tmp_path / "p.json")
+    importer = Importer(repo, load_config(write_config(tmp_path)))
+    first = importer.import_bytes(NEW_LETTER.encode("gbk"), "letter.txt")
+    assert first.counts["replies"]["created"] == 1, first
+    corrected = NEW_LETTER.replace("2024年6月3日", "2024年6月5日")
+    second = importer.import_bytes(corrected.encode("utf-8"), "letter-v2.txt")
+    assert second.counts["replies"]["updated"] == 1
+    (proposal,) = repo.proposals()
+    assert proposal.state == "follow_up"  # B class stays open for a second reply
+    (reply,) = repo.all(Reply)
+    assert reply.reply_date == "2024-06-05"
+
+
+async def test_upload_letter_in_chat(chat):
+    (answer,) = await chat.upload("zhujian-0224.txt", NEW_LETTER.encode("gb18030"))
+    assert answer.text.startswith("已导入zhujian-0224.txt：新增提案 1 件，新增答复 1 件，新增联系人 1 人")
+    (card,) = await chat.send("/status 224")
+    assert "关于加快老旧小区改造的建议" in card.text and "待跟进 · B类" in card.text
+    assert "赵丽" in card.text and "0356-2021234" in card.text
+    (same,) = await chat.upload("zhujian-0224.txt", NEW_LETTER.encode("utf-8"))
+    assert "未做任何更改" in same.text
+
+
+async def test_upload_refusals_and_bad_files(chat):
+    (refused,) = await chat.upload("letter.txt", NEW_LETTER.encode(), user=STAFF)
+    assert "仅限管理员" in refused.text
+    (wrong_type,) = await chat.upload("photo.exe", b"MZ\x90\x00")
+    assert "不支持的文件类型" in wrong_type.text
+    before = len(chat.services.repo.proposals())
+    (broken,) = await chat.upload("broken.pdf", b"%PDF-1.4\n garbage without objects")
+    assert "导入失败" in broken.text
+    (noise,) = await chat.upload("noise.txt", os.urandom(200_000))
+    assert "导入失败" in noise.text
+    assert len(chat.services.repo.proposals()) == before
+
+
+async def test_upload_over_the_size_limit(tmp_path, emulator, clock):
+    from tests.conftest import Chat, start_bot, stop_bot
+
+    app, services = await start_bot(emulator, write_config(tmp_path, "[bot]\nmax_upload_mb = 1\n"), clock)
+    try:
+        chat = Chat(emulator, app, services, clock)
+        (too_big,) = await chat.upload("big.txt", b"x" * (2 * 1024 * 1024))
+        assert "文件太大" in too_big.text and "1 MB" in too_big.text
+    finally:
+        await stop_bot(app)
