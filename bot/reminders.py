@@ -21,12 +21,16 @@ Entries are keyed ``(proposal_id, step, recipient, cycle)`` (``Ping.key``) and m
 Policy (the Bot API's sendMessage is not idempotent, so no scheme can be exactly-once across
 every crash; this one bounds the damage to at most one message per crash):
 - a ping already ``sent`` is never sent again (restart, second sweep, retry, catch-up);
-- ``sending`` is written (and fsynced) before the request and ``sent`` after it, one ping at a
-  time, so a crash leaves at most one entry in ``sending``. A new Ledger reading such an entry
-  calls it *uncertain*: the message may or may not have gone out. With
+- ``sending`` is written (and fsynced) before the request and ``sent`` after it, one message
+  at a time, so a crash leaves at most one message's entries in ``sending`` (one ping, or the
+  pings bundled into that message). A new Ledger reading such an entry calls it *uncertain*:
+  the message may or may not have gone out. With
   ``resend_uncertain=True`` (default: a lost deadline reminder costs more than a repeated one)
   it is sent once more if the sweep still plans it, and never a third time; with ``False`` it
   is never resent. Either way the DeliveryReport lists it.
+- several pings for one recipient in one run (``bundle_from``, default 3) go as one combined
+  message, most urgent first, so a handler with 20 overdue items gets one message, not 20
+  (and Telegram's per-chat flood limit is not hit);
 - within one attempt: 429 waits ``retry_after`` and retries; network errors, timeouts and 5xx
   retry with exponential backoff (a timed-out request may still have been delivered: the same
   at-most-one-duplicate bound applies); after ``max_attempts`` the entry is ``failed`` and a
@@ -257,25 +261,31 @@ class Ledger:
 
     # the send protocol ------------------------------------------------------------------------
 
-    def claim(self, key: Key) -> str:
-        """Before a send: "send" (``sending`` is now on disk), or why not: "sent", "inflight",
-        "blocked", "uncertain", "gave_up"."""
+    def peek(self, key: Key) -> str:
+        """What ``claim`` would answer, without claiming."""
         key = tuple(key)
         if key in self._inflight:
             return "inflight"
         if len(key) > 2 and key[2] in self._blocked:
             return BLOCKED
         entry = self._entries.get(key)
-        uncertain_resends = 0
-        sweeps = 0
+        return "send" if entry is None else self._decide(entry)
+
+    def claim(self, key: Key, *, sync: bool = True) -> str:
+        """Before a send: "send" (``sending`` is written, and fsynced unless ``sync=False``:
+        then call ``sync()`` before sending), or why not: "sent", "inflight", "blocked",
+        "uncertain", "gave_up"."""
+        key = tuple(key)
+        decision = self.peek(key)
+        if decision != "send":
+            return decision
+        entry = self._entries.get(key)
+        uncertain_resends = sweeps = 0
         if entry is not None:
-            decision = self._decide(entry)
-            if decision != "send":
-                return decision
             uncertain_resends = entry.get("u", 0) + (1 if entry.get("s") == UNCERTAIN else 0)
             sweeps = entry.get("n", 0)
         self._inflight.add(key)
-        self._set(key, True, s=SENDING, n=sweeps + 1, u=uncertain_resends)
+        self._set(key, sync, s=SENDING, n=sweeps + 1, u=uncertain_resends)
         return "send"
 
     def finish(self, key: Key, status: str, error: str | None = None) -> None:
@@ -427,85 +437,151 @@ async def deliver(
     base_delay: float = 1.0,
     max_delay: float = 60.0,
     pace: float = 0.0,
+    bundle_from: int | None = 3,
 ) -> DeliveryReport:
-    """Send each ping at most once per the ledger, one at a time, in order.
+    """Send each ping at most once per the ledger, one message at a time.
 
     ``send(chat_id, html_text)`` delivers to Telegram; ``webhook_send(unit, html_text)`` to a
-    unit's group robot (pings whose recipient is ``"webhook:<unit>"``). ``clock`` (if given)
-    replaces the ledger's clock for timestamps. ``pace`` seconds are slept between sends.
+    unit's group robot (pings whose recipient is ``"webhook:<unit>"``). A recipient with
+    ``bundle_from`` or more pings in this run gets them combined (one message per
+    ``BUNDLE_CHARS`` of text) instead of a burst of messages; ``None`` turns that off.
+    ``clock`` (if given) replaces the ledger's clock for timestamps; ``pace`` seconds are
+    slept between messages. Retries: 429 waits ``retry_after`` (up to ``3 * max_attempts``
+    times); network errors, timeouts and 5xx back off exponentially (``base_delay`` doubling,
+    at most ``max_delay``), ``max_attempts`` tries in all.
     """
     if clock is not None:
         ledger.clock = clock
     report = DeliveryReport()
+    by_recipient: dict[Any, list[Ping]] = {}
+    seen: set[Key] = set()
+    for ping in pings:
+        if ping.key in seen:  # the same ping twice in one list
+            continue
+        seen.add(ping.key)
+        if isinstance(ping.recipient, str) and webhook_send is None:
+            done = ledger.status(ping.key) == SENT
+            (report.skipped_already_sent if done else report.skipped_no_channel).append(ping)
+            continue
+        decision = ledger.peek(ping.key)
+        if decision != "send":
+            _skip(report, ping, decision)
+            continue
+        by_recipient.setdefault(ping.recipient, []).append(ping)
+    messages: list[list[Ping]] = []
+    for recipient, group in by_recipient.items():
+        if bundle_from and len(group) >= bundle_from:
+            messages.extend(_bundles(group))
+        else:
+            messages.extend([ping] for ping in group)
     first = True
     try:
-        for ping in pings:
-            webhook = isinstance(ping.recipient, str)
-            if webhook and webhook_send is None:
-                done = ledger.status(ping.key) == SENT
-                (report.skipped_already_sent if done else report.skipped_no_channel).append(ping)
+        for message in messages:
+            claimed = []
+            for ping in message:
+                uncertain = ledger.status(ping.key) == UNCERTAIN
+                decision = ledger.claim(ping.key, sync=False)
+                if decision == "send":
+                    claimed.append((ping, uncertain))
+                else:  # changed since peek (a concurrent deliver, or blocked meanwhile)
+                    _skip(report, ping, decision)
+            if not claimed:
                 continue
-            was_uncertain = ledger.status(ping.key) == UNCERTAIN
-            decision = ledger.claim(ping.key)
-            if decision in (SENT, "inflight"):
-                report.skipped_already_sent.append(ping)
-                continue
-            if decision == BLOCKED:
-                report.skipped_blocked.append(ping)
-                continue
-            if decision == UNCERTAIN:
-                report.uncertain.append(ping)
-                continue
-            if decision == "gave_up":
-                report.failed.append((ping, "多次发送失败，已放弃"))
-                continue
+            ledger.sync()  # "sending" is durable before the request leaves
             if pace and not first:
                 await sleep(pace)
             first = False
-            target = ping.recipient
-            sender = send
-            if webhook:
-                target, sender = ping.recipient.split(":", 1)[1], webhook_send
-            await _send_one(ping, target, sender, ledger, report, sleep, max_attempts, classify,
-                            base_delay, max_delay, was_uncertain)
+            recipient = claimed[0][0].recipient
+            target, sender = recipient, send
+            if isinstance(recipient, str):
+                target, sender = recipient.split(":", 1)[1], webhook_send
+            text = claimed[0][0].text if len(claimed) == 1 else bundle_text([p for p, _ in claimed])
+            await _send_message(claimed, target, text, sender, ledger, report, sleep, max_attempts,
+                                classify, base_delay, max_delay)
     finally:
         ledger.sync()
         ledger.maybe_compact()
     return report
 
 
-async def _send_one(ping, target, sender, ledger, report, sleep, max_attempts, classify,
-                    base_delay, max_delay, was_uncertain) -> None:
-    attempt = transient = 0
+BUNDLE_CHARS = 3500  # of HTML source per combined message (Telegram allows 4096 characters)
+
+
+def _skip(report: DeliveryReport, ping: Ping, decision: str) -> None:
+    if decision in (SENT, "inflight"):
+        report.skipped_already_sent.append(ping)
+    elif decision == BLOCKED:
+        report.skipped_blocked.append(ping)
+    elif decision == UNCERTAIN:
+        report.uncertain.append(ping)
+    elif decision == "gave_up":
+        report.failed.append((ping, "多次发送失败，已放弃"))
+
+
+def _bundles(group: list[Ping]) -> list[list[Ping]]:
+    """Most urgent first (escalations, overdue, due), cut to fit one message each."""
+    def urgency(ping: Ping) -> tuple:
+        step = ping.step
+        rank = 0 if step == "escalate" else 1 if "overdue" in step else 3 if step.startswith("followup") else 2
+        return (rank, ping.cycle, ping.proposal_id)
+
+    bundles: list[list[Ping]] = []
+    current: list[Ping] = []
+    size = 0
+    for ping in sorted(group, key=urgency):
+        if current and size + len(ping.text) + 2 > BUNDLE_CHARS:
+            bundles.append(current)
+            current, size = [], 0
+        current.append(ping)
+        size += len(ping.text) + 2
+    if current:
+        bundles.append(current)
+    return bundles
+
+
+def bundle_text(pings: list[Ping]) -> str:
+    return f"📋 {len(pings)} 项提醒：\n\n" + "\n\n".join(p.text for p in pings)
+
+
+async def _send_message(claimed, target, text, sender, ledger, report, sleep, max_attempts, classify,
+                        base_delay, max_delay) -> None:
+    """One message carrying one or more claimed pings; every outcome is recorded for each."""
+    attempts = transient = waits = 0
     while True:
-        attempt += 1
+        attempts += 1
         try:
-            await sender(target, ping.text)
+            await sender(target, text)
         except asyncio.CancelledError:
-            ledger.abandon(ping.key)
+            for ping, _ in claimed:
+                ledger.abandon(ping.key)
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             error = (classify(exc) if classify else None) or default_classify(exc)
             if isinstance(error, Blocked):
-                ledger.finish(ping.key, BLOCKED, str(error))
-                report.blocked.append(ping)
+                for ping, _ in claimed:
+                    ledger.finish(ping.key, BLOCKED, str(error))
+                    report.blocked.append(ping)
                 return
-            if attempt < max_attempts and isinstance(error, RetryLater):
+            if isinstance(error, RetryLater) and waits < 3 * max_attempts:
+                waits += 1
+                attempts -= 1  # flood control is not the message's fault
                 await sleep(max(0.0, error.retry_after))
                 continue
-            if attempt < max_attempts and isinstance(error, TransientError):
+            if isinstance(error, TransientError) and attempts < max_attempts:
                 transient += 1
                 await sleep(min(max_delay, base_delay * 2 ** (transient - 1)))
                 continue
             reason = f"{error.__class__.__name__}: {error}"
-            log.warning("ping %s failed after %d attempts: %s", ping.key, attempt, reason)
-            ledger.finish(ping.key, FAILED, reason)
-            report.failed.append((ping, reason))
+            log.warning("message to %s failed after %d attempts: %s", target, attempts, reason)
+            for ping, _ in claimed:
+                ledger.finish(ping.key, FAILED, reason)
+                report.failed.append((ping, reason))
             return
-        ledger.finish(ping.key, SENT)
-        report.sent.append(ping)
-        if was_uncertain:
-            report.resent_uncertain.append(ping)
+        for ping, was_uncertain in claimed:
+            ledger.finish(ping.key, SENT)
+            report.sent.append(ping)
+            if was_uncertain:
+                report.resent_uncertain.append(ping)
         return
 
 

@@ -338,3 +338,56 @@ def test_digest_groups_due_overdue_and_replied(tmp_path):
     assert f"{LEAD}（2）：第127号 逾期 17 天、第126号 逾期 6 天" in text
     assert "晋城市财政局（1）" in text
     assert "2026-12-04 以来答复：1 件" in text and "A类" in text  # Friday's reply, on Monday
+
+
+# -- bundling ----------------------------------------------------------------------------------
+
+def many(n, recipient=501, length=20):
+    return [Ping(i, "overdue-2" if i % 2 else "due-3", recipient, f"第{i}号" + "字" * length, "2026-12-07")
+            for i in range(1, n + 1)]
+
+
+async def test_several_pings_to_one_recipient_go_as_one_message(ledger_path):
+    telegram = FakeTelegram()
+    ledger = Ledger(ledger_path, clock=Clock())
+    batch = many(4) + [Ping(9, "escalate", 900, "督办", "2026-12-07")]
+    report = await deliver(batch, telegram, ledger, sleep=Sleeps())
+    assert [chat for chat, _ in telegram.delivered] == [501, 900]
+    text = telegram.delivered[0][1]
+    assert text.startswith("📋 4 项提醒：")
+    assert text.index("第1号") < text.index("第2号")  # overdue before due
+    assert text.index("第3号") < text.index("第2号")
+    assert len(report.sent) == 5 and all(ledger.status(p.key) == SENT for p in batch)
+    again = await deliver(batch, telegram, Ledger(ledger_path), sleep=Sleeps())
+    assert len(again.skipped_already_sent) == 5 and len(telegram.delivered) == 2
+    # two new pings the next day: below the bundling threshold, sent one by one
+    await deliver(many(2, recipient=502), telegram, ledger, sleep=Sleeps())
+    assert [chat for chat, _ in telegram.delivered][2:] == [502, 502]
+
+
+async def test_bundles_are_cut_to_fit_a_message_and_can_be_turned_off(ledger_path):
+    telegram = FakeTelegram()
+    report = await deliver(many(40, length=200), telegram, Ledger(ledger_path), sleep=Sleeps())
+    assert len(report.sent) == 40 and len(telegram.delivered) == 3
+    assert all(len(text) <= 3600 for _, text in telegram.delivered)
+    other = FakeTelegram()
+    await deliver(many(4, recipient=777), other, Ledger(ledger_path), sleep=Sleeps(), bundle_from=None)
+    assert len(other.delivered) == 4
+
+
+async def test_a_crash_during_a_bundle_resends_the_bundle_once(ledger_path):
+    ledger = Ledger(ledger_path, clock=Clock())
+    for ping in many(3):
+        ledger.claim(ping.key)  # sending … crash
+    ledger._journal.close()
+    telegram = FakeTelegram()
+    report = await deliver(many(3), telegram, Ledger(ledger_path), sleep=Sleeps())
+    assert len(telegram.delivered) == 1 and len(report.resent_uncertain) == 3
+    assert (await deliver(many(3), telegram, Ledger(ledger_path), sleep=Sleeps())).sent == []
+
+
+async def test_flood_control_does_not_use_up_attempts(ledger_path):
+    sleeps = Sleeps()
+    telegram = FakeTelegram({501: [RetryLater(1)] * 6 + [TransientError("x")]})
+    report = await deliver(pings(1), telegram, Ledger(ledger_path), sleep=sleeps, max_attempts=2)
+    assert len(report.sent) == 1 and sleeps == [1.0] * 6 + [1.0]
