@@ -431,6 +431,7 @@ _CLASS_INLINE = re.compile(
 _TITLE_QUOTES = re.compile(r"《([^《》\n]{2,150})》|“([^“”\n]{2,150})”|「([^「」\n]{2,150})」|『([^『』\n]{2,150})』"
                            r"|〝([^〝〞\n]{2,150})〞|\"([^\"\n]{2,150})\"")
 _TITLE_PLAIN = re.compile(r"(关于[^，。；：:,;“”《》\n]{2,80}?的(?:建议|提案|议案|意见|批评))(?=收悉|已收悉|，|。|,|已|现|经|$)")
+_RECEIVED = re.compile(r"\s*(?:的)?(?:提案|建议|议案)?\s*(?:已)?收悉")
 _REPLY_WORDS = re.compile(r"答复|复函|回复|的函|办理情况|办理意见")
 _SALUTATION = re.compile(r"^(?:尊敬的|敬爱的|亲爱的)?(?P<name>[^：:，,。；;！!？?\t]{2,60}?)\s*[：:](?P<rest>.*)$")
 _NOT_NAME = re.compile(
@@ -665,8 +666,14 @@ def _parse(text: str) -> dict:
             result["signed_by"] = "、".join(units)
 
     # Web page furniture after the signature: everything from the first furniture line on.
+    # Without a date line: from the first furniture line after which furniture dominates.
     footer = n
-    if date_idx is not None:
+    if date_idx is None:
+        for i in range(header_end + 1, n):
+            if furniture[i] and sum(furniture[i:]) * 2 >= n - i:
+                footer = i
+                break
+    else:
         for i in range(date_idx + 1, n):
             if furniture[i]:
                 footer = i
@@ -1021,22 +1028,28 @@ def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:
 
 
 def _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, conflicts) -> str | None:
-    def quoted(t: str, k: str) -> list[str]:
+    def quoted(t: str, k: str) -> list[tuple[int, str]]:
+        """Quoted titles, best first: a quote followed by 收悉 is the proposal itself; a quote
+        naming a proposal (关于…/…建议) comes next; a cited policy (《…实施方案》) never."""
         out = []
         for match in _TITLE_QUOTES.finditer(k[:MAX_LINE]):
             group = next(g for g in range(1, 7) if match.group(g) is not None)
             value = t[match.start(group): match.end(group)].strip()
-            # The quote is the proposal's title when it names one (关于…/…建议/…提案).
-            if re.search(r"^关于|建议$|提案$|议案$|意见$|问题$|的建议|的提案", k[match.start(group): match.end(group)]):
-                out.append(value)
+            inner = k[match.start(group): match.end(group)]
+            if _RECEIVED.match(k, match.end()):
+                out.append((0, value))
+            elif re.search(r"^关于|建议$|提案$|议案$|意见$|问题$|的建议|的提案", inner):
+                out.append((2, value))
         return out
 
-    candidates_para = quoted(para_t, para_k) if para_k else []
-    if not candidates_para and para_k:
+    ranked = quoted(para_t, para_k) if para_k else []
+    if para_k:
         match = _TITLE_PLAIN.search(para_k[:MAX_LINE])
         if match:
-            candidates_para = [para_t[match.start(1): match.end(1)]]
-    candidates_title = quoted(title_t, title_k) if title_k else []
+            rank = 1 if _RECEIVED.match(para_k, match.end()) else 3
+            ranked.append((rank, para_t[match.start(1): match.end(1)]))
+    candidates_para = [value for _rank, value in sorted(ranked, key=lambda item: item[0])]
+    candidates_title = [value for _rank, value in quoted(title_t, title_k)] if title_k else []
     if not candidates_title and title_k:
         match = re.match(r"^.{0,40}?关于(?:对)?(关于.{2,80}?的(?:建议|提案|议案))的?(?:答复|复函|回复)", title_k)
         if not match:

@@ -448,3 +448,41 @@ def test_speed_on_the_seeds():
     for i in range(200):
         parse_letter(texts[i % 2])
     assert time.perf_counter() - start < 2.0  # goal: ≥ 200 letters/s, measured ~650/s
+
+
+def test_cited_policy_in_quotes_is_not_the_title():
+    text = seed("jincheng-drc-reply-125.txt").replace(
+        "《关于加快推动我市城乡融合发展的建议》收悉，",
+        "根据《关于建立健全城乡融合发展体制机制的实施意见》，您提出的“关于加快推动我市城乡融合发展的建议”收悉，",
+    )
+    assert parse_letter(text)["title"] == "关于加快推动我市城乡融合发展的建议"
+
+
+def test_footer_phone_ignored_even_without_a_date_line():
+    text = WEB_COPY.replace("20240530\n", "")
+    text += "版权所有：晋城市教育局\n联系电话：0356-2196000\n网站标识码：1405000001\n"
+    result = parse_letter(text)
+    assert result["phones"] == ["0356-2022011"]
+    assert result["reply_date"] is None
+
+
+def test_two_line_title_and_salutation_with_honorific():
+    text = (
+        "晋城市民政局\n关于市政协八届三次会议第77号\n提案的答复\n尊敬的刘芳委员：\n"
+        "您提出的关于加强农村养老服务的提案收悉。\n联系人：王丽\n电话：0356-2020202\n晋城市民政局\n2024年6月1日\n"
+    )
+    result = parse_letter(text)
+    assert result["proposal_number"] == "77"
+    assert result["proposer"] == "刘芳"
+    assert result["title"] == "关于加强农村养老服务的提案"
+    assert (result["body"], result["region"]) == ("政协", "晋城市")
+
+
+def test_lead_and_split_units():
+    text = NPC_SEVERAL_DEPUTIES.replace(
+        "主办单位：晋城市住房和城乡建设局\n协办单位：晋城市财政局、晋城市自然资源局\n",
+        "分办单位：晋城市住房和城乡建设局、晋城市民政局\n",
+    )
+    result = parse_letter(text)
+    assert result["lead_unit"] is None and result["co_units"] == []
+    assert result["split_units"] == ["晋城市住房和城乡建设局", "晋城市民政局"]
