@@ -4,8 +4,9 @@ Pure core: no telegram import. The wiring injects ``send(chat_id, text)`` (wrapp
 ``bot.send_message(chat_id, text, parse_mode=HTML)``) and translates PTB's exceptions into the
 ones below (or passes ``classify=``):
 
-    RetryAfter → RetryLater(retry_after)   NetworkError / TimedOut → TransientError
-    Forbidden  → Blocked                    BadRequest / anything else → PermanentError
+    RetryAfter → RetryLater(retry_after)   Forbidden → Blocked
+    BadRequest, ChatMigrated → PermanentError (test BadRequest first: it subclasses NetworkError)
+    TimedOut, NetworkError → TransientError   anything else → PermanentError
 
 The delivery ledger
 -------------------
@@ -83,9 +84,10 @@ class DeliveryError(Exception):
 class RetryLater(DeliveryError):
     """Flood control (HTTP 429): wait ``retry_after`` seconds, then the same request may go."""
 
-    def __init__(self, retry_after: float, message: str = ""):
-        super().__init__(message or f"retry after {retry_after}s")
-        self.retry_after = float(retry_after)
+    def __init__(self, retry_after: float | timedelta, message: str = ""):
+        seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+        super().__init__(message or f"retry after {seconds:g}s")
+        self.retry_after = seconds
 
 
 class TransientError(DeliveryError):

@@ -391,3 +391,31 @@ async def test_flood_control_does_not_use_up_attempts(ledger_path):
     telegram = FakeTelegram({501: [RetryLater(1)] * 6 + [TransientError("x")]})
     report = await deliver(pings(1), telegram, Ledger(ledger_path), sleep=sleeps, max_attempts=2)
     assert len(report.sent) == 1 and sleeps == [1.0] * 6 + [1.0]
+
+
+async def test_reference_classifier_for_ptb_exceptions(ledger_path):
+    """What the wiring's classifier looks like (the core never imports telegram; a test may)."""
+    from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+    def classify(exc):
+        if isinstance(exc, RetryAfter):
+            return RetryLater(exc._retry_after)  # a timedelta in PTB 22
+        if isinstance(exc, Forbidden):
+            return Blocked(str(exc))
+        if isinstance(exc, BadRequest):  # before NetworkError: BadRequest subclasses it
+            return PermanentError(str(exc))
+        if isinstance(exc, (TimedOut, NetworkError)):
+            return TransientError(str(exc))
+        return None
+
+    sleeps = Sleeps()
+    telegram = FakeTelegram({
+        501: [RetryAfter(5), TimedOut(), NetworkError("Bad Gateway")],
+        502: [Forbidden("Forbidden: bot was blocked by the user")],
+        503: [BadRequest("Chat not found")],
+    })
+    report = await deliver(pings(3), telegram, Ledger(ledger_path), sleep=sleeps, classify=classify)
+    assert [p.recipient for p in report.sent] == [501]
+    assert [p.recipient for p in report.blocked] == [502]
+    assert [p.recipient for p, _ in report.failed] == [503]
+    assert sleeps == [5.0, 1.0, 2.0]
