@@ -399,7 +399,7 @@ async def test_reference_classifier_for_ptb_exceptions(ledger_path):
 
     def classify(exc):
         if isinstance(exc, RetryAfter):
-            return RetryLater(exc._retry_after)  # a timedelta in PTB 22
+            return RetryLater(exc.retry_after)  # int, or timedelta with PTB_TIMEDELTA=1: both fine
         if isinstance(exc, Forbidden):
             return Blocked(str(exc))
         if isinstance(exc, BadRequest):  # before NetworkError: BadRequest subclasses it
