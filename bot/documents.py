@@ -95,6 +95,13 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, list[str]]:
         return text, "utf-8", warnings
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a few broken bytes (a file cut mid-character) stays UTF-8: read as GB18030 it
+    # would silently turn into other characters.
+    lenient = data.decode("utf-8", errors="replace")
+    bad = lenient.count("\ufffd")
+    if bad <= max(2, len(lenient) // 1000) and len(lenient) < len(data) and _control_ratio(lenient) <= 0.05:
+        warnings.append(f"文件中有 {bad} 处无法解码的字符，已用“�”代替")
+        return lenient, "utf-8", warnings
 
     candidates: list[tuple[str, str]] = []
     if b"\x00" in data[:4096] and len(data) % 2 == 0:

@@ -431,7 +431,8 @@ _CLASS_INLINE = re.compile(
 _TITLE_QUOTES = re.compile(r"《([^《》\n]{2,150})》|“([^“”\n]{2,150})”|「([^「」\n]{2,150})」|『([^『』\n]{2,150})』"
                            r"|〝([^〝〞\n]{2,150})〞|\"([^\"\n]{2,150})\"")
 _TITLE_PLAIN = re.compile(r"(关于[^，。；：:,;“”《》\n]{2,80}?的(?:建议|提案|议案|意见|批评))(?=收悉|已收悉|，|。|,|已|现|经|$)")
-_RECEIVED = re.compile(r"\s*(?:的)?(?:提案|建议|议案)?\s*(?:已)?收悉")
+_RECEIVED = re.compile(r"\s*(?:[(（][^()（）]{0,24}[)）])?\s*(?:的)?(?:提案|建议|议案)?\s*(?:已)?收悉")
+_SEAL = re.compile(r"\s*[(（](?:盖章|印章|公章|章|签章)[)）]$")
 _REPLY_WORDS = re.compile(r"答复|复函|回复|的函|办理情况|办理意见")
 _SALUTATION = re.compile(r"^(?:尊敬的|敬爱的|亲爱的)?(?P<name>[^：:，,。；;！!？?\t]{2,60}?)\s*[：:](?P<rest>.*)$")
 _NOT_NAME = re.compile(
@@ -658,8 +659,11 @@ def _parse(text: str) -> dict:
             k = k_lines[i].strip()
             if furniture[i] or re.fullmatch(r"[(（]?(?:盖章|印章|公章|章)[)）]?", k):
                 continue
+            seal = _SEAL.search(k)
+            if seal:
+                k = k[: seal.start()]
             if _unit_like(k):
-                units.insert(0, t_lines[i].strip())
+                units.insert(0, t_lines[i].strip()[: len(k)])
                 continue
             break
         if units:

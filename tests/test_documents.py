@@ -242,3 +242,18 @@ def test_truncated_pdf_is_an_error():
 def test_unsupported_extension():
     doc = read_text(os.urandom(100) + b"\x00\x00", "picture.jpg")
     assert doc.error and "不支持" in doc.error
+
+
+def test_utf8_cut_mid_character_stays_utf8():
+    data = JINCHENG.encode("utf-8")
+    cut = data[: len(data) - 1] if data.endswith(b"\n") is False else data.rstrip(b"\n")[:-1]
+    text, encoding, warnings = decode_text(cut)
+    assert encoding == "utf-8"
+    assert text.startswith(JINCHENG[:50])
+    assert warnings
+
+
+def test_seal_after_the_signing_unit():
+    text = JINCHENG.replace("晋城市发展和改革委员会\n\n2024年5月23日", "晋城市发展和改革委员会（盖章）\n\n2024年5月23日")
+    result = parse_letter_bytes(text.encode("utf-8"), "a.txt")
+    assert result["signed_by"] == "晋城市发展和改革委员会"
