@@ -15,14 +15,15 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.config import Config
+from bot.search import SearchIndex
 from bot.services import Services
 from bot.storage import Repository
-from handlers import access, start, status, upload
+from handlers import access, find, start, status, upload
 
 log = logging.getLogger(__name__)
 
 # Order matters only for plain-text handlers; the access gate runs first in its own group.
-HANDLER_MODULES = [access, start, status, upload]
+HANDLER_MODULES = [access, start, status, find, upload]
 
 ADMIN_COMMANDS = [
     ("grant", "授权用户：/grant 用户编号 staff|admin"),
@@ -34,9 +35,12 @@ ERROR_TEXT = "抱歉，处理您的请求时出错了，已记录。请稍后再
 
 
 def make_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
+    """The repository, and the search index that follows its changes."""
     repo = Repository(config.database, backups=config.backups)
     tz = config.tzinfo
-    return Services(config=config, repo=repo, clock=clock or (lambda: datetime.now(tz)))
+    services = Services(config=config, repo=repo, clock=clock or (lambda: datetime.now(tz)))
+    services.extras["index"] = SearchIndex.build(repo, config.aliases)
+    return services
 
 
 def command_menu() -> list[tuple[str, str, bool]]:

@@ -4,6 +4,8 @@
     proposal-bot status NUMBER [--db PATH] [--json]
     proposal-bot parse FILE... --json
     proposal-bot import FILE|DIR... [--db PATH]
+    proposal-bot find TEXT [--db PATH] [--json]
+    proposal-bot contact TEXT [--db PATH] [--json]
 """
 
 from __future__ import annotations
@@ -129,6 +131,25 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     return EXIT_NOT_FOUND if report.failed else EXIT_OK
 
 
+def cmd_find(args: argparse.Namespace, config: Config) -> int:
+    """find / contact: best matches first, as JSON or as lines."""
+    from bot.search import run_find
+
+    kinds = ("contact",) if args.command == "contact" else None
+    result = run_find(args.text, open_repo(config, args.db), config, kinds)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    if result.get("reason"):
+        print(result["reason"])
+    for hit in result["results"] or result.get("suggestions", []):
+        record = hit["record"]
+        label = record.get("name") or f"第{record.get('number')}号 {record.get('title', '')}"
+        phones = "、".join(record.get("phones") or [])
+        print(f"{hit['score']:5.1f}  {hit['kind']:8} {label} {record.get('unit', '')} {phones}".rstrip())
+    return EXIT_OK
+
+
 def _plain(html_text: str) -> str:
     import html
     import re
@@ -162,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
     importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     importer.set_defaults(func=cmd_import)
+
+    for name, help_text in (("find", "模糊查找提案、联系人、单位"), ("contact", "查找承办人联系方式")):
+        finder = sub.add_parser(name, help=help_text)
+        finder.add_argument("text", help="查询内容：案号、标题、单位简称、姓名、拼音、电话")
+        finder.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+        finder.add_argument("--json", action="store_true", help="输出 JSON")
+        finder.set_defaults(func=cmd_find)
     return parser
 
 

@@ -146,3 +146,38 @@ def _split_long_line(line: str, limit: int) -> list[str]:
                 open_tags.append((name, token))
     parts.append(current)
     return parts
+
+
+def proposal_line(proposal: Proposal, due: date | None, today: date) -> str:
+    """One line per proposal in a list: number, short title, and what to act on."""
+    title = proposal.title if len(proposal.title) <= 30 else proposal.title[:29] + "…"
+    if proposal.is_open and proposal.state != FOLLOW_UP and due is not None:
+        state = days_left_text(due, today)
+    else:
+        state = STATE_LABELS.get(proposal.state, proposal.state)
+    return f"{esc(proposal.number)} {esc(title)}（{esc(state)}）"
+
+
+def contact_card(contact: Contact, handled: list[tuple[Proposal, date | None]], today: date) -> str:
+    """Name and unit, phones written plainly (one tap to call), then the items they handle."""
+    lines = [f"<b>{esc(contact.name)}</b>" + (f" · {esc(contact.unit)}" if contact.unit else "")]
+    lines.append("电话：" + (esc("、".join(contact.phones)) if contact.phones else "（未登记）"))
+    for proposal, due in handled:
+        label = "在办" if proposal.is_open else "经办"
+        lines.append(f"{label}：{proposal_line(proposal, due, today)}")
+    return "\n".join(lines)
+
+
+def unit_listing(
+    unit: str, items: list[tuple[Proposal, date | None]], total: int, today: date, page: int, pages: int
+) -> str:
+    """One page of a unit's open items, soonest due first."""
+    if not total:
+        return f"<b>{esc(unit)}</b>\n目前没有在办的提案或建议。"
+    lines = [f"<b>{esc(unit)}</b> · 在办 {total} 件"]
+    for proposal, due in items:
+        role = "主办" if proposal.lead_unit == unit else "协办"
+        lines.append(f"{role} {proposal_line(proposal, due, today)}")
+    if pages > 1:
+        lines.append(f"第 {page + 1}/{pages} 页")
+    return "\n".join(lines)

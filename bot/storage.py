@@ -257,6 +257,13 @@ class Repository:
             key=lambda p: (p.number_key != key, -(p.term or 0), -(p.meeting or 0), p.region),
         )
 
+    def proposals_handled_by(self, contact_id: int) -> list[Proposal]:
+        return [p for p in self.proposals() if contact_id in p.handlers]
+
+    def open_proposals_of_unit(self, unit: str) -> list[Proposal]:
+        """Open items where the unit leads or co-handles."""
+        return [p for p in self.proposals() if p.is_open and (p.lead_unit == unit or unit in p.co_units)]
+
     def number_keys(self) -> list[str]:
         return [key for key, ids in self._by_number.items() if ids]
 

@@ -62,3 +62,19 @@ def test_console_buttons_are_numbered_choices(tmp_path):
     assert "[1] 人大 晋城市十七届二次会议 第125号" in done.stdout
     assert "[2] 政协 晋城市八届三次会议 第125号" in done.stdout
     assert done.stdout.count("关于加快推动我市城乡融合发展的建议") == 1
+
+
+def test_find_and_contact_json(tmp_path):
+    done = run(["contact", "tangzhiwen", "--json"], tmp_path)
+    assert done.returncode == 0
+    result = json.loads(done.stdout)
+    assert result["query"] == "tangzhiwen"
+    best = result["results"][0]
+    assert best["kind"] == "contact" and 0 <= best["score"] <= 100
+    assert best["record"]["name"] == "唐志文" and best["record"]["phones"] == ["0356-5220956"]
+    found = json.loads(run(["find", "ta-0010", "--json"], tmp_path).stdout)
+    assert found["results"][0]["kind"] == "proposal"
+    assert found["results"][0]["record"]["number"] == "TA0010"
+    nothing = run(["find", "😀\x01", "--json"], tmp_path)
+    assert nothing.returncode == 0 and json.loads(nothing.stdout)["results"] == []
+    assert run(["find"], tmp_path).returncode == 2

@@ -1,0 +1,206 @@
+"""Fuzzy look-up: /find, /contact, /dept, and plain messages answered as the best guess."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.lookup import lookup_number
+from bot.model import Contact, Department, Proposal
+from bot.render import contact_card, esc, split_message, unit_listing
+from bot.search import Hit, SearchResult
+from bot.services import Services
+from handlers.common import keyboard, reply, services
+from handlers.status import answer_number, card_for
+
+COMMANDS = [
+    ("find", "模糊查找：案号、标题、单位、人名", False),
+    ("contact", "查找承办人联系方式：姓名、拼音、电话", False),
+    ("dept", "查看单位在办事项，如 /dept 发改委", False),
+]
+
+CHOICE = "f:"
+PAGE = "dp:"
+PAGE_SIZE = 10
+KIND_LABELS = {"proposal": "提案", "contact": "联系人", "unit": "单位"}
+_tokens = itertools.count(1)
+
+
+# -- what one hit looks like -------------------------------------------------------------------
+
+def dated(svc: Services, proposals: list[Proposal]) -> list[tuple[Proposal, date | None]]:
+    return [(p, svc.due_date(p)) for p in proposals]
+
+
+def contact_text(svc: Services, contact: Contact) -> str:
+    handled = svc.repo.proposals_handled_by(contact.id)
+    handled.sort(key=lambda p: (not p.is_open, svc.due_date(p) or date.max))
+    return contact_card(contact, dated(svc, handled), svc.today())
+
+
+def unit_page(svc: Services, unit: str, page: int) -> tuple[str, int]:
+    items = svc.repo.open_proposals_of_unit(unit)
+    rows = sorted(dated(svc, items), key=lambda pair: (pair[1] or date.max, pair[0].number))
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    text = unit_listing(unit, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], len(rows), svc.today(), page, pages)
+    return text, pages
+
+
+def hit_label(hit: Hit) -> str:
+    record = hit.record
+    if hit.kind == "proposal":
+        title = record.title if len(record.title) <= 18 else record.title[:17] + "…"
+        return f"第{record.number}号 {title}"
+    if hit.kind == "contact":
+        return f"{record.name} · {record.unit}" if record.unit else record.name
+    return record.name
+
+
+async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, record, edit: bool = False) -> None:
+    svc = services(context)
+    buttons = None
+    if kind == "proposal":
+        text = card_for(svc, record)
+    elif kind == "contact":
+        text = contact_text(svc, record)
+    else:
+        text, pages = unit_page(svc, record.name, 0)
+        buttons = page_buttons(context, record.name, 0, pages)
+    if edit:
+        first, *rest = split_message(text)
+        await update.callback_query.edit_message_text(first, reply_markup=None if rest else _markup(buttons))
+        for part in rest:
+            await update.effective_chat.send_message(part)
+    else:
+        await reply(update, text, buttons)
+
+
+def _markup(buttons):
+    return keyboard(buttons) if buttons else None
+
+
+# -- choices: short callback keys, the records stay in chat_data ------------------------------
+
+def remember(context: ContextTypes.DEFAULT_TYPE, kind: str, ref) -> str:
+    """A short key for a button (callback_data is at most 64 bytes)."""
+    key = f"{next(_tokens)}"
+    choices = context.chat_data.setdefault("choices", {})
+    choices[key] = (kind, ref)
+    if len(choices) > 500:  # keep the memory of old buttons bounded
+        for old in list(choices)[:250]:
+            del choices[old]
+    return key
+
+
+def ref_of(hit: Hit):
+    if hit.kind == "unit":
+        return hit.record.name
+    return hit.record.id
+
+
+def resolve(svc: Services, kind: str, ref):
+    if kind == "proposal":
+        return svc.repo.get(Proposal, ref)
+    if kind == "contact":
+        return svc.repo.get(Contact, ref)
+    return Department(name=ref)
+
+
+def page_buttons(context, unit: str, page: int, pages: int):
+    if pages <= 1:
+        return None
+    row = []
+    if page > 0:
+        row.append(("◀ 上一页", f"{PAGE}{remember(context, 'page', (unit, page - 1))}"))
+    if page < pages - 1:
+        row.append(("下一页 ▶", f"{PAGE}{remember(context, 'page', (unit, page + 1))}"))
+    return [row]
+
+
+async def answer_search(update: Update, context: ContextTypes.DEFAULT_TYPE, result: SearchResult) -> None:
+    """One clear winner: show it. Several: buttons. Nothing good: say so, with the nearest."""
+    if result.best is not None:
+        await show_hit(update, context, result.best.kind, result.best.record)
+        return
+    if result.hits:
+        prompt = "您是要找："
+        hits = result.hits
+    else:
+        prompt = esc(result.reason or "没有找到。")
+        hits = result.suggestions
+    buttons = [
+        [(f"{KIND_LABELS[h.kind]} · {hit_label(h)}"[:60], f"{CHOICE}{remember(context, h.kind, ref_of(h))}")]
+        for h in hits[:8]
+    ]
+    await reply(update, prompt, buttons or None)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+async def run_search(update: Update, context: ContextTypes.DEFAULT_TYPE, kinds, usage: str) -> None:
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, usage)
+        return
+    index = services(context).extras["index"]
+    await answer_search(update, context, index.search(text, kinds))
+
+
+async def find(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/find TEXT: anything."""
+    await run_search(update, context, None, "用法：/find 关键词，例如 /find 城乡融合、/find 发改委、/find tzw")
+
+
+async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/contact NAME|UNIT|PINYIN|INITIALS|PHONE"""
+    await run_search(update, context, ("contact",), "用法：/contact 姓名、拼音、首字母或电话，例如 /contact 唐志文、/contact tzw")
+
+
+async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dept UNIT: the unit's open items by due date."""
+    await run_search(update, context, ("unit",), "用法：/dept 单位名称或简称，例如 /dept 发改委")
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message without a command: a number gets its status card, anything else a search."""
+    svc = services(context)
+    text = update.effective_message.text.strip()
+    if lookup_number(svc.repo, text).matches:
+        await answer_number(update, svc, text)
+        return
+    await answer_search(update, context, svc.extras["index"].search(text))
+
+
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from a choice list or a page turn."""
+    query = update.callback_query
+    svc = services(context)
+    data = query.data
+    key = data[len(PAGE):] if data.startswith(PAGE) else data[len(CHOICE):]
+    kind, ref = context.chat_data.get("choices", {}).get(key, (None, None))
+    if kind is None:
+        await query.answer("该选项已过期，请重新查询。", show_alert=True)
+        return
+    await query.answer()
+    if kind == "page":
+        unit, page = ref
+        text, pages = unit_page(svc, unit, page)
+        await query.edit_message_text(split_message(text)[0], reply_markup=_markup(page_buttons(context, unit, page, pages)))
+        return
+    record = resolve(svc, kind, ref)
+    if record is None:
+        await query.edit_message_text("该记录已不存在，请重新查询。")
+        return
+    await show_hit(update, context, kind, record, edit=True)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("find", find))
+    app.add_handler(CommandHandler("contact", contact))
+    app.add_handler(CommandHandler("dept", dept))
+    app.add_handler(CallbackQueryHandler(choose, pattern=f"^({CHOICE}|{PAGE})"))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))
