@@ -64,6 +64,8 @@ from bot.deadlines import (
     due_date_of,
     esc,
     number_label,
+    open_proposal_ids,
+    plan_sweep,
 )
 from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Proposal, Reply
 from bot.storage import StorageError, atomic_write
@@ -585,6 +587,38 @@ async def _send_message(claimed, target, text, sender, ledger, report, sleep, ma
             if was_uncertain:
                 report.resent_uncertain.append(ping)
         return
+
+
+async def run_sweep(
+    today: date,
+    repo,
+    config: Config,
+    calendar: WorkCalendar | None,
+    ledger: Ledger,
+    send: Send,
+    *,
+    webhook_send: Send | None = None,
+    admins: Iterable[int] | None = None,
+    **deliver_options: Any,
+) -> DeliveryReport:
+    """The daily job (and the start-up catch-up): plan against the ledger, deliver, tell the
+    admins about blocked or failed pings (once, through the ledger too), compact the ledger.
+    ``admins``: every admin id (config and granted); defaults to ``config.admins``."""
+    admins = list(admins) if admins is not None else None
+    proposals = repo.proposals()
+    contacts = {c.id: c for c in repo.contacts()}
+    pings = plan_sweep(today, proposals, contacts, config, calendar,
+                       departments=repo.departments(), admins=admins, sent=ledger)
+    report = await deliver(pings, send, ledger, webhook_send=webhook_send, **deliver_options)
+    notice = report.admin_notice()
+    if notice:
+        step = f"notice-{ledger.clock().isoformat(timespec='seconds')}"
+        notices = [Ping(SYSTEM, step, chat, notice, "system", "管理员") for chat in admin_targets(config, admins)]
+        options = {k: v for k, v in deliver_options.items() if k != "bundle_from"}
+        await deliver(notices, send, ledger, bundle_from=None, **options)
+    ledger.compact(open_proposal_ids(proposals))
+    log.info("reminder sweep %s: %s", today, report)
+    return report
 
 
 def admin_targets(config: Config, admins: Iterable[int] | None = None) -> list[int]:

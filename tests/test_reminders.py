@@ -393,6 +393,7 @@ async def test_flood_control_does_not_use_up_attempts(ledger_path):
     assert len(report.sent) == 1 and sleeps == [1.0] * 6 + [1.0]
 
 
+@pytest.mark.filterwarnings("ignore:.*retry_after.*")  # PTB 22's own int → timedelta notice
 async def test_reference_classifier_for_ptb_exceptions(ledger_path):
     """What the wiring's classifier looks like (the core never imports telegram; a test may)."""
     from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -419,3 +420,35 @@ async def test_reference_classifier_for_ptb_exceptions(ledger_path):
     assert [p.recipient for p in report.blocked] == [502]
     assert [p.recipient for p, _ in report.failed] == [503]
     assert sleeps == [5.0, 1.0, 2.0]
+
+
+async def test_run_sweep_end_to_end_on_a_repository(tmp_path):
+    from bot.reminders import run_sweep
+
+    config = make_config(tmp_path, workdays_only=True)
+    calendar = WorkCalendar.from_config(config)
+    repo = Repository(tmp_path / "proposals.json")
+    for contact in contacts().values():
+        contact.id = None
+        repo.put(contact)
+    repo.put(Department(name=LEAD, supervisor_chat_id=-1001))
+    item = repo.put(proposal(pid=None, assigned_date="2026-09-07", handlers=[1, 5]))  # due 12-07
+    ledger_path = side_path(repo.path, "ledger")
+    telegram = FakeTelegram({505: [Blocked("Forbidden: bot was blocked by the user")]})
+    clock = Clock(datetime(2026, 12, 10, 1, 0, tzinfo=timezone.utc))
+    ledger = Ledger(ledger_path, clock=clock)
+    report = await run_sweep(date(2026, 12, 10), repo, config, calendar, ledger, telegram, sleep=Sleeps())
+    chats = [chat for chat, _ in telegram.delivered]
+    assert chats == [501, -1001, 900, 901]  # handler, supervisor, then the notice to admins
+    assert [p.recipient for p in report.blocked] == [505]
+    assert "钱七" in telegram.delivered[-1][1]
+    # restart and sweep again the same day: nothing new, no second notice
+    again = await run_sweep(date(2026, 12, 10), repo, config, calendar, Ledger(ledger_path, clock=clock),
+                            telegram, sleep=Sleeps())
+    assert len(telegram.delivered) == 4 and not again.sent
+    # the item is replied: nothing more, and the ledger forgets it at compaction
+    repo.put(apply_reply(item, "A", "2026-12-10", config))
+    ledger = Ledger(ledger_path, clock=clock)
+    await run_sweep(date(2026, 12, 11), repo, config, calendar, ledger, telegram, sleep=Sleeps())
+    assert len(telegram.delivered) == 4
+    assert all(key[0] == 0 for key in ledger._entries)
