@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
 
 from .numbers import body_of, cn_to_int, number_key
@@ -38,14 +39,15 @@ MAX_LINE = 5_000  # longer lines are cut for the line-level patterns
 # ----------------------------------------------------------------------------- normalisation
 
 # Common Traditional characters of the keywords, one for one (positions must not move).
-_TRAD = str.maketrans(
-    "號屆議會類聯繫係電話辦關於覆復複協員發區縣負責簽導領單務題標機書開時間為來對這們經貴請謝見應與並"
-    "處廳學報稱碼級國長門問華業總統參農鄉鎮執筆審禮順頌絡傳郵編網權屬備證構現別兩議屬內務報辦據稱"
-    "條歷費險醫療衛環衛體黨術產層實際設資計劃劉陳張楊趙黃週連續屆稅財務銀號級閱訪覽數頁",
-    "号届议会类联系系电话办关于复复复协员发区县负责签导领单务题标机书开时间为来对这们经贵请谢见应与并"
-    "处厅学报称码级国长门问华业总统参农乡镇执笔审礼顺颂络传邮编网权属备证构现别两议属内务报办据称"
-    "条历费险医疗卫环卫体党术产层实际设资计划刘陈张杨赵黄周连续届税财务银号级阅访览数页",
+_TRAD_PAIRS = (
+    "號号 屆届 議议 會会 類类 聯联 繫系 係系 電电 話话 辦办 關关 於于 覆复 復复 複复 協协 員员 發发 區区 縣县 "
+    "負负 責责 簽签 導导 領领 單单 務务 題题 標标 機机 書书 開开 時时 間间 為为 來来 對对 這这 們们 經经 貴贵 請请 謝谢 "
+    "見见 應应 與与 並并 處处 廳厅 學学 報报 稱称 碼码 級级 國国 長长 門门 問问 華华 業业 總总 統统 參参 農农 鄉乡 鎮镇 "
+    "執执 筆笔 審审 禮礼 順顺 頌颂 絡络 傳传 郵邮 編编 網网 權权 屬属 備备 證证 構构 現现 別别 兩两 內内 據据 條条 歷历 "
+    "費费 險险 醫医 療疗 衛卫 環环 體体 黨党 術术 產产 層层 實实 際际 設设 資资 計计 劃划 週周 連连 續续 稅税 財财 銀银 "
+    "閱阅 訪访 覽览 數数 頁页"
 )
+_TRAD = str.maketrans({pair[0]: pair[1] for pair in _TRAD_PAIRS.split()})
 _PROTECT = "，：；！？（）…～"
 _PROTECT_IN = str.maketrans({ch: chr(0xE000 + i) for i, ch in enumerate(_PROTECT)})
 _PROTECT_OUT = str.maketrans({chr(0xE000 + i): ch for i, ch in enumerate(_PROTECT)})
@@ -61,6 +63,7 @@ _CJK_CHAR = re.compile(rf"[{_CJKP}]")
 _STRAY_SPACE = re.compile(
     rf"(?<=[{_CJKP}]) +(?=[{_CJKP}0-9A-Za-z])|(?<=[0-9A-Za-z]) +(?=[{_CJKP}])|(?<=[:：]) +"
 )
+_SPACED_NUMBER = re.compile(r"第 ?[(（]? ?[0-9A-Za-z][0-9A-Za-z .\-]{0,24}?[)）]? ?[號号]")
 _PUNCT_SPACE = re.compile(r" *([：:，,、；;（）()]) *")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_ ]*\d{1,3}[-—–_ ]*|第\d{1,3}页(?:[,，/ ]*共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
 _HEADING = re.compile(
@@ -116,8 +119,8 @@ _FURNITURE = re.compile(
     r"字号[:：]|打印本页|【打印】|\[打印\]|关闭窗口|【关闭】|分享到|当前位置|您现在的位置|首页\s*[>＞»]|"
     r"版权所有|copyright|©|ICP|备案号|公网安备|网站标识码|网站地图|技术支持|联系我们|扫一扫|"
     r"主题分类|公开方式|公开范围|公开时限|生成日期|成文日期|有效性[:：]|上一篇|下一篇|相关链接|"
-    r"邮政编码|邮编|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
-    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)\b|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话",
+    r"邮政编码|邮编|网站[:：]|网址[:：]|网站名称|本网站|网站主办|网站维护|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
+    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)(?:\s|$)|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话",
     re.IGNORECASE,
 )
 
@@ -152,6 +155,9 @@ def _clean_line(line: str) -> str:
     if " " in line:
         # A space before a label (…85号  签发人：张三) separates fields: keep it as a tab.
         line = _SPACE_BEFORE_LABEL.sub("\t", line)
+    if "第" in line and " " in line:
+        # 第 1 2 5 号 / 第 TA 0010 号: a number split by spaces
+        line = _SPACED_NUMBER.sub(lambda m: m.group(0).replace(" ", ""), line)
     key = line[:40].translate(_TRAD)
     if _LIST_LABEL_LINE.match(key):
         # Name lists: a space between two names is a separator, keep it.
@@ -265,7 +271,7 @@ def _find_date(k: str, standalone: bool = False) -> tuple[str, int, int] | None:
 _PLACE_SEG = re.compile(
     rf"[{_CJK}]{{1,9}}?(?:特别行政区|自治区|自治州|自治县|自治旗|地区|省|市|州|盟|县|区|旗)"
 )
-_ORG_WORDS = re.compile(r"局|委|办|厅|院|部|处|会|中心|公司|政府|管理|发展|建设|科技|学|协|联|社")
+_ORG_WORDS = re.compile(r"局|委|办|厅|院|部|处|会|中心|公司|政府|管理|发展|建设|科技|协|联")
 _PLACE_STOP = {"城市", "市场", "区域", "县域", "社区", "园区", "景区", "辖区", "小区", "片区", "新区"}
 _LEVELS = {"省": ("省",), "市": ("市",), "县": ("县", "自治县"), "区": ("区",), "州": ("州", "自治州"),
            "自治区": ("自治区",), "盟": ("盟",), "旗": ("旗", "自治旗")}
@@ -322,12 +328,16 @@ _BODY_TAIL = re.compile(r"(?:中国人民政治协商会议|政治协商会议|�
 _LEVEL_ONLY = {"省", "市", "县", "区", "州", "自治区", "盟", "旗"}
 
 
+@dataclass(frozen=True)
 class _Session:
-    __slots__ = ("term", "meeting", "body", "region", "level", "text")
+    """A session mention: its numbers, body, and the place before it (a name or only a level)."""
 
-    def __init__(self, term, meeting, body, region, level, text):
-        self.term, self.meeting, self.body = term, meeting, body
-        self.region, self.level, self.text = region, level, text
+    term: int
+    meeting: int
+    body: str | None
+    region: str | None  # 高平市 in 高平市第七届…
+    level: str | None  # 市 in 市政协八届三次会议
+    text: str
 
 
 def _find_session(t: str, k: str) -> _Session | None:
@@ -455,13 +465,6 @@ _EMPTY_VALUES = {"", "无", "/", "—", "-", "——", "空", "略", "暂无", "
 
 def _clean_value(value: str) -> str:
     return value.strip(" \t,，;；。.、:：").strip()
-
-
-def _strip_brackets(value: str) -> str:
-    value = value.strip()
-    if value[:1] in "(（" and value[-1:] in ")）" and value.count("(") + value.count("（") == 1:
-        value = value[1:-1]
-    return value.strip("（）() ")
 
 
 def _names(value: str) -> list[str]:
@@ -641,7 +644,7 @@ def _parse(text: str) -> dict:
 
     # --- bottom: reply date and the signing unit above it
     date_idx = None
-    for i in range(n - 1, max(-1, n - 45), -1):
+    for i in range(n - 1, max(-1, n - 80), -1):
         if furniture[i]:
             continue
         found = _find_date(k_lines[i], standalone=True)
@@ -740,6 +743,13 @@ def _parse(text: str) -> dict:
                 value_t, value_k = value_t[:cut], value_k[:cut]
             labelled.setdefault(field, []).append((i, label, _clean_value(value_t), _clean_value(value_k)))
 
+    if result["reply_date"] is None:
+        for _i, _label, _value_t, value_k in labelled.get("date", []):
+            found = _find_date(value_k)
+            if found:
+                result["reply_date"] = found[0]
+                break
+
     if result["doc_number"] is None:
         for _i, _label, value_t, value_k in labelled.get("doc_number", []):
             match = _DOC_NUMBER.search(value_k)
@@ -775,19 +785,10 @@ def _parse(text: str) -> dict:
         warnings.append(f"信中的办理类别不一致（{'、'.join(distinct)}），未采用任何一个")
 
     # --- session (body, region, term, meeting) from the title, the first paragraph, the header
-    zones = []
-    if title_k:
-        zones.append(("标题", title_t, title_k))
-    if para_k:
-        zones.append(("正文", para_t, para_k))
-    for i in header_idx:
-        if i != title_idx and not (title_idx is not None and title_idx <= i <= title_end):
-            zones.append(("抬头", t_lines[i], k_lines[i]))
-    sessions = []
-    for _where, zt, zk in zones:
-        session = _find_session(zt, zk)
-        if session:
-            sessions.append(session)
+    in_title = range(title_idx, title_end + 1) if title_idx is not None else range(0)
+    zones = [(title_t, title_k), (para_t, para_k)]
+    zones += [(t_lines[i], k_lines[i]) for i in header_idx if i not in in_title]
+    sessions = [s for s in (_find_session(zt, zk) for zt, zk in zones if zk) if s]
     pairs = list(dict.fromkeys((s.term, s.meeting) for s in sessions))
     if len(pairs) == 1:
         result["term"], result["meeting"] = pairs[0]
@@ -798,13 +799,11 @@ def _parse(text: str) -> dict:
 
     # --- body: session text, then the item word and the salutation
     bodies = [s.body for s in sessions if s.body]
-    hints = []
+    sal_hint = None
     if sal_name_t:
         name_k = sal_name_t.translate(_TRAD)
-        if re.search(r"代表$", name_k):
-            hints.append("人大")
-        elif re.search(r"委员$", name_k):
-            hints.append("政协")
+        sal_hint = "人大" if name_k.endswith("代表") else "政协" if name_k.endswith("委员") else None
+    hints = [sal_hint] if sal_hint else []
     for zk in (title_k, para_k):
         match = re.search(r"(?:号|\d)\s*(提案|议案|建议)", zk)
         if match:
@@ -819,11 +818,7 @@ def _parse(text: str) -> dict:
         warnings.append("信中既写了政协又写了人大，未能确定是提案还是代表建议")
     elif body_values:
         result["body"] = body_values[0]
-        contrary = [h for h in hints if h != body_values[0]]
-        if contrary and sal_name_t and contrary[0] in ("人大", "政协") and (
-            (contrary[0] == "人大" and sal_name_t.translate(_TRAD).endswith("代表"))
-            or (contrary[0] == "政协" and sal_name_t.translate(_TRAD).endswith("委员"))
-        ):
+        if sal_hint and sal_hint != body_values[0]:
             warnings.append(f"会议名称是{body_values[0]}，但称呼是“{sal_name_t}”，请核对")
     elif hints:
         if len(set(hints)) == 1:
@@ -860,9 +855,8 @@ def _parse(text: str) -> dict:
     if para_k:
         other_numbers += _find_numbers(para_t, para_k)
     for i in header_idx:
-        if title_idx is not None and title_idx <= i <= title_end:
-            continue
-        other_numbers += _find_numbers(t_lines[i], k_lines[i])
+        if i not in in_title:
+            other_numbers += _find_numbers(t_lines[i], k_lines[i])
     for _i, _label, value_t, value_k in labelled.get("number", []):
         match = re.match(rf"^(?:第\s*)?({_NUM_CORE})(?:号)?$", value_k)
         if match:
@@ -910,7 +904,8 @@ def _parse(text: str) -> dict:
     result["proposer"] = proposer
 
     # --- title of the proposal
-    result["title"] = _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, conflicts)
+    header_lines = [(t_lines[i], k_lines[i]) for i in header_idx if i not in in_title]
+    result["title"] = _proposal_title(title_t, title_k, para_t, para_k, labelled, header_lines, warnings, conflicts)
 
     # --- people and phones
     handlers: list[str] = []
@@ -1031,7 +1026,7 @@ def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:
     return core_t, names
 
 
-def _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, conflicts) -> str | None:
+def _proposal_title(title_t, title_k, para_t, para_k, labelled, header_lines, warnings, conflicts) -> str | None:
     def quoted(t: str, k: str) -> list[tuple[int, str]]:
         """Quoted titles, best first: a quote followed by 收悉 is the proposal itself; a quote
         naming a proposal (关于…/…建议) comes next; a cited policy (《…实施方案》) never."""
@@ -1062,6 +1057,10 @@ def _proposal_title(title_t, title_k, para_t, para_k, labelled, warnings, confli
             candidates_title = [title_t[match.start(1): match.end(1)]]
     labelled_titles = [v for _i, _l, v, _k in labelled.get("title", []) if v not in _EMPTY_VALUES]
     labelled_titles = [re.sub(r"^[《“「『\"](.*)[》”」』\"]$", r"\1", v) for v in labelled_titles]
+    for line_t, line_k in header_lines:
+        # A line of its own under the reply's title: 关于…的建议
+        if re.fullmatch(r"[《“]?关于.{2,80}的(?:建议|提案|议案)[》”]?", line_k) and not _REPLY_WORDS.search(line_k):
+            labelled_titles.append(line_t.strip("《》“”"))
 
     chosen = (candidates_para or candidates_title or labelled_titles or [None])[0]
     if chosen is None:
