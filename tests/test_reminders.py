@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.deadlines import Ping, WorkCalendar, apply_reply, plan_sweep
-from bot.model import Contact, Department, Proposal, Reply
+from bot.model import Department, Reply
 from bot.reminders import (
     BLOCKED,
     FAILED,
