@@ -266,13 +266,15 @@ def _read_table(data: bytes, filename: str) -> TableResult:
         warnings.extend(csv_warnings)
         sheets = [("CSV", rows)]
 
+    first_problem: TableResult | None = None
     for sheet_name, rows in sheets:
         found = _find_header(rows)
         if found is None:
             continue
         header_index, mapping = found
         result = _read_rows(rows, header_index, mapping)
-        if result.kind is None and result.error:
+        if result.kind is None:
+            first_problem = first_problem or result  # a header without the needed columns
             continue
         result.sheet = sheet_name
         result.warnings = warnings + result.warnings
@@ -282,6 +284,9 @@ def _read_table(data: bytes, filename: str) -> TableResult:
         if len(rows) > MAX_ROWS:
             result.warnings.append(f"表格超过 {MAX_ROWS} 行，只读取了前 {MAX_ROWS} 行")
         return result
+    if first_problem is not None:
+        first_problem.warnings = warnings + first_problem.warnings
+        return first_problem
     return TableResult(
         None, warnings=warnings,
         error="没有找到表头：交办清单需要“提案号/编号”和“案由/标题”等列，通讯录需要“姓名”和“电话/单位”等列",

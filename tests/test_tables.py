@@ -188,3 +188,9 @@ def test_xls_without_converter_is_a_clear_error(monkeypatch):
 def test_garbage_is_an_error_not_an_exception(data, name):
     result = read_table(data, name)
     assert result.kind is None and result.error
+
+
+def test_header_missing_a_needed_column_says_which():
+    result = read_table(xlsx([["提案号", "提案人", "主办单位"], ["1", "王明", "市教育局"]]), "list.xlsx")
+    assert result.kind is None
+    assert "案由/标题" in result.error and result.header_row == 1
