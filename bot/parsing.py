@@ -92,7 +92,7 @@ _LABELS: list[tuple[str, str]] = [
     ("提案题目", "title"), ("建议题目", "title"), ("提案标题", "title"), ("案由", "title"),
     ("提案编号", "number"), ("建议编号", "number"), ("提案号", "number"), ("建议号", "number"),
     ("案号", "number"),
-    ("办理结果类别", "class"), ("办理类别", "class"), ("答复类别", "class"), ("结果类别", "class"),
+    ("办理结果类别", "class"), ("办理结果", "class"), ("办理类别", "class"), ("答复类别", "class"), ("结果类别", "class"),
     ("答复类型", "class"), ("办理类型", "class"), ("类别", "class"),
     ("答复日期", "date"), ("复函日期", "date"), ("办理日期", "date"),
     ("发文字号", "doc_number"), ("文号", "doc_number"),
@@ -436,7 +436,7 @@ _DOC_NUMBER = re.compile(
 )
 _CLASS_ALONE = re.compile(r"^[(（【\[]?\s*(?P<c>[A-Da-d甲乙丙丁])\s*(?P<lei>类)?\s*[)）】\]]?$")
 _CLASS_INLINE = re.compile(
-    r"(?:^|(?<=[\s\t(（【\[]))(?P<c>[A-D甲乙丙丁])\s*类(?=$|[\s\t)）】\]])|号\s*[(（【]?(?P<g>[A-D])\s*类?[)）】]?\s*$"
+    r"(?:^|(?<=[\s\t(（【\[]))(?P<c>[A-D甲乙丙丁])\s*类(?=$|[\s\t(（)）】\]])|号\s*[(（【]?(?P<g>[A-D])\s*类?[)）】]?\s*$"
 )
 _TITLE_QUOTES = re.compile(r"《([^《》\n]{2,150})》|“([^“”\n]{2,150})”|「([^「」\n]{2,150})」|『([^『』\n]{2,150})』"
                            r"|〝([^〝〞\n]{2,150})〞|\"([^\"\n]{2,150})\"")
@@ -995,7 +995,7 @@ def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:
     name_k = name_t.translate(_TRAD)
     if not name_t or _GENERIC_NAME.match(name_k):
         return None, []
-    match = re.match(rf"^(?P<lead>.+?)等\s*(?P<n>[\d一二三四五六七八九十]+)\s*(?:位|名|人)", name_k)
+    match = re.match(r"^(?P<lead>.+?)等(?:\s*[\d一二三四五六七八九十]+\s*(?:位|名|人))?(?:代表|委员|同志)?$", name_k)
     if match:
         return name_t, [name_t[: match.end("lead")]]
     core_k = re.sub(r"(?:代表|委员|同志|先生|女士)$", "", name_k)

@@ -486,3 +486,43 @@ def test_lead_and_split_units():
     result = parse_letter(text)
     assert result["lead_unit"] is None and result["co_units"] == []
     assert result["split_units"] == ["晋城市住房和城乡建设局", "晋城市民政局"]
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("A 类", "A"), ("A类（所提问题已经解决或基本解决）", "A"), ("答复类型：B类（正在解决）", "B"),
+    ("（B）", "B"), ("办理结果：C类", "C"), ("类别：A", "A"), ("甲类", "甲"), ("办理结果：已解决", None),
+])
+def test_classification_forms(printed, expected):
+    result = parse_letter(seed("jincheng-drc-reply-125.txt").replace("A 类", printed))
+    assert result["classification"] == expected
+
+
+@pytest.mark.parametrize("salutation, proposer, names", [
+    ("尊敬的王明代表", "王明", ["王明"]),
+    ("张三、李四代表", "张三、李四", ["张三", "李四"]),
+    ("张三、李四、王三三位代表", "张三、李四、王三", ["张三", "李四", "王三"]),
+    ("赵六等7位代表", "赵六等7位代表", ["赵六"]),
+    ("赵六等代表", "赵六等代表", ["赵六"]),
+    ("民盟晋城市委会、农工党晋城市委会", "民盟晋城市委会、农工党晋城市委会", ["民盟晋城市委会", "农工党晋城市委会"]),
+    ("各位代表", None, []),
+])
+def test_salutation_forms(salutation, proposer, names):
+    result = parse_letter(NPC_SEVERAL_DEPUTIES.replace("张三、李四、王五三位代表", salutation))
+    assert result["proposer"] == proposer
+    assert result["proposers"] == names
+
+
+def test_reply_with_unit_in_title_and_notes_after_the_date():
+    text = (
+        "晋城市城市管理局关于对市十五届人大三次会议第120号建议的答复\n\n张三代表：\n\n"
+        "您提出的《关于加快推进城区停车场建设的建议》收悉，现答复如下：\n……\n\n"
+        "晋城市城市管理局\n二〇二三年七月二十日\n\n（联系人：王五，联系电话：0356-2196123）\n"
+        "抄送：市人大常委会人代工委，市政府督查室。\n"
+    )
+    result = parse_letter(text)
+    assert result["issuer"] == "晋城市城市管理局"
+    assert result["region"] == "晋城市"
+    assert (result["body"], result["term"], result["meeting"], result["proposal_number"]) == ("人大", 15, 3, "120")
+    assert result["reply_date"] == "2023-07-20"
+    assert result["handlers"] == ["王五"] and result["phones"] == ["0356-2196123"]
+    assert not any("不一致" in w for w in result["warnings"])
