@@ -48,6 +48,8 @@ _TRAD_PAIRS = (
     "閱阅 訪访 覽览 數数 頁页"
 )
 _TRAD = str.maketrans({pair[0]: pair[1] for pair in _TRAD_PAIRS.split()})
+# Characters that only occur in Traditional text (覆 is also Simplified: 覆盖).
+_TRADITIONAL_ONLY = re.compile("[" + "".join(p[0] for p in _TRAD_PAIRS.split() if p[0] != "覆") + "]")
 _PROTECT = "，：；！？（）…～"
 _PROTECT_IN = str.maketrans({ch: chr(0xE000 + i) for i, ch in enumerate(_PROTECT)})
 _PROTECT_OUT = str.maketrans({chr(0xE000 + i): ch for i, ch in enumerate(_PROTECT)})
@@ -588,6 +590,8 @@ def _parse(text: str) -> dict:
         warnings.append("没有读到中文内容，无法识别答复函")
         return result
     furniture = [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines]
+    if len(_TRADITIONAL_ONLY.findall("".join(t_lines[:300])[:20_000])) >= 5:
+        warnings.append("信件是繁体字：已识别，提取的内容按原文保留（未转为简体），地区等名称请核对")
 
     # --- the letter's title (关于…的答复), the salutation and the header above them
     title_idx = title_end = None

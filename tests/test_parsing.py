@@ -181,6 +181,8 @@ def test_traditional_characters_keywords_values_as_printed():
         "title": "關於加強鄉村教師隊伍建設的建議", "reply_date": "2024-06-10", "handlers": ["李華"],
         "leader": "張強", "phones": ["0356-2022011"], "lead_unit": None, "co_units": [],
     }
+    assert any("繁体" in w for w in result["warnings"])
+    assert not any("繁体" in w for w in parse_letter(seed("gaoping-drst-reply-TA0010.txt"))["warnings"])
 
 
 WEB_COPY = """首页 > 政务公开 > 建议提案办理
