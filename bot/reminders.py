@@ -244,6 +244,13 @@ class Ledger:
             return False
         return self._decide(entry) != "send"
 
+    def planning_view(self) -> tuple[set[Key], set[Any]]:
+        """(keys not to plan again, blocked recipients) as plain sets, for plan_sweep: the same
+        answers as ``in``, computed once per sweep."""
+        keys = {key for key, entry in self._entries.items() if self._decide(entry) != "send"}
+        keys |= self._inflight
+        return keys, set(self._blocked)
+
     def _decide(self, entry: dict[str, Any]) -> str:
         status = entry.get("s")
         if status in (SENT, BLOCKED):
