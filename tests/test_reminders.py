@@ -448,7 +448,7 @@ async def test_run_sweep_end_to_end_on_a_repository(tmp_path):
     assert len(telegram.delivered) == 4 and not again.sent
     # the next day: the blocked handler is left out of the plan altogether
     tomorrow = plan_sweep(date(2026, 12, 11), repo.proposals(), {c.id: c for c in repo.contacts()}, config,
-                          calendar, sent=Ledger(ledger_path, clock=clock))
+                          calendar, departments=repo.departments(), sent=Ledger(ledger_path, clock=clock))
     assert [(p.step, p.recipient) for p in tomorrow] == [("overdue-4", 501)]
     # the item is replied: nothing more, and the ledger forgets it at compaction
     repo.put(apply_reply(item, "A", "2026-12-10", config))
