@@ -78,15 +78,16 @@ def _norm_header(value) -> str:
     return text.strip()
 
 
-def _map_header(cells: list) -> dict[str, int]:
-    mapping: dict[str, int] = {}
+def _map_header(cells: list) -> dict[str, list[int]]:
+    """Field → the columns whose header names it (several only matter for phones)."""
+    mapping: dict[str, list[int]] = {}
     for col, cell in enumerate(cells):
         header = _norm_header(cell)
         if not header or len(header) > 20:
             continue
         for name, pattern in _HEADER_FIELDS:
             if pattern.search(header):
-                mapping.setdefault(name, col)
+                mapping.setdefault(name, []).append(col)
                 break
     return mapping
 
@@ -217,8 +218,8 @@ def _rows_csv(data: bytes) -> tuple[list[list] | None, list[str], str | None]:
     return rows[: MAX_ROWS + 1], warnings, None
 
 
-def _find_header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
-    best: tuple[int, dict[str, int]] | None = None
+def _find_header(rows: list[list]) -> tuple[int, dict[str, list[int]]] | None:
+    best: tuple[int, dict[str, list[int]]] | None = None
     best_score = 1
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         mapping = _map_header(row)
@@ -293,7 +294,7 @@ def _read_table(data: bytes, filename: str) -> TableResult:
     )
 
 
-def _read_rows(rows: list[list], header_index: int, mapping: dict[str, int]) -> TableResult:
+def _read_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     has_number = "number" in mapping or "serial" in mapping
     if "title" in mapping and has_number:
         return _assignment_rows(rows, header_index, mapping)
@@ -311,11 +312,17 @@ def _read_rows(rows: list[list], header_index: int, mapping: dict[str, int]) -> 
     return TableResult(None, error=f"表头缺少必要的列：{need}", header_row=header_index + 1)
 
 
-def _get(row: list, mapping: dict[str, int], name: str):
-    col = mapping.get(name)
-    if col is None or col >= len(row):
+def _get(row: list, mapping: dict[str, list[int]], name: str):
+    cols = mapping.get(name)
+    if not cols or cols[0] >= len(row):
         return None
-    return row[col]
+    return row[cols[0]]
+
+
+def _phones_text(row: list, mapping: dict[str, list[int]]) -> str:
+    """All phone columns of a row (办公电话 and 手机 are often separate)."""
+    cells = [_cell_text(row[col]) for col in mapping.get("phones", []) if col < len(row)]
+    return " ".join(cell for cell in cells if cell)
 
 
 def _title_session(rows: list[list], header_index: int):
@@ -330,7 +337,7 @@ def _title_session(rows: list[list], header_index: int):
     return None, None
 
 
-def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, int]) -> TableResult:
+def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("assignment", header_row=header_index + 1)
     default_session, default_text = _title_session(rows, header_index)
     if default_session is not None and "session" not in mapping:
@@ -368,7 +375,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, int
             "co_units": [u for u in _SPLIT_UNITS.split(_cell_text(_get(row, mapping, "co_units"))) if u],
             "assigned_date": None, "due_date": None, "reply_date": None,
             "handlers": split_names(_cell_text(_get(row, mapping, "handlers"))),
-            "phones": extract_phones(_cell_text(_get(row, mapping, "phones"))),
+            "phones": extract_phones(_phones_text(row, mapping)),
             "body": None, "term": None, "meeting": None, "session": None,
             "region": _cell_text(_get(row, mapping, "region")) or None,
             "complex": False, "classification": None, "row": row_number,
@@ -379,7 +386,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, int
             if not ok:
                 problems.append(f"{label}“{_cell_text(raw)}”无法识别")
             out[name] = iso
-        raw_phone = _cell_text(_get(row, mapping, "phones"))
+        raw_phone = _phones_text(row, mapping)
         if raw_phone and not out["phones"]:
             result.warnings.append(f"第{row_number}行：联系电话“{raw_phone}”无法识别，已忽略")
         category = _cell_text(_get(row, mapping, "category"))
@@ -434,7 +441,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, int
     return result
 
 
-def _contact_rows(rows: list[list], header_index: int, mapping: dict[str, int]) -> TableResult:
+def _contact_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("contacts", header_row=header_index + 1)
     header_values = {_norm_header(v) for v in rows[header_index] if v not in (None, "")}
     for index in range(header_index + 1, len(rows)):
@@ -455,7 +462,7 @@ def _contact_rows(rows: list[list], header_index: int, mapping: dict[str, int]) 
             problems.append("缺少姓名")
         elif len(names) > 1:
             problems.append(f"一格里有多个姓名（{name_raw}），请分行填写")
-        phones_raw = _cell_text(_get(row, mapping, "phones"))
+        phones_raw = _phones_text(row, mapping)
         phones = extract_phones(phones_raw)
         if phones_raw and not phones:
             problems.append(f"电话“{phones_raw}”无法识别")

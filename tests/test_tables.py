@@ -194,3 +194,9 @@ def test_header_missing_a_needed_column_says_which():
     result = read_table(xlsx([["提案号", "提案人", "主办单位"], ["1", "王明", "市教育局"]]), "list.xlsx")
     assert result.kind is None
     assert "案由/标题" in result.error and result.header_row == 1
+
+
+def test_several_phone_columns_are_all_read():
+    rows = [["姓名", "部门", "办公电话", "手机"], ["唐志文", "发改局", "0356-5220956", "13912345678"]]
+    result = read_table(xlsx(rows), "c.xlsx")
+    assert result.rows[0]["phones"] == ["0356-5220956", "13912345678"]
