@@ -62,6 +62,7 @@ _JUNK = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u206
 _SPACES = re.compile(r"[ \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _SPACED_PAIR = re.compile(rf"[{_CJKP}] (?=[{_CJKP}])")
 _CJK_CHAR = re.compile(rf"[{_CJKP}]")
+_CJK_ONE = re.compile(rf"[{_CJK}]")
 _STRAY_SPACE = re.compile(
     rf"(?<=[{_CJKP}]) +(?=[{_CJKP}0-9A-Za-z])|(?<=[0-9A-Za-z]) +(?=[{_CJKP}])|(?<=[:：]) +"
 )
@@ -156,7 +157,9 @@ def _clean_line(line: str) -> str:
     line = re.sub(r" {2,}", " ", line)
     if " " in line:
         # A space before a label (…85号  签发人：张三) separates fields: keep it as a tab.
-        line = _SPACE_BEFORE_LABEL.sub("\t", line)
+        spans = [m.span() for m in _SPACE_BEFORE_LABEL.finditer(line.translate(_TRAD))]
+        for start, end in reversed(spans):
+            line = line[:start] + "\t" + line[end:]
     if "第" in line and " " in line:
         # 第 1 2 5 号 / 第 TA 0010 号: a number split by spaces
         line = _SPACED_NUMBER.sub(lambda m: m.group(0).replace(" ", ""), line)
@@ -352,7 +355,7 @@ def _find_session(t: str, k: str) -> _Session | None:
             continue
         start = match.start()
         pre_start = start
-        while pre_start > 0 and start - pre_start < 24 and re.match(rf"[{_CJK}]", k[pre_start - 1]):
+        while pre_start > 0 and start - pre_start < 24 and _CJK_ONE.match(k[pre_start - 1]):
             pre_start -= 1
         pre_k = k[pre_start:start]
         context = pre_k + mid
