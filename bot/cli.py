@@ -124,6 +124,8 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     report = Importer(repo, config).import_paths(files, progress=progress)
     for file_report in report.files:
         print(file_report.summary())
+        for reason in file_report.skipped:
+            print(f"  跳过：{reason}")
         for warning in file_report.warnings:
             print(f"  提示：{warning}")
     print(report.total_line())

@@ -18,9 +18,10 @@ from typing import Callable, Iterable
 from bot.config import Config
 from bot.deadlines import apply_reply
 from bot.model import BODIES, CLOSED, HANDLING, REPLIED, Contact, Department, Proposal, Record, Reply
-from bot.numbers import number_key
+from bot.numbers import body_of, number_key, region_in
 from bot.parsing import parse_letter_bytes
 from bot.storage import Repository
+from bot.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,15 @@ class FileReport:
         default_factory=lambda: {kind: {CREATED: 0, UPDATED: 0, UNCHANGED: 0} for kind in KINDS}
     )
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
+
+    def skip(self, reason: str) -> None:
+        """A bad row: reported with its row number, the good rows still import."""
+        self.skipped.append(reason)
 
     @property
     def changed(self) -> bool:
@@ -64,9 +70,10 @@ class FileReport:
             parts.append(f"新增{label} {counts[CREATED]} {unit}")
             if counts[UPDATED]:
                 parts.append(f"更新{label} {counts[UPDATED]} {unit}")
+        skipped = f"跳过 {len(self.skipped)} 行（见下）。" if self.skipped else ""
         if not self.changed:
-            return f"{self.name}：内容与已有记录相同，未做任何更改。"
-        return f"{self.name}：" + "，".join(parts) + "。"
+            return f"{self.name}：内容与已有记录相同，未做任何更改。{skipped}"
+        return f"{self.name}：" + "，".join(parts) + "。" + skipped
 
 
 @dataclass
@@ -257,7 +264,62 @@ class Importer:
     # -- assignment and contact lists -------------------------------------------------------------
 
     def _import_table(self, data: bytes, filename: str, report: FileReport) -> None:
-        raise ImportFailed("表格导入尚未接入")
+        table = read_table(data, filename)
+        report.warnings.extend(table.warnings)
+        if table.error:
+            raise ImportFailed(table.error)
+        for _row, reason in table.errors:
+            report.skip(reason)
+        if table.kind == "contacts":
+            for row in table.rows:
+                self._import_contact_row(row, report)
+        elif table.kind == "assignment":
+            for row in table.rows:
+                try:
+                    self._import_assignment_row(row, report)
+                except ImportFailed as exc:
+                    report.skip(f"第{row['row']}行：{exc}")
+        else:
+            raise ImportFailed("看不出这是交办清单还是联系人表：请检查表头（提案号、案由、主办单位 / 姓名、单位、电话）")
+
+    def _import_assignment_row(self, row: dict, report: FileReport) -> None:
+        """One row of an assignment list creates or updates its proposal (never its state)."""
+        body = row.get("body") or body_of(row.get("session") or "")
+        region = row.get("region") or region_in(row.get("session") or "") or region_in(row.get("lead_unit") or "")
+        if body not in BODIES:
+            raise ImportFailed("无法确定是政协提案还是人大建议（请在标题或“类别”列写明）")
+        if not region:
+            raise ImportFailed("无法确定地区（请在标题、“地区”列或主办单位名称中写明市、县、区）")
+        number = row["number"]
+        identity = (body, region, row.get("term"), row.get("meeting"), number_key(number))
+        stored = self.repo.find_proposal(identity)
+        proposal = _working_copy(stored) if stored else Proposal(
+            body=body, region=region, term=row.get("term"), meeting=row.get("meeting"), number=number)
+        for name in ("title", "proposer", "lead_unit", "assigned_date", "due_date"):
+            if row.get(name):
+                setattr(proposal, name, row[name])
+        if row.get("co_units"):
+            proposal.co_units = list(row["co_units"])
+        proposal.complex = bool(row.get("complex")) or proposal.complex
+        unit = proposal.lead_unit
+        contacts = [self._contact_plan(name, unit, row.get("phones") or []) for name in row.get("handlers") or []]
+        for contact, outcome in contacts:
+            saved = self._save(contact, outcome, "contacts", report)
+            if saved.id not in proposal.handlers:
+                proposal.handlers.append(saved.id)
+        for name in filter(None, [proposal.lead_unit, *proposal.co_units]):
+            self._ensure_department(name)
+        self._save_proposal(proposal, report)
+
+    def _import_contact_row(self, row: dict, report: FileReport) -> None:
+        contact, outcome = self._contact_plan(row["name"], row.get("unit") or "", row.get("phones") or [])
+        username = (row.get("telegram") or "").lstrip("@") or None
+        if username and contact.telegram_username != username:
+            contact.telegram_username = username
+            outcome = CREATED if contact.id is None else UPDATED
+        self._save(contact, outcome, "contacts", report)
+        if contact.unit:
+            self._ensure_department(contact.unit)
 
     # -- shared pieces ----------------------------------------------------------------------------
 

@@ -145,3 +145,15 @@ def parse_number_query(text: str) -> NumberQuery:
         rest = re.sub(rf"第?\s*{_NUM}\s*届.*?第?\s*{_NUM}\s*次(会议)?", " ", folded, count=1)
     rest = re.sub(r"(政协|人大|提案|建议|会议)", " ", rest)
     return NumberQuery(number_key(rest), session)
+
+
+_REGION = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治县|自治州|市|县|区|旗))")
+
+
+def region_in(text: str) -> str | None:
+    """The first city, county or district named at the start of a unit or session text:
+    晋城市发展和改革委员会 → 晋城市, 高平市政协七届五次会议 → 高平市. None when there is none."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    text = re.sub(r"^(?:\d{4}年度?|关于|政协|人大|[(（]?示例数据[^)）:：]*[)）:：]?)", "", text)
+    match = _REGION.match(text)
+    return match.group(1) if match else None

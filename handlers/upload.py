@@ -44,7 +44,10 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         report = Importer(svc.repo, svc.config).import_bytes(data, name)
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
     lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
-    lines.extend(esc(w) for w in report.warnings[:20])
+    notes = report.skipped + report.warnings
+    lines.extend(esc(note) for note in notes[:20])
+    if len(notes) > 20:
+        lines.append(f"……另有 {len(notes) - 20} 条提示")
     await reply(update, "\n".join(lines))
 
 

@@ -124,3 +124,71 @@ async def test_upload_over_the_size_limit(tmp_path, emulator, clock):
         assert "文件太大" in too_big.text and "1 MB" in too_big.text
     finally:
         await stop_bot(app)
+
+
+def assignment_xlsx(rows):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["晋城市政协八届四次会议提案交办清单"])
+    sheet.append(["序号", "提案号", "案由", "提案人", "主办单位", "协办单位", "交办日期", "办理期限", "承办人", "联系电话"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ROWS = [
+    [1, "0012", "关于加强农村饮水安全的提案", "王芳", "晋城市水务局", "晋城市财政局、晋城市卫健委", "2026-10-09", "2027/1/9", "陈刚", "0356-2223344"],
+    [2, "0013", "关于发展智慧农业的提案", "九三学社晋城市委会", "晋城市农业农村局", "", 46304, None, "刘洋", "13903561234"],
+    [3, "", "缺少案号的一行", "某委员", "晋城市教育局", "", "2026-10-09", None, None, None],
+    [4, "0015", "关于改善停车的提案", "李四", "晋城市公安局", "", "2026年10月9日", "明年春天", None, None],
+]
+
+
+def test_assignment_list_imports_good_rows_and_reports_bad_ones(tmp_path):
+    from bot.config import load_config
+    from bot.importer import Importer
+
+    repo = Repository(tmp_path / "p.json")
+    importer = Importer(repo, load_config(write_config(tmp_path)))
+    report = importer.import_bytes(assignment_xlsx(ROWS), "交办清单.xlsx")
+    assert report.error is None, report
+    assert report.counts["proposals"]["created"] == 2
+    assert report.counts["contacts"]["created"] == 2
+    assert any(reason.startswith("第5行：") and "缺少案号" in reason for reason in report.skipped)
+    assert any(reason.startswith("第6行：") and "办理期限" in reason for reason in report.skipped)
+    assert "跳过 2 行" in report.summary()
+    water = repo.find_by_number("12")[0]
+    assert (water.body, water.region, water.term, water.meeting) == ("政协", "晋城市", 8, 4)
+    assert water.co_units == ["晋城市财政局", "晋城市卫健委"]
+    assert (water.assigned_date, water.due_date, water.state) == ("2026-10-09", "2027-01-09", "assigned")
+    (chen,) = repo.contacts_by_id(water.handlers)
+    assert (chen.name, chen.unit, chen.phones) == ("陈刚", "晋城市水务局", ["0356-2223344"])
+    farm = repo.find_by_number("13")[0]
+    assert farm.assigned_date == "2026-10-09"  # Excel serial date 46304
+    again = importer.import_bytes(assignment_xlsx(ROWS), "交办清单.xlsx")
+    assert not again.changed and again.counts["proposals"]["unchanged"] == 2
+
+
+def test_contact_list_in_gbk_csv(tmp_path):
+    from bot.config import load_config
+    from bot.importer import Importer
+
+    repo = Repository(tmp_path / "p.json")
+    csv_text = "姓名,单位,联系电话,Telegram\n唐志文,高平市发展改革和科技局,0356-5220956,@tangzw\n赵丽,晋城市住房和城乡建设局,13800001111,\n"
+    report = Importer(repo, load_config(write_config(tmp_path))).import_bytes(csv_text.encode("gbk"), "联系人.csv")
+    assert report.counts["contacts"]["created"] == 2, report
+    tang = repo.find_contact("唐志文", "高平市发展改革和科技局")
+    assert tang.telegram_username == "tangzw" and tang.phones == ["0356-5220956"]
+
+
+async def test_upload_assignment_list_in_chat(chat):
+    (answer,) = await chat.upload("交办清单.xlsx", assignment_xlsx(ROWS))
+    assert "新增提案 2 件" in answer.text and "第5行：" in answer.text
+    (card,) = await chat.send("/status 八届四次 12")
+    assert "关于加强农村饮水安全的提案" in card.text and "陈刚 0356-2223344" in card.text
