@@ -361,3 +361,49 @@ def test_bench_smoke(tmp_path, capsys):
     for key in ("build_s", "startup_s", "rss_mb", "p50_ms", "p95_ms", "baseline_p50_ms", "speedup",
                 "precision_at_1", "labelled"):
         assert key in figures
+
+
+def test_bulk_load_equals_incremental_updates(tmp_path, config):
+    """The start-up path (load) and the listener path (put one by one) build the same index."""
+    live_repo = Repository(tmp_path / "live.json")
+    live = SearchIndex(config.aliases)
+    live.attach(live_repo)
+    seed(live_repo)
+    live_repo.close()
+    loaded = SearchIndex(config.aliases)
+    reopened = Repository(tmp_path / "live.json")
+    loaded.load(reopened)
+    for attr in ("_p_state", "_num", "_by_proposer", "_r_state", "_docs", "_c_state", "_name_exact",
+                 "_phone_refs", "_phone_grams", "_proposal_regions"):
+        a, b = getattr(live, attr), getattr(loaded, attr)
+        assert a.keys() == b.keys(), attr
+        for key in a:
+            va, vb = a[key], b[key]
+            assert (sorted(va) if isinstance(va, list) else va) == (sorted(vb) if isinstance(vb, list) else vb), (attr, key)
+    assert live._titles.text == loaded._titles.text
+    assert {k: (i.name, i.refs) for k, i in live._units.items()} == {k: (i.name, i.refs) for k, i in loaded._units.items()}
+    for query in ("发改委", "唐志文", "城乡融合", "TA10", "5220956", "九三"):
+        assert [h.key for h in live.search(query).hits] == [h.key for h in loaded.search(query).hits], query
+    reopened.close()
+
+
+def test_learned_abbreviation_from_department_aliases(tmp_path, config):
+    repo = Repository(tmp_path / "p.json")
+    repo.put(Department(name="临汾市自然资源和规划局", aliases=["临汾规自局"]))
+    repo.put(Department(name="晋城市自然资源和规划局"))
+    repo.put(Department(name="晋城市教育局"))
+    repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number="1", lead_unit="晋城市公安局"))
+    index = SearchIndex.build(repo, config.aliases)
+    result = index.find_units("晋城市规自局")
+    assert names(result)[0] == "晋城市自然资源和规划局" and result.certain
+    repo.close()
+
+
+def test_limit_and_choices_cap(world):
+    repo, index, _ = world
+    with repo.batch():
+        for i in range(12):
+            repo.put(Contact(name=f"王{'一二三四五六七八九十甲乙'[i]}", unit="晋城市财政局"))
+    result = index.find_contacts("王")
+    assert len(result.hits) == 8 and not result.certain
+    assert len(index.search("王", limit=3).hits) == 3
