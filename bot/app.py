@@ -18,12 +18,12 @@ from bot.config import Config
 from bot.search import SearchIndex
 from bot.services import Services
 from bot.storage import Repository
-from handlers import access, find, start, status, upload
+from handlers import access, find, link, progress, reminders, start, status, upload
 
 log = logging.getLogger(__name__)
 
 # Order matters only for plain-text handlers; the access gate runs first in its own group.
-HANDLER_MODULES = [access, start, status, find, upload]
+HANDLER_MODULES = [access, start, status, find, upload, link, progress, reminders]
 
 ADMIN_COMMANDS = [
     ("grant", "授权用户：/grant 用户编号 staff|admin"),
@@ -67,6 +67,15 @@ async def post_init(app: Application) -> None:
         await hook(app)
 
 
+async def post_shutdown(app: Application) -> None:
+    """Close what the post_init hooks opened (reminder ledger, HTTP clients)."""
+    for hook in app.bot_data.get("post_shutdown_hooks", []):
+        try:
+            await hook(app)
+        except Exception:  # one failing hook must not keep the others from closing
+            log.exception("shutdown hook %r failed", hook)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every failure; the user gets a short Chinese apology, never a traceback."""
     log.error("error while handling %r", update, exc_info=context.error)
@@ -93,6 +102,7 @@ def build_application(
         .rate_limiter(AIORateLimiter())
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     app = builder.build()
     app.bot_data["services"] = services

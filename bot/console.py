@@ -94,16 +94,19 @@ def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys
     user_id = services.config.console_user_id
     emulator = BotApiEmulator()
     emulator.start()
+    emulator.add_user(user_id, first_name="控制台")  # their chat exists: start-up reminders reach it
     console = Console(emulator, user_id, out)
     emulator.subscribe(console.show)
     app = build_application(services, "console:token", emulator.base_url, emulator.base_file_url)
 
     async def start_reading(app_) -> None:
         loop = asyncio.get_running_loop()
+        role = services.role_of(user_id) or "未授权"
+        print(BANNER.format(user_id=user_id, role=role), file=out, flush=True)
+        # the start-up work (the reminder catch-up and digest) is shown before the first line is read
+        await asyncio.gather(*app_.bot_data.get("startup_tasks", []), return_exceptions=True)
 
         def read_lines() -> None:
-            role = services.role_of(user_id) or "未授权"
-            print(BANNER.format(user_id=user_id, role=role), file=out, flush=True)
             try:
                 for line in stdin:
                     if not console.handle(line):

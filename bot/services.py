@@ -44,6 +44,11 @@ class Services:
     def is_admin(self, user_id: int) -> bool:
         return self.role_of(user_id) == ADMIN
 
+    def admin_ids(self) -> list[int]:
+        """Every admin: from config, then those granted in chat (for notices and digests)."""
+        granted = [u.user_id for u in self.repo.all_users() if u.role == ADMIN]
+        return list(dict.fromkeys([*self.config.admins, *granted]))
+
     def due_date(self, proposal: Proposal) -> date | None:
         """The date reminders count down to (explicit, or computed from the rules)."""
         compute = self.extras.get("due_date")

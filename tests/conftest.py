@@ -89,6 +89,8 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
     await app.post_init(app)  # run_polling would call it; we drive the app by hand
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    for task in app.bot_data.get("startup_tasks", []):
+        await task  # start-up work (the reminder catch-up) is done before a test talks
     return app, services
 
 
@@ -98,6 +100,7 @@ async def stop_bot(app) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+    await app.post_shutdown(app)  # run_polling would call it
     app.bot_data["services"].repo.close()
 
 

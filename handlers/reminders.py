@@ -1,0 +1,398 @@
+"""Deadline reminders, wired to Telegram: the daily sweep on PTB's JobQueue, the start-up
+catch-up, the admins' digest, and /due, /overdue, /mute, /unmute, /sweep, /digest.
+
+Needs python-telegram-bot's ``job-queue`` and ``rate-limiter`` extras. The pure core does the
+thinking: ``bot.deadlines`` (what is due today), ``bot.reminders`` (the delivery ledger,
+``deliver`` with its retries, link tokens, the digest) and ``bot.webhooks`` (group robots).
+This module gives it a Telegram ``send`` and a ``classify`` that maps PTB's exceptions onto the
+core's delivery errors:
+
+    RetryAfter → RetryLater (retry_after honoured)   Forbidden → Blocked
+    BadRequest, ChatMigrated, InvalidToken, Conflict → PermanentError
+    TimedOut, NetworkError (5xx, connection errors) → TransientError (backoff)
+
+Timeouts, and why one kind is not retried: ``sendMessage`` is not idempotent. A reminder waits
+up to ``read_timeout`` seconds (30) for Telegram's answer, so a slow answer is waited for rather
+than sent twice. A timeout before the request was out (connect, pool, write) is retried with
+backoff. A *read* timeout means the request reached Telegram and may have been delivered: it is
+not resent (that is how a retry would double a message); the ping is recorded as sent, and the
+admins are told it is unconfirmed. The countdown's next step still comes.
+
+"Today" is always ``services.today()`` (the injected clock, moved by ``run --today`` and by
+tests); the JobQueue only decides *when* the daily sweep runs. Tests call ``sweep_now(app)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+import httpx
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
+
+from bot.deadlines import SYSTEM, Ping, WorkCalendar, due_date_of
+from bot.model import FOLLOW_UP, REOPENED, Contact, Proposal
+from bot.render import days_left_text, esc, split_message
+from bot.reminders import (
+    Blocked,
+    DeliveryError,
+    DeliveryReport,
+    Ledger,
+    LinkTokens,
+    PermanentError,
+    RetryLater,
+    TransientError,
+    admin_targets,
+    build_digest,
+    deliver,
+    run_sweep,
+)
+from bot.services import Services
+from bot.storage import side_path
+from bot.webhooks import check_webhooks, make_webhook_sender
+from handlers.common import admin_only, reply, services
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    ("due", "我的在办事项（按截止日期）", False),
+    ("mute", "暂停我的办理提醒", False),
+    ("unmute", "恢复我的办理提醒", False),
+    ("overdue", "全部逾期事项（按单位）", True),
+    ("sweep", "立即检查并发送今天的提醒", True),
+    ("digest", "查看今天的办理日报", True),
+]
+
+SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
+TITLE_SHORT = 24
+
+
+# -- Telegram for the core ------------------------------------------------------------------------
+
+def classify(exc: BaseException) -> DeliveryError | None:
+    """PTB's exceptions as the core's delivery errors (None: let the core decide)."""
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB 22 notes that retry_after becomes a timedelta
+            warnings.simplefilter("ignore")
+            return RetryLater(exc.retry_after)
+    if isinstance(exc, Forbidden):
+        return Blocked(str(exc))
+    if isinstance(exc, (BadRequest, ChatMigrated, InvalidToken, Conflict)):  # BadRequest first:
+        return PermanentError(f"{exc.__class__.__name__}: {exc}")  # it subclasses NetworkError
+    if isinstance(exc, (TimedOut, NetworkError)):
+        return TransientError(f"{exc.__class__.__name__}: {exc}")
+    return None
+
+
+def read_timed_out(exc: BaseException) -> bool:
+    """The request reached Telegram, but its answer did not come back in time."""
+    return isinstance(exc, TimedOut) and isinstance(exc.__cause__, httpx.ReadTimeout)
+
+
+@dataclass
+class SweepResult:
+    today: date
+    report: DeliveryReport
+    digest_sent: bool
+    unconfirmed: int
+
+    def summary(self) -> str:
+        r = self.report
+        parts = [f"发送 {len(r.sent)} 条", f"此前已发送 {len(r.skipped_already_sent)} 条"]
+        if r.failed:
+            parts.append(f"失败 {len(r.failed)} 条（下次检查时重试）")
+        if r.blocked or r.skipped_blocked:
+            parts.append(f"对方已屏蔽 {len(r.blocked) + len(r.skipped_blocked)} 条")
+        if self.unconfirmed:
+            parts.append(f"超时未确认 {self.unconfirmed} 条")
+        text = f"已完成 {self.today.isoformat()} 的提醒检查：" + "，".join(parts) + "。"
+        if self.digest_sent:
+            text += "\n今日办理日报已发送。"
+        return text
+
+
+class ReminderService:
+    """One per running bot: the calendar, the ledger, link tokens, the group-robot client."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        config = services.config
+        self.calendar = WorkCalendar.from_config(config)
+        self.ledger: Ledger | None = None
+        self.links: LinkTokens | None = None
+        self.client: httpx.AsyncClient | None = None
+        self.webhook_send: Callable | None = None
+        self.bot = None
+        self.lock = asyncio.Lock()
+        self.catch_up: asyncio.Task | None = None
+        # injectable for tests: how retries wait, and how long a send waits for its answer
+        self.sleep: Callable[[float], Any] = asyncio.sleep
+        self.base_delay = 1.0
+        self.read_timeout = SEND_READ_TIMEOUT
+        self._unconfirmed: list[Any] = []
+        services.extras["due_date"] = lambda proposal: due_date_of(proposal, config, self.calendar)
+        services.extras["reminders"] = self
+
+    # life cycle -------------------------------------------------------------------------------
+
+    async def start(self, app: Application) -> None:
+        """post_init: open the side files, schedule the daily job, start the catch-up sweep."""
+        config = self.services.config
+        self.bot = app.bot
+        self.ledger = Ledger(side_path(config.database, "ledger"), clock=self.services.clock)
+        self.links = LinkTokens.from_config(config, side_path(config.database, "links"))
+        if config.webhooks:
+            for problem in check_webhooks(config.webhooks):
+                log.warning("webhook config: %s", problem)
+            self.client = httpx.AsyncClient(timeout=10)
+            self.webhook_send = make_webhook_sender(config.webhooks, client=self.client)
+        if app.job_queue is not None:
+            app.job_queue.run_daily(self._daily_job, time=config.reminders.daily_time, name="reminders")
+        else:
+            log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
+        self.catch_up = asyncio.get_running_loop().create_task(self.sweep(), name="reminders-catch-up")
+        app.bot_data.setdefault("startup_tasks", []).append(self.catch_up)
+
+    async def stop(self, app: Application) -> None:
+        """post_shutdown: finish or cancel the catch-up, close the ledger and the HTTP client."""
+        if self.catch_up is not None and not self.catch_up.done():
+            self.catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.catch_up
+        if self.ledger is not None:
+            self.ledger.close()
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def _daily_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.sweep()
+
+    # sending ----------------------------------------------------------------------------------
+
+    async def send(self, chat_id: int, text: str) -> None:
+        for part in split_message(text):
+            try:
+                await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                            read_timeout=self.read_timeout)
+            except TimedOut as exc:
+                if not read_timed_out(exc):
+                    raise  # not sent yet: deliver retries it
+                log.warning("reminder to %s: no answer within %ss; not resent", chat_id, self.read_timeout)
+                self._unconfirmed.append(chat_id)
+                return
+
+    def _options(self) -> dict[str, Any]:
+        return {"classify": classify, "sleep": self.sleep, "base_delay": self.base_delay}
+
+    # the sweep --------------------------------------------------------------------------------
+
+    async def sweep(self) -> SweepResult:
+        """Plan today's pings against the ledger and deliver them, then the admins' digest.
+        One sweep at a time; safe to repeat (the ledger sends each ping once)."""
+        async with self.lock:
+            svc = self.services
+            today = svc.today()
+            admins = svc.admin_ids()
+            self._unconfirmed = []
+            report = await run_sweep(today, svc.repo, svc.config, self.calendar, self.ledger, self.send,
+                                     webhook_send=self.webhook_send, admins=admins, **self._options())
+            digest_sent = await self._digest(today, admins)
+            unconfirmed = len(self._unconfirmed)
+            if unconfirmed:
+                await self._notify_unconfirmed(admins)
+            return SweepResult(today, report, digest_sent, unconfirmed)
+
+    async def _digest(self, today: date, admins: list[int]) -> bool:
+        """Once a workday, through the ledger (a restart or a second sweep sends no second one)."""
+        config = self.services.config
+        if config.reminders.workdays_only and not self.calendar.is_workday(today):
+            return False
+        text = build_digest(today, self.services.repo, config, self.calendar)
+        pings = [Ping(SYSTEM, f"digest-{today.isoformat()}", chat, text, "system", "管理员")
+                 for chat in admin_targets(config, admins)]
+        report = await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
+        return bool(report.sent)
+
+    async def _notify_unconfirmed(self, admins: list[int]) -> None:
+        names = {c.telegram_user_id: c.name + (f"（{c.unit}）" if c.unit else "")
+                 for c in self.services.repo.contacts() if c.telegram_user_id}
+        lines = [f"⚠ {len(self._unconfirmed)} 条提醒发送超时，无法确认是否送达（为避免重复，未重发）："]
+        lines += [f"· {esc(names.get(chat, chat))}" for chat in dict.fromkeys(self._unconfirmed)]
+        stamp = self.services.clock().isoformat(timespec="seconds")
+        pings = [Ping(SYSTEM, f"unconfirmed-{stamp}", chat, "\n".join(lines), "system", "管理员")
+                 for chat in admin_targets(self.services.config, admins)]
+        await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
+
+    def unblock(self, *chat_ids: int | None) -> None:
+        if self.ledger is None:
+            return
+        for chat_id in chat_ids:
+            if chat_id is not None and self.ledger.is_blocked(chat_id):
+                self.ledger.unblock(chat_id)
+                log.info("chat %s wrote again: reminders resume", chat_id)
+
+
+def reminders_of(app_or_context: Any) -> ReminderService:
+    app = getattr(app_or_context, "application", app_or_context)
+    return app.bot_data["services"].extras["reminders"]
+
+
+async def sweep_now(app: Application) -> SweepResult:
+    """Run the daily sweep for the services' today (tests, /sweep)."""
+    return await reminders_of(app).sweep()
+
+
+# -- lists -------------------------------------------------------------------------------------
+
+def short_title(proposal: Proposal) -> str:
+    title = (proposal.title or "").strip() or "（无标题）"
+    return title if len(title) <= TITLE_SHORT else title[: TITLE_SHORT - 1] + "…"
+
+
+def item_line(proposal: Proposal, due: date | None, today: date) -> str:
+    tag = "（重新办理）" if proposal.state == REOPENED else "（跟进）" if proposal.state == FOLLOW_UP else ""
+    line = f"· 第{esc(proposal.number)}号 {esc(short_title(proposal))}{tag}"
+    if due is not None:
+        line += f" · 截止 {due.isoformat()} · {days_left_text(due, today)}"
+    else:
+        line += " · 截止日期未知"
+    return line
+
+
+def linked_contacts(svc: Services, user_id: int) -> list[Contact]:
+    return [c for c in svc.repo.contacts() if c.telegram_user_id == user_id]
+
+
+async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/due: my open items, soonest deadline first."""
+    svc = services(context)
+    mine = linked_contacts(svc, update.effective_user.id)
+    if not mine:
+        hint = "管理员可用 /overdue 查看全部逾期事项。" if svc.is_admin(update.effective_user.id) else ""
+        await reply(update, "您还没有绑定承办人身份，没有分配给您的事项。请向管理员索取绑定链接。" + hint)
+        return
+    ids = {c.id for c in mine}
+    items = [p for p in svc.repo.proposals() if p.is_open and ids & set(p.handlers)]
+    today = svc.today()
+    rows = sorted(((p, svc.due_date(p)) for p in items), key=lambda r: (r[1] or date.max, r[0].number))
+    who = "、".join(esc(c.name + (f"（{c.unit}）" if c.unit else "")) for c in mine)
+    if not rows:
+        text = f"{who}：目前没有在办事项。"
+    else:
+        text = "\n".join([f"<b>您的在办事项：{len(rows)} 件</b>（{who}）"]
+                         + [item_line(p, d, today) for p, d in rows])
+    muted = all(c.muted for c in mine)
+    text += "\n\n" + ("提醒已暂停，发送 /unmute 恢复。" if muted else "到期提醒已开启（/mute 可暂停）。")
+    await reply(update, text)
+
+
+@admin_only
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overdue: every overdue item, grouped by lead unit, longest overdue first."""
+    svc = services(context)
+    today = svc.today()
+    by_unit: dict[str, list[tuple[int, Proposal, date]]] = defaultdict(list)
+    for p in svc.repo.proposals():
+        if not p.is_open:
+            continue
+        deadline = svc.due_date(p)
+        if deadline is not None and deadline < today:
+            by_unit[p.lead_unit or "（未指定主办单位）"].append(((today - deadline).days, p, deadline))
+    if not by_unit:
+        await reply(update, f"截至 {today.isoformat()}，没有逾期事项。")
+        return
+    total = sum(len(items) for items in by_unit.values())
+    contacts = {c.id: c for c in svc.repo.contacts()}
+    lines = [f"<b>逾期事项：{total} 件</b>（{today.isoformat()}）"]
+    for unit, items in sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"\n<b>{esc(unit)}</b>（{len(items)} 件）")
+        for days, p, deadline in sorted(items, key=lambda x: (-x[0], x[1].number)):
+            names = []
+            for cid in p.handlers:
+                contact = contacts.get(cid)
+                if contact is not None:
+                    names.append(esc(contact.name) + ("" if contact.telegram_user_id else "（未绑定）"))
+            handler = f" · 承办人 {'、'.join(names)}" if names else ""
+            lines.append(item_line(p, deadline, today) + handler)
+    await reply(update, "\n".join(lines))
+
+
+async def set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
+    svc = services(context)
+    user_id = update.effective_user.id
+    mine = linked_contacts(svc, user_id)
+    if not mine:
+        await reply(update, "您还没有绑定承办人身份，没有需要设置的提醒。")
+        return
+    with svc.repo.batch():
+        for contact in mine:
+            contact.muted = muted
+            svc.repo.put(contact)
+        svc.repo.audit("mute" if muted else "unmute", user_id, contacts=[c.id for c in mine])
+    if muted:
+        text = "已暂停您的办理提醒。发送 /unmute 恢复。\n（逾期后的督办通知仍会发给督办人或管理员。）"
+    else:
+        text = "已恢复您的办理提醒。发送 /due 查看在办事项。"
+    await reply(update, text)
+
+
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mute: stop my reminders."""
+    await set_muted(update, context, True)
+
+
+async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unmute: my reminders again."""
+    await set_muted(update, context, False)
+
+
+@admin_only
+async def sweep_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sweep: run today's reminder sweep now (it also runs daily and at start-up)."""
+    result = await reminders_of(context).sweep()
+    await reply(update, result.summary())
+
+
+@admin_only
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/digest: today's digest, to the caller only."""
+    svc = services(context)
+    rem = reminders_of(context)
+    await reply(update, build_digest(svc.today(), svc.repo, svc.config, rem.calendar))
+
+
+async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anyone who writes to the bot has not blocked it (any more): reminders may go again."""
+    user, chat = update.effective_user, update.effective_chat
+    reminders_of(context).unblock(user and user.id, chat and chat.id)
+
+
+def register(app: Application) -> None:
+    service = ReminderService(app.bot_data["services"])
+    app.bot_data.setdefault("post_init_hooks", []).append(service.start)
+    app.bot_data.setdefault("post_shutdown_hooks", []).append(service.stop)
+    app.add_handler(TypeHandler(Update, note_activity), group=-2)
+    app.add_handler(CommandHandler("due", due))
+    app.add_handler(CommandHandler("overdue", overdue))
+    app.add_handler(CommandHandler("mute", mute))
+    app.add_handler(CommandHandler("unmute", unmute))
+    app.add_handler(CommandHandler("sweep", sweep_command))
+    app.add_handler(CommandHandler("digest", digest))
