@@ -110,6 +110,17 @@ def build_queries(data, seed: int = 1, per_kind: int = 25) -> tuple[list[dict], 
     for c in sample(py_unique, per_kind):
         full = sorted(forms[c["id"]][0])[0]
         add(full, "contact", c["id"], "pinyin")
+    # Pinyin with two neighbouring letters swapped; initials where only one person has them.
+    for c in sample(py_unique, per_kind // 2):
+        full = sorted(forms[c["id"]][0])[0]
+        i = rng.randrange(1, len(full) - 1)
+        typo = full[:i] + full[i + 1] + full[i] + full[i + 2:]
+        if typo != full and full_count[typo] == 0:
+            add(typo, "contact", c["id"], "pinyin typo")
+    init_count = Counter(f for fs in forms.values() for f in fs[1])
+    init_unique = [c for c in contacts if all(init_count[f] == 1 for f in forms[c["id"]][1])]
+    for c in sample(init_unique, per_kind // 2):
+        add(sorted(forms[c["id"]][1])[0], "contact", c["id"], "initials")
     # Homophone typos: a given-name character replaced by another with the same reading.
     from pypinyin import Style, lazy_pinyin
     reading_chars: dict[str, list[str]] = {}

@@ -64,6 +64,7 @@ S_PINYIN = 95.0          # full pinyin, exactly (homophones tie, so it can be un
 S_PINYIN_MIXED = 92.0    # surname in full + initials (tangzw)
 S_INITIALS = 90.0        # initials (tzw)
 S_HOMOPHONE = 88.0       # Chinese query whose pinyin is a contact's name: a typo, confirm first
+ALT_READING_PENALTY = 12.0 # matched through a less likely reading of a character (方 wang)
 S_PHONE_SUFFIX = 95.0    # local number typed without the area code (7+ digits)
 S_NEAR_NUMBER = 50.0     # 1250 when only 125 / 1205 exist: a suggestion, never an answer
 ALIAS_PENALTY = 2.0
@@ -165,21 +166,67 @@ def _readings(ch: str) -> tuple[str, ...]:
     return found
 
 
-def pinyin_forms(name: str, cap: int = 16) -> tuple[set[str], set[str], set[str]]:
-    """(full, initials, surname-in-full + initials) for a person's name. The surname gets every
-    reading (单 dan/shan, 曾 ceng/zeng, 解 jie/xie, 区 qu/ou, 仇 chou/qiu, 朴 pu/piao, 查 cha/zha);
-    so does the given name, up to ``cap`` combinations."""
+# Surname readings that differ from the character's common reading (曾经 ceng, 单独 dan, ...).
+SURNAME_READINGS = {
+    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha",
+    "盖": "ge", "缪": "miao", "尉": "yu", "乐": "yue", "覃": "qin", "翟": "zhai", "召": "shao",
+    "员": "yun", "句": "gou", "阚": "kan", "那": "na", "秘": "bi", "种": "chong", "繁": "po",
+    "黑": "he", "谌": "chen", "逄": "pang", "隗": "wei", "宓": "mi", "郇": "huan", "柏": "bai",
+    "折": "she", "长": "zhang", "万": "wan", "祭": "zhai", "过": "guo", "石": "shi", "沈": "shen",
+}
+COMPOUND_SURNAME_READINGS = {"尉迟": "yuchi", "万俟": "moqi", "澹台": "tantai", "单于": "chanyu", "长孙": "zhangsun"}
+
+
+def _name_combos(name: str, cap: int = 16) -> tuple[int, list[tuple[str, ...]]]:
+    """(surname length, reading combinations), the preferred one first: the surname's own
+    reading (单 shan, 曾 zeng, ...) or the character's common one, then every other reading of
+    the surname and of the given name, up to ``cap`` combinations."""
     chars = norm(name)
     if not chars:
-        return set(), set(), set()
-    split = 2 if chars[:2] in _COMPOUND_SURNAMES else 1
-    per_char = [_readings(ch) for ch in chars]
-    full, initials, mixed = set(), set(), set()
-    for combo in itertools.islice(itertools.product(*per_char), cap):
-        full.add("".join(combo))
-        initials.add("".join(r[0] for r in combo))
-        mixed.add("".join(combo[:split]) + "".join(r[0] for r in combo[split:]))
+        return 0, []
+    split = 2 if chars[:2] in _COMPOUND_SURNAMES or chars[:2] in COMPOUND_SURNAME_READINGS else 1
+    per_char: list[tuple[str, ...]] = []
+    compound = COMPOUND_SURNAME_READINGS.get(chars[:2]) if split == 2 else None
+    for i, ch in enumerate(chars):
+        readings = _readings(ch)
+        if i < split:
+            own = SURNAME_READINGS.get(ch) if split == 1 else None
+            if own:
+                readings = (own, *(r for r in readings if r != own))
+        per_char.append(readings)
+    combos = list(itertools.islice(itertools.product(*per_char), cap))
+    if compound:
+        combos.insert(0, (compound, "", *(r[0] for r in per_char[2:])))
+    return split, combos
+
+
+def _forms(split: int, combo: tuple[str, ...]) -> tuple[str, str, str]:
+    full = "".join(combo)
+    initials = "".join(r[0] for r in combo if r)
+    mixed = "".join(combo[:split]) + "".join(r[0] for r in combo[split:] if r)
     return full, initials, mixed
+
+
+def pinyin_forms(name: str, cap: int = 16, preferred_only: bool = False) -> tuple[set[str], set[str], set[str]]:
+    """(full, initials, surname-in-full + initials) of a person's name: 唐志文 → tangzhiwen, tzw,
+    tangzw. Every reading of the surname is included (单 dan/shan, 曾 ceng/zeng, 解 jie/xie,
+    区 qu/ou, 仇 chou/qiu, 朴 pu/piao, 查 cha/zha), and of the given name up to ``cap``
+    combinations; ``preferred_only`` keeps the one most likely reading."""
+    split, combos = _name_combos(name, cap)
+    full, initials, mixed = set(), set(), set()
+    for combo in combos[:1] if preferred_only else combos:
+        f, i, m = _forms(split, combo)
+        full.add(f)
+        initials.add(i)
+        mixed.add(m)
+    return full, initials, mixed
+
+
+def _contact_forms(name: str) -> tuple[tuple[set[str], set[str], set[str]], tuple[set[str], set[str], set[str]]]:
+    """(preferred forms, other readings' forms not already preferred)."""
+    pref = pinyin_forms(name, preferred_only=True)
+    every = pinyin_forms(name)
+    return pref, (every[0] - pref[0], every[1] - pref[1], every[2] - pref[2])
 
 
 def _query_pinyin(q: str) -> set[str]:
@@ -401,7 +448,8 @@ class SearchIndex:
         self._c_state: dict[int, tuple] = {}
         self._names = _Corpus(gram=1)
         self._name_exact: dict[str, Any] = {}
-        self._py: dict[str, dict[str, Any]] = {"full": {}, "initials": {}, "mixed": {}}
+        self._py: dict[str, dict[str, Any]] = {
+            kind + suffix: {} for kind in ("full", "initials", "mixed") for suffix in ("", "_alt")}
         self._py_buckets: dict[str, dict[tuple, str]] = {}
         self._contacts_of_unit: dict[str, Any] = {}
         # phones: digits → refs ("contact" | "reply", id); 4-digit grams → distinct digit strings
@@ -511,7 +559,16 @@ class SearchIndex:
     def _phone_digits(self, phones: Sequence[str]) -> tuple[str, ...]:
         if not phones:
             return ()
-        return self._share(tuple(self._share(d) for d in (_digits(x) for x in phones) if len(d) >= 4))
+        out = []
+        for phone in phones:
+            digits = self._shared.get(("tel", phone))
+            if digits is None:
+                digits = self._share(_digits(phone))
+                if len(self._shared) < 200_000:
+                    self._shared[("tel", phone)] = digits
+            if len(digits) >= 4:
+                out.append(digits)
+        return self._share(tuple(out))
 
     # proposals
 
@@ -695,13 +752,14 @@ class SearchIndex:
         if name:
             self._names.add(cid, name)
             _mm_add(self._name_exact, name, cid)
-            full, initials, mixed = pinyin_forms(name)
-            for kind, forms in (("full", full), ("initials", initials), ("mixed", mixed)):
-                table = self._py[kind]
-                for form in forms:
-                    _mm_add(table, form, cid)
-            for form in full:
-                self._py_buckets.setdefault(form[0], {})[(cid, form)] = form
+            pref, alt = _contact_forms(name)
+            for suffix, group in (("", pref), ("_alt", alt)):
+                for kind, forms in zip(("full", "initials", "mixed"), group):
+                    table = self._py[kind + suffix]
+                    for form in forms:
+                        _mm_add(table, form, cid)
+                for form in group[0]:
+                    self._py_buckets.setdefault(form[0], {})[(cid, form, bool(suffix))] = form
         if unit_key:
             _mm_add(self._contacts_of_unit, unit_key, cid)
         self._unit_refs((unit,) if unit else (), +1)
@@ -713,12 +771,13 @@ class SearchIndex:
         if name:
             self._names.remove(cid)
             _mm_remove(self._name_exact, name, cid)
-            full, initials, mixed = pinyin_forms(name)
-            for kind, forms in (("full", full), ("initials", initials), ("mixed", mixed)):
-                for form in forms:
-                    _mm_remove(self._py[kind], form, cid)
-            for form in full:
-                self._py_buckets.get(form[0], {}).pop((cid, form), None)
+            pref, alt = _contact_forms(name)
+            for suffix, group in (("", pref), ("_alt", alt)):
+                for kind, forms in zip(("full", "initials", "mixed"), group):
+                    for form in forms:
+                        _mm_remove(self._py[kind + suffix], form, cid)
+                for form in group[0]:
+                    self._py_buckets.get(form[0], {}).pop((cid, form, bool(suffix)), None)
         if unit_key:
             _mm_remove(self._contacts_of_unit, unit_key, cid)
         self._unit_refs((unit,) if unit else (), -1)
@@ -1012,23 +1071,26 @@ class SearchIndex:
     def _search_pinyin(self, qn: str, found: "_Found") -> None:
         q = qn.lower()
         for kind, score in (("full", S_PINYIN), ("mixed", S_PINYIN_MIXED), ("initials", S_INITIALS)):
-            for cid in _mm_get(self._py[kind], q):
-                found.add("contact", self._contacts[cid], score, f"pinyin:{kind}", (cid,))
+            for suffix, penalty in (("", 0.0), ("_alt", ALT_READING_PENALTY)):
+                for cid in _mm_get(self._py[kind + suffix], q):
+                    found.add("contact", self._contacts[cid], score - penalty, f"pinyin:{kind}", (cid,))
         bucket = self._py_buckets.get(q[0], {})
         if len(q) >= 3:
-            for _, ratio, (cid, _) in process.extract(q, bucket, scorer=fuzz.ratio, score_cutoff=80, limit=20):
-                found.add("contact", self._contacts[cid], ratio - 12.0, "pinyin", (cid,))
+            for _, ratio, (cid, _, alt) in process.extract(q, bucket, scorer=fuzz.ratio, score_cutoff=80, limit=20):
+                found.add("contact", self._contacts[cid], ratio - 12.0 - alt * ALT_READING_PENALTY, "pinyin", (cid,))
             if len(bucket) < 5000:
-                for (cid, form) in [k for k, f in bucket.items() if f.startswith(q) and f != q]:
-                    found.add("contact", self._contacts[cid], 80.0 + 10.0 * len(q) / len(form), "pinyin", (cid,))
+                for (cid, form, alt) in [k for k, f in bucket.items() if f.startswith(q) and f != q]:
+                    score = 80.0 + 10.0 * len(q) / len(form) - alt * ALT_READING_PENALTY
+                    found.add("contact", self._contacts[cid], score, "pinyin", (cid,))
 
     def _search_names(self, qn: str, found: "_Found") -> None:
         for cid in _mm_get(self._name_exact, qn):
             found.add("contact", self._contacts[cid], S_EXACT, "name", (cid,))
         if _HAN.search(qn):
             for form in _query_pinyin(qn):
-                for cid in _mm_get(self._py["full"], form):
-                    found.add("contact", self._contacts[cid], S_HOMOPHONE, "pinyin", (cid,))
+                for suffix, penalty in (("", 0.0), ("_alt", ALT_READING_PENALTY)):
+                    for cid in _mm_get(self._py["full" + suffix], form):
+                        found.add("contact", self._contacts[cid], S_HOMOPHONE - penalty, "pinyin", (cid,))
         matches, truncated = self._names.match(qn)
         found.truncated |= truncated
         for cid, _, score in matches:
