@@ -42,7 +42,7 @@ def seed(repo):
 
 async def boot(emulator, folder, clock, extra="", fresh=True):
     emulator.add_user(ADMIN)  # the admin's private chat exists (digests, escalations)
-    app, services = await start_bot(emulator, write_config(folder, extra), clock)
+    app, services = await start_bot(emulator, write_config(folder, extra), clock, samples=False)
     if fresh:
         seed(services.repo)
     rem = reminders_of(app)
