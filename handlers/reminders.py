@@ -168,7 +168,7 @@ class ReminderService:
             app.job_queue.run_daily(self._daily_job, time=config.reminders.daily_time, name="reminders")
         else:
             log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
-        self.catch_up = asyncio.get_running_loop().create_task(self.sweep(), name="reminders-catch-up")
+        self.catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="reminders-catch-up")
         app.bot_data.setdefault("startup_tasks", []).append(self.catch_up)
 
     async def stop(self, app: Application) -> None:
@@ -181,6 +181,12 @@ class ReminderService:
             self.ledger.close()
         if self.client is not None:
             await self.client.aclose()
+
+    async def _catch_up(self) -> None:
+        try:
+            await self.sweep()
+        except Exception:  # logged here: nobody awaits this task in production
+            log.exception("start-up reminder sweep failed")
 
     async def _daily_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sweep()
@@ -297,7 +303,7 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not rows:
         text = f"{who}：目前没有在办事项。"
     else:
-        text = "\n".join([f"<b>您的在办事项：{len(rows)} 件</b>（{who}）"]
+        text = "\n".join([f"<b>您的在办事项：{len(rows)} 件</b> · {who}"]
                          + [item_line(p, d, today) for p, d in rows])
     muted = all(c.muted for c in mine)
     text += "\n\n" + ("提醒已暂停，发送 /unmute 恢复。" if muted else "到期提醒已开启（/mute 可暂停）。")

@@ -79,7 +79,10 @@ def emulator():
         yield emu
 
 
-async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, samples: bool = True):
+async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, samples: bool = True,
+                    jobs: bool = False):
+    """The bot, started by hand. Scheduled jobs fire on real time, so they are removed unless
+    ``jobs``: tests run the reminder sweep themselves, on the injected clock."""
     config = load_config(config_path)
     services = make_services(config, clock)
     if samples:
@@ -91,6 +94,9 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
     for task in app.bot_data.get("startup_tasks", []):
         await task  # start-up work (the reminder catch-up) is done before a test talks
+    if not jobs:
+        for job in app.job_queue.jobs():
+            job.schedule_removal()
     return app, services
 
 

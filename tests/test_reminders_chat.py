@@ -408,3 +408,22 @@ async def test_webhook_channel_for_a_unit_not_on_telegram(tmp_path, emulator, cl
         assert len(receiver.posts) == 3
     finally:
         await stop_bot(chat.app)
+
+
+async def test_the_daily_job_is_scheduled_at_the_configured_time_and_sweeps(tmp_path, emulator, clock):
+    emulator.add_user(ADMIN)
+    app, services = await start_bot(emulator, write_config(tmp_path, '[reminders]\ndaily_time = "08:30"\n'),
+                                    clock, samples=False, jobs=True)
+    try:
+        seed(services.repo)
+        chat = Chat(emulator, app, services, clock)
+        (job,) = app.job_queue.get_jobs_by_name("reminders")
+        assert job.next_t.astimezone(TZ).time() == time(8, 30)
+        job.schedule_removal()  # fired by hand below, on the injected clock
+        await link(chat, "张三", HANDLER)
+        clock.now = datetime(2026, 11, 30, 8, 30, tzinfo=TZ)
+        await job.run(app)
+        assert [head(t) for t in pings(chat, HANDLER)] == ["⏰ 还剩 7 天"]
+        assert digests(chat)[-1].startswith("📋 提案办理日报 2026-11-30")
+    finally:
+        await stop_bot(app)
