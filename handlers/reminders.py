@@ -1,5 +1,6 @@
 """Deadline reminders, wired to Telegram: the daily sweep on PTB's JobQueue, the start-up
-catch-up, the admins' digest, and /due, /overdue, /mute, /unmute, /sweep, /digest.
+catch-up, the admins' digest, and /due, /overdue, /mute, /unmute, /sweep, /digest, and
+/supervisor (where a unit's escalations go).
 
 Needs python-telegram-bot's ``job-queue`` and ``rate-limiter`` extras. The pure core does the
 thinking: ``bot.deadlines`` (what is due today), ``bot.reminders`` (the delivery ledger,
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import warnings
 from collections import defaultdict
@@ -46,10 +48,10 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, TypeHandler
 
 from bot.deadlines import SYSTEM, Ping, WorkCalendar, due_date_of
-from bot.model import FOLLOW_UP, REOPENED, Contact, Proposal
+from bot.model import FOLLOW_UP, REOPENED, Contact, Department, Proposal
 from bot.render import days_left_text, esc, split_message
 from bot.reminders import (
     Blocked,
@@ -65,10 +67,10 @@ from bot.reminders import (
     deliver,
     run_sweep,
 )
-from bot.services import Services
+from bot.services import ADMIN, Services
 from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
-from handlers.common import admin_only, reply, services
+from handlers.common import NOT_ADMIN, admin_only, reply, services
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +79,15 @@ COMMANDS = [
     ("mute", "暂停我的办理提醒", False),
     ("unmute", "恢复我的办理提醒", False),
     ("overdue", "全部逾期事项（按单位）", True),
+    ("supervisor", "设置单位的督办群：/supervisor 单位 [群组编号]", True),
     ("sweep", "立即检查并发送今天的提醒", True),
     ("digest", "查看今天的办理日报", True),
 ]
 
 SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
 TITLE_SHORT = 24
+SUPERVISOR = "sv:"
+_keys = itertools.count(1)
 
 
 # -- Telegram for the core ------------------------------------------------------------------------
@@ -385,6 +390,65 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, build_digest(svc.today(), svc.repo, svc.config, rem.calendar))
 
 
+def set_supervisor(svc: Services, user_id: int, unit: str, chat_id: int | None, here: bool) -> str:
+    """Store the unit's supervisor chat (None clears it) on its Department record."""
+    dept = next((d for d in svc.repo.departments() if d.name == unit), None) or Department(name=unit)
+    old = dept.supervisor_chat_id
+    dept.supervisor_chat_id = chat_id
+    svc.repo.put(dept)
+    svc.repo.audit("supervisor", user_id, unit=unit, old_chat=old, new_chat=chat_id)
+    if chat_id is None:
+        return f"已取消 {esc(unit)} 的督办群：逾期督办改发管理员。"
+    where = "本群" if here else f"会话 {chat_id}"
+    days = svc.config.reminders.escalate_after_days
+    return (f"已把{where}设为 {esc(unit)} 的督办群：该单位主办的事项逾期 {days} 天后，"
+            f"督办提醒发到这里（每件一次）。")
+
+
+@admin_only
+async def supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/supervisor UNIT [CHAT_ID|0]: where a unit's escalations go (default: this chat)."""
+    args = list(context.args or [])
+    chat_id: int | None = update.effective_chat.id
+    here = True
+    if len(args) >= 2 and args[-1].lstrip("-").isdigit():
+        chat_id, here = int(args.pop()) or None, False
+    text = " ".join(args).strip()
+    if not text:
+        await reply(update, "用法：/supervisor 单位名称 [会话编号]\n在督办群中发送 /supervisor 单位名称，"
+                            "即把本群设为该单位的督办群；会话编号写 0 表示取消。")
+        return
+    svc = services(context)
+    result = svc.extras["index"].find_units(text)
+    if result.best is not None:
+        await reply(update, set_supervisor(svc, update.effective_user.id, result.best.record.name, chat_id, here))
+        return
+    if not result.hits:
+        await reply(update, esc(result.reason or f"没有找到单位“{text[:30]}”。"))
+        return
+    pending = context.chat_data.setdefault("supervisor", {})
+    buttons = []
+    for hit in result.hits[:8]:
+        key = str(next(_keys))
+        pending[key] = (hit.record.name, chat_id, here)
+        buttons.append([(hit.record.name[:60], f"{SUPERVISOR}{key}")])
+    await reply(update, "请选择单位：", buttons)
+
+
+async def pick_supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    svc = services(context)
+    if svc.role_of(update.effective_user.id) != ADMIN:
+        await query.answer(NOT_ADMIN, show_alert=True)
+        return
+    unit, chat_id, here = context.chat_data.get("supervisor", {}).pop(query.data[len(SUPERVISOR):], (None, None, None))
+    if unit is None:
+        await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(set_supervisor(svc, update.effective_user.id, unit, chat_id, here))
+
+
 async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anyone who writes to the bot has not blocked it (any more): reminders may go again."""
     user, chat = update.effective_user, update.effective_chat
@@ -402,3 +466,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("unmute", unmute))
     app.add_handler(CommandHandler("sweep", sweep_command))
     app.add_handler(CommandHandler("digest", digest))
+    app.add_handler(CommandHandler("supervisor", supervisor))
+    app.add_handler(CallbackQueryHandler(pick_supervisor, pattern=f"^{SUPERVISOR}"))

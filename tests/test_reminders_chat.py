@@ -228,21 +228,34 @@ async def test_a_configured_holiday_moves_the_due_date(tmp_path, emulator, clock
 
 async def test_escalation_on_the_configured_day_once(tmp_path, emulator, clock):
     chat = await boot(emulator, tmp_path, clock, "[reminders]\nescalate_after_days = 2\n")
+    group = -100500  # the agriculture bureau's supervision group
     try:
         await link(chat, "张三", HANDLER)
+        marker = emulator.mark(group)
+        emulator.push_text(ADMIN, f"/supervisor {LEAD}", chat_id=group)
+        (answer,) = await emulator.await_sent(group, since=marker)
+        assert answer.text.startswith("已把本群设为 晋城市农业农村局 的督办群：该单位主办的事项逾期 2 天后")
 
-        def escalations():
-            return [m.text for m in emulator.sent(ADMIN) if m.text.startswith("🚨 督办提醒：第301号")]
+        def escalations(chat_id):
+            return [m.text for m in emulator.sent(chat_id) if m.text.startswith("🚨")]
 
         await sweep_on(chat, date(2026, 12, 8))
-        assert escalations() == [] and pings(chat, HANDLER)[-1].startswith("⚠ 已逾期 1 天")
+        assert escalations(group) == [] and pings(chat, HANDLER)[-1].startswith("⚠ 已逾期 1 天")
         await sweep_on(chat, date(2026, 12, 9))
-        (escalated,) = escalations()
+        (escalated,) = escalations(group)
         assert escalated.startswith("🚨 督办提醒：第301号 关于完善农村冷链物流设施的建议 已逾期 2 天")
         assert "承办人：张三、李四（未绑定）" in escalated
+        # 302's unit has no supervisor chat: the admins are told instead
+        (to_admin,) = escalations(ADMIN)
+        assert to_admin.startswith("🚨 督办提醒：第302号") and "王五（未绑定）" in to_admin
         await sweep_on(chat, date(2026, 12, 10))
-        assert len(escalations()) == 1 and pings(chat, HANDLER)[-1].startswith("⚠ 已逾期 3 天")
-        assert pings(chat, HANDLER).count(escalated) == 0  # the handler is not the supervisor
+        assert len(escalations(group)) == 1 and len(escalations(ADMIN)) == 1  # once each
+        assert pings(chat, HANDLER)[-1].startswith("⚠ 已逾期 3 天")
+        assert not any(t.startswith("🚨") for t in pings(chat, HANDLER))
+        (entry,) = [e for e in chat.services.repo.audit_entries() if e["action"] == "supervisor"]
+        assert (entry["user_id"], entry["unit"], entry["new_chat"]) == (ADMIN, LEAD, group)
+        (staff,) = await chat.send(f"/supervisor {LEAD}", user=STAFF)
+        assert "仅限管理员" in staff.text
     finally:
         await stop_bot(chat.app)
 
