@@ -87,6 +87,7 @@ COMMANDS = [
 SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
 TITLE_SHORT = 24
 SUPERVISOR = "sv:"
+OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
 _keys = itertools.count(1)
 
 
@@ -333,9 +334,11 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     total = sum(len(items) for items in by_unit.values())
     contacts = {c.id: c for c in svc.repo.contacts()}
     lines = [f"<b>逾期事项：{total} 件</b>（{today.isoformat()}）"]
-    for unit, items in sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    units = sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    for unit, items in units[:OVERDUE_UNITS]:
         lines.append(f"\n<b>{esc(unit)}</b>（{len(items)} 件）")
-        for days, p, deadline in sorted(items, key=lambda x: (-x[0], x[1].number)):
+        items.sort(key=lambda x: (-x[0], x[1].number))
+        for days, p, deadline in items[:OVERDUE_ITEMS]:
             names = []
             for cid in p.handlers:
                 contact = contacts.get(cid)
@@ -343,6 +346,10 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     names.append(esc(contact.name) + ("" if contact.telegram_user_id else "（未绑定）"))
             handler = f" · 承办人 {'、'.join(names)}" if names else ""
             lines.append(item_line(p, deadline, today) + handler)
+        if len(items) > OVERDUE_ITEMS:
+            lines.append(f"……另有 {len(items) - OVERDUE_ITEMS} 件（/dept {esc(unit)} 查看全部）")
+    if len(units) > OVERDUE_UNITS:
+        lines.append(f"\n……另有 {len(units) - OVERDUE_UNITS} 个单位")
     await reply(update, "\n".join(lines))
 
 

@@ -440,3 +440,29 @@ async def test_the_daily_job_is_scheduled_at_the_configured_time_and_sweeps(tmp_
         assert digests(chat)[-1].startswith("📋 提案办理日报 2026-11-30")
     finally:
         await stop_bot(app)
+
+
+async def test_reply_asks_which_session_when_a_number_is_shared(bot):
+    repo = bot.services.repo
+    repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number="301", title="上一次会议的第301号",
+                      lead_unit=LEAD, assigned_date="2025-09-01", state="handling"))
+    (choice,) = await bot.send("/reply 301 A")
+    assert choice.text == "找到 2 件第301号，要登记答复的是："
+    labels = [label for row in choice.buttons for label, _ in row]
+    assert labels == ["政协 晋城市八届四次会议 第301号", "政协 晋城市八届三次会议 第301号"]
+    (done,) = await bot.press(choice, 1)
+    assert done.message_id == choice.message_id and "已登记答复：第301号 上一次会议的第301号" in done.text
+    states = sorted((p.meeting, p.state) for p in repo.find_by_number("301"))
+    assert states == [(3, "replied"), (4, "handling")]
+    assert bot.emulator.message(ADMIN, choice.message_id).buttons == []  # the choice is used up
+
+
+async def test_overdue_list_stays_short(bot):
+    with bot.services.repo.batch():
+        for n in range(12):
+            bot.services.repo.put(Proposal(body="人大", region="晋城市", term=17, meeting=3, number=str(400 + n),
+                                           title=f"第{n}项建议", lead_unit="晋城市教育局",
+                                           assigned_date="2026-08-01", state="handling"))
+    (listing,) = await bot.send("/overdue")
+    assert listing.text.startswith("逾期事项：12 件（2026-11-23）")
+    assert "晋城市教育局（12 件）" in listing.text and "……另有 2 件（/dept 晋城市教育局 查看全部）" in listing.text
