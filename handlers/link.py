@@ -49,7 +49,7 @@ def issue(context: ContextTypes.DEFAULT_TYPE, contact: Contact, admin_id: int) -
     until = (now + timedelta(hours=svc.config.reminders.link_token_hours)).strftime("%Y-%m-%d %H:%M")
     url = f"https://t.me/{context.bot.username}?start={token}"
     lines = [
-        f"已生成 {esc(contact_label(contact))} 的绑定链接：",
+        f"已生成{esc(contact_label(contact))}的绑定链接：",
         esc(url),
         f"请转发给本人：在 Telegram 中打开链接并点“开始”即可绑定，之后办理提醒会发给他/她。"
         f"链接只能使用一次，{until} 前有效。",

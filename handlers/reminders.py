@@ -122,7 +122,7 @@ class SweepResult:
 
     def summary(self) -> str:
         r = self.report
-        parts = [f"发送 {len(r.sent)} 条", f"此前已发送 {len(r.skipped_already_sent)} 条"]
+        parts = [f"新发送 {len(r.sent)} 条提醒"]  # pings already in the ledger are not planned again
         if r.failed:
             parts.append(f"失败 {len(r.failed)} 条（下次检查时重试）")
         if r.blocked or r.skipped_blocked:

@@ -333,7 +333,7 @@ async def test_link_offers_choices_when_several_contacts_match(bot):
     labels = [label for row in choice.buttons for label, _ in row]
     assert choice.text == "请选择要绑定的联系人：" and "王五（晋城市交通运输局）" in labels
     (answer,) = await bot.press(choice, labels.index("王五（晋城市交通运输局）"))
-    assert answer.message_id == choice.message_id and "已生成 王五（晋城市交通运输局） 的绑定链接" in answer.text
+    assert answer.message_id == choice.message_id and "已生成王五（晋城市交通运输局）的绑定链接" in answer.text
     assert "https://t.me/proposal_test_bot?start=" in answer.text
 
 
@@ -392,7 +392,7 @@ async def test_due_for_someone_without_items(bot):
 
 async def test_digest_once_a_workday_and_on_demand(bot):
     (summary,) = await bot.send("/sweep")  # 2026-11-23: already swept at start-up
-    assert summary.text.startswith("已完成 2026-11-23 的提醒检查：发送 0 条")
+    assert summary.text.startswith("已完成 2026-11-23 的提醒检查：新发送 0 条提醒。")
     assert "日报" not in summary.text and len(digests(bot)) == 1
     await sweep_on(bot, date(2026, 12, 1))
     text = digests(bot)[-1]
