@@ -24,6 +24,7 @@ BANNER = (
     "/upload 文件路径 发送文件；/quit 或 Ctrl-D 退出。"
 )
 ANSWER_TIMEOUT = 30.0
+SETTLE = 0.3  # seconds of quiet after which an answer is complete
 
 
 class Console:
@@ -79,6 +80,13 @@ class Console:
         except TimeoutError:
             print("（机器人没有回答）", file=self.out)
             return True
+        # An answer may come in several messages (a sweep's pings, then its summary): take
+        # what follows closely, so the next line's answer is not mistaken for this one's.
+        while True:
+            try:
+                (answer,) = self.emulator.wait_sent(self.user_id, count=1, timeout=SETTLE)
+            except TimeoutError:
+                break
         # Subscribers are told after waiters: let the answer be printed before reading on.
         with self._shown:
             self._shown.wait_for(lambda: self._last_shown >= answer.index, timeout=5)
