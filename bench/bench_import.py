@@ -38,6 +38,7 @@ import argparse
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import os
 import platform
@@ -922,7 +923,7 @@ def _run(folder: Path, n_letters: int, n_rows: int, n_formats: int, baseline_row
     f["baseline"] = {
         "rows": k, "batched_s": batched_s, "unbatched_s": unbatched_s,
         "ratio": unbatched_s / batched_s if batched_s else 0.0,
-        "same_result": rep_a.counts == rep_b.counts and repo_a.path.read_bytes() == repo_b.path.read_bytes(),
+        "same_result": rep_a.counts == rep_b.counts and json.loads(repo_a.path.read_bytes()) == json.loads(repo_b.path.read_bytes()),
     }
     repo_a.close()
     repo_b.close()

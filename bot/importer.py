@@ -347,7 +347,7 @@ class Importer:
         return self.repo.put(record)
 
     def _ensure_department(self, name: str) -> None:
-        if not any(d.name == name for d in self.repo.departments()):
+        if self.repo.department(name) is None:
             self.repo.put(Department(name=name))
 
 

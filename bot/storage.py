@@ -144,10 +144,38 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+META = "_meta"  # per-table bookkeeping kept in the same file as the table
+_META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "users": 5}
+
+
+def _index_keys(record: Record) -> list[tuple[str, Any]]:
+    """The look-ups each kind of record answers to (kept current on every put)."""
+    if isinstance(record, Proposal):
+        keys = [("number", key) for key in number_keys(record.number)]
+        keys += [("handler", cid) for cid in record.handlers]
+        keys += [("unit", unit) for unit in {record.lead_unit, *record.co_units} if unit]
+        return keys
+    if isinstance(record, Reply):
+        return [("replies_of", record.proposal_id)]
+    if isinstance(record, Contact):
+        keys = [("contact", record.identity)]
+        if record.telegram_user_id is not None:
+            keys.append(("contact_user", record.telegram_user_id))
+        return keys
+    if isinstance(record, Department):
+        return [("department", record.name)]
+    if isinstance(record, User):
+        return [("user", record.user_id)]
+    return []
+
+
 class Repository:
     """The only way the rest of the bot reads and writes records.
 
     Reads return the live in-memory records: change one only to ``put`` it back straight away.
+    Hot look-ups go through dict indexes kept beside the records; TinyDB is only written to.
+    Inside ``batch()`` record writes are collected and handed to TinyDB once per table (its
+    per-insert update copies the whole table, which is quadratic over a bulk import).
     """
 
     MAIN_TABLES = (Proposal, Reply, Contact, Department)
@@ -159,16 +187,21 @@ class Repository:
         self._users_db = open_db(side_path(self.path, "users"), backups)
         self._audit_db = open_db(side_path(self.path, "audit"), backups)
         self._records: dict[type[Record], dict[int, Record]] = {}
+        self._index: dict[tuple[str, Any], set[int]] = {}
+        self._keys_of: dict[tuple[type, int], list[tuple[str, Any]]] = {}
+        self._next_id: dict[type[Record], int] = {}
+        self._stored_ids: dict[type[Record], set[int]] = {}  # ids TinyDB holds right now
+        self._pending: dict[type[Record], dict[int, dict | None]] = {}  # a batch's writes
+        self._batch_depth = 0
         for cls in (*self.MAIN_TABLES, User):
-            db = self._users_db if cls is User else self._main
-            table = db.table(cls.table)
+            table = self._db_for(cls).table(cls.table)
             self._records[cls] = {
                 doc.doc_id: cls.from_doc(dict(doc), doc.doc_id) for doc in table.all()
             }
-        self._by_number: dict[str, set[int]] = {}
-        self._keys_of: dict[int, set[str]] = {}
-        for proposal in self.proposals():
-            self._index_number(proposal)
+            self._stored_ids[cls] = set(self._records[cls])
+            self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
+            for record in self._records[cls].values():
+                self._reindex(record)
         self._listeners: list[Callable[[str, Record], None]] = []
 
     # -- change listeners (the search index keeps itself current through this) --------------
@@ -183,6 +216,25 @@ class Repository:
                 listener(op, record)
             except Exception:  # a broken listener must not undo a committed write
                 log.exception("change listener failed for %s %s", op, record)
+
+    # -- indexes --------------------------------------------------------------------------------
+
+    def _reindex(self, record: Record, remove_only: bool = False) -> None:
+        cls, rid = type(record), record.id
+        # The keys it was indexed under: the caller may have changed the record in place.
+        for key in self._keys_of.pop((cls, rid), []):
+            self._index.get((cls.table, key), set()).discard(rid)
+        if remove_only:
+            return
+        keys = _index_keys(record)
+        self._keys_of[(cls, rid)] = keys
+        for key in keys:
+            self._index.setdefault((cls.table, key), set()).add(rid)
+
+    def _lookup(self, cls: type[R], name: str, value: Any) -> list[R]:
+        ids = self._index.get((cls.table, (name, value)), ())
+        records = self._records[cls]
+        return [records[i] for i in sorted(ids)]  # type: ignore[misc]
 
     # -- generic record access ----------------------------------------------------------------
 
@@ -199,29 +251,53 @@ class Repository:
         """Insert (no id) or replace (with id) one record; returns it with its id."""
         cls = type(record)
         with self._lock:
-            table = self._db_for(cls).table(cls.table)
-            doc = record.to_doc()
             if record.id is None:
-                record.id = table.insert(doc)
-            else:
-                table.upsert(Document(doc, record.id))
+                record.id = self._next_id[cls]
+            self._next_id[cls] = max(self._next_id[cls], record.id + 1)
+            self._write(cls, record.id, record.to_doc())
             self._records[cls][record.id] = record
-            if isinstance(record, Proposal):
-                self._unindex_number(record)
-                self._index_number(record)
+            self._reindex(record)
         self._notify("put", record)
         return record
 
     def delete(self, record: Record) -> None:
         cls = type(record)
-        if record.id is None:
+        if record.id is None or record.id not in self._records[cls]:
             return
         with self._lock:
-            self._db_for(cls).table(cls.table).remove(doc_ids=[record.id])
-            self._records[cls].pop(record.id, None)
-            if isinstance(record, Proposal):
-                self._unindex_number(record)
+            self._write(cls, record.id, None)
+            del self._records[cls][record.id]
+            self._reindex(record, remove_only=True)
         self._notify("delete", record)
+
+    def _write(self, cls: type[Record], record_id: int, doc: dict | None) -> None:
+        """One document to TinyDB now, or into the batch (None deletes)."""
+        if self._batch_depth:
+            self._pending.setdefault(cls, {})[record_id] = doc
+            return
+        self._apply(cls, {record_id: doc})
+
+    def _apply(self, cls: type[Record], docs: dict[int, dict | None]) -> None:
+        """Replace and delete documents with two TinyDB updates, however many there are, and
+        remember the next id (so a deleted record's id is never handed out again): one flush."""
+        db = self._db_for(cls)
+        table = db.table(cls.table)
+        stored = self._stored_ids[cls]
+        replaced = [i for i in docs if i in stored]
+        inserts = [Document(doc, i) for i, doc in docs.items() if doc is not None]
+        with db.storage.batch():
+            if replaced:
+                table.remove(doc_ids=replaced)
+            if inserts:
+                table.insert_multiple(inserts)
+            if self._saved_next_id(cls) != self._next_id[cls]:
+                db.table(META).upsert(Document({"next_id": self._next_id[cls]}, _META_IDS[cls.table]))
+        stored.difference_update(replaced)
+        stored.update(doc.doc_id for doc in inserts)
+
+    def _saved_next_id(self, cls: type[Record]) -> int:
+        doc = self._db_for(cls).table(META).get(doc_id=_META_IDS[cls.table])
+        return doc["next_id"] if doc else 1
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -229,43 +305,39 @@ class Repository:
         with self._lock:
             storages = [db.storage for db in (self._main, self._users_db, self._audit_db)]
             with _all_batched(storages):
-                yield
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+                    if not self._batch_depth:
+                        pending, self._pending = self._pending, {}
+                        for cls, docs in pending.items():
+                            self._apply(cls, docs)
 
     # -- proposals ------------------------------------------------------------------------------
 
     def proposals(self) -> list[Proposal]:
         return self.all(Proposal)
 
-    def _index_number(self, proposal: Proposal) -> None:
-        keys = number_keys(proposal.number)
-        self._keys_of[proposal.id] = keys  # type: ignore[index]
-        for key in keys:
-            self._by_number.setdefault(key, set()).add(proposal.id)  # type: ignore[arg-type]
-
-    def _unindex_number(self, proposal: Proposal) -> None:
-        # The keys it was indexed under: the caller may have changed the number in place.
-        for key in self._keys_of.pop(proposal.id, set()):  # type: ignore[arg-type]
-            self._by_number.get(key, set()).discard(proposal.id)  # type: ignore[arg-type]
-
     def find_by_number(self, text_or_key: str) -> list[Proposal]:
         """Proposals answering to a number, newest session first. Exact key matches first."""
         key = number_key(text_or_key)
-        ids = self._by_number.get(key, set())
-        found = [self._records[Proposal][i] for i in ids]
         return sorted(
-            found,  # type: ignore[arg-type]
+            self._lookup(Proposal, "number", key),
             key=lambda p: (p.number_key != key, -(p.term or 0), -(p.meeting or 0), p.region),
         )
 
     def proposals_handled_by(self, contact_id: int) -> list[Proposal]:
-        return [p for p in self.proposals() if contact_id in p.handlers]
+        return self._lookup(Proposal, "handler", contact_id)
 
     def open_proposals_of_unit(self, unit: str) -> list[Proposal]:
         """Open items where the unit leads or co-handles."""
-        return [p for p in self.proposals() if p.is_open and (p.lead_unit == unit or unit in p.co_units)]
+        return [p for p in self._lookup(Proposal, "unit", unit) if p.is_open]
 
     def number_keys(self) -> list[str]:
-        return [key for key, ids in self._by_number.items() if ids]
+        return [key[1] for (table, key), ids in self._index.items()
+                if table == Proposal.table and key[0] == "number" and ids]
 
     def find_proposal(self, identity: tuple) -> Proposal | None:
         body, region, term, meeting, key = identity
@@ -277,8 +349,7 @@ class Repository:
     # -- replies, contacts, departments -------------------------------------------------------
 
     def replies_for(self, proposal_id: int) -> list[Reply]:
-        replies = [r for r in self.all(Reply) if r.proposal_id == proposal_id]
-        return sorted(replies, key=lambda r: r.reply_date or "")
+        return sorted(self._lookup(Reply, "replies_of", proposal_id), key=lambda r: r.reply_date or "")
 
     def contacts(self) -> list[Contact]:
         return self.all(Contact)
@@ -287,27 +358,25 @@ class Repository:
         return [c for c in (self.get(Contact, i) for i in ids) if c is not None]
 
     def find_contact(self, name: str, unit: str) -> Contact | None:
-        for contact in self.all(Contact):
-            if contact.identity == (name, unit):
-                return contact
-        return None
+        found = self._lookup(Contact, "contact", (name, unit))
+        return found[0] if found else None
 
     def contact_for_user(self, user_id: int) -> Contact | None:
-        for contact in self.all(Contact):
-            if contact.telegram_user_id == user_id:
-                return contact
-        return None
+        found = self._lookup(Contact, "contact_user", user_id)
+        return found[0] if found else None
 
     def departments(self) -> list[Department]:
         return self.all(Department)
 
+    def department(self, name: str) -> Department | None:
+        found = self._lookup(Department, "department", name)
+        return found[0] if found else None
+
     # -- users and audit --------------------------------------------------------------------------
 
     def user(self, user_id: int) -> User | None:
-        for user in self.all(User):
-            if user.user_id == user_id:
-                return user
-        return None
+        found = self._lookup(User, "user", user_id)
+        return found[0] if found else None
 
     def all_users(self) -> list[User]:
         return self.all(User)

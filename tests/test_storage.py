@@ -123,3 +123,27 @@ def test_sigkill_mid_write_keeps_every_acknowledged_write(tmp_path):
     assert len(acknowledged) >= 50
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) <= 50  # temp files of killed writes are harmless, never the database
+
+
+def test_batch_with_updates_and_deletes_matches_one_by_one(tmp_path):
+    def scenario(repo):
+        a = repo.put(proposal("1", title="甲"))
+        b = repo.put(proposal("2"))
+        a.title = "甲（改）"
+        repo.put(a)
+        repo.delete(b)
+        repo.put(Contact(name="唐志文", unit="高平市发展改革和科技局"))
+        return repo
+
+    one_by_one = scenario(Repository(tmp_path / "a.json"))
+    batched_repo = Repository(tmp_path / "b.json")
+    with batched_repo.batch():
+        scenario(batched_repo)
+    for path in ("a.json", "b.json"):
+        again = Repository(tmp_path / path)
+        assert [(p.id, p.number, p.title) for p in again.proposals()] == [(1, "1", "甲（改）")]
+        assert again.find_contact("唐志文", "高平市发展改革和科技局").id == 1
+        # ids keep counting after a reload: a deleted id is never reused
+        assert again.put(proposal("3")).id == 3
+        assert Repository(tmp_path / path).find_by_number("3")[0].id == 3
+    assert json.loads((tmp_path / "a.json").read_text()) == json.loads((tmp_path / "b.json").read_text())
