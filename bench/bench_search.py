@@ -139,8 +139,8 @@ def build_queries(data, seed: int = 1, per_kind: int = 25) -> tuple[list[dict], 
         if not alts:
             continue
         typo = name[:i] + rng.choice(alts) + name[i + 1:]
-        if typo in names_set:
-            continue
+        if typo in names_set or any(other.startswith(typo) for other in names_set):
+            continue  # the slip is itself someone's name, or the start of one: ambiguous
         add(typo, "contact", c["id"], "name typo (homophone)")
         typos += 1
     for c in sample(contacts, per_kind):

@@ -224,9 +224,17 @@ def pinyin_forms(name: str, cap: int = 16, preferred_only: bool = False) -> tupl
 
 def _contact_forms(name: str) -> tuple[tuple[set[str], set[str], set[str]], tuple[set[str], set[str], set[str]]]:
     """(preferred forms, other readings' forms not already preferred)."""
-    pref = pinyin_forms(name, preferred_only=True)
-    every = pinyin_forms(name)
-    return pref, (every[0] - pref[0], every[1] - pref[1], every[2] - pref[2])
+    split, combos = _name_combos(name)
+    if not combos:
+        return (set(), set(), set()), (set(), set(), set())
+    first = _forms(split, combos[0])
+    pref = ({first[0]}, {first[1]}, {first[2]})
+    alt: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    for combo in combos[1:]:
+        for group, form, own in zip(alt, _forms(split, combo), first):
+            if form != own:
+                group.add(form)
+    return pref, alt
 
 
 def _query_pinyin(q: str) -> set[str]:
@@ -272,6 +280,15 @@ class SearchResult:
 # -- a corpus of short strings with posting lists ---------------------------------------------
 
 
+_TITLE_FRAME = re.compile(r"^关于|的?(?:建议|提案|议案|意见)$")
+
+
+def _title_core(title: str) -> str:
+    """The part of a title worth indexing: 关于…的建议 frames nearly every title, so its bigrams
+    would select nothing (titles are still scored in full)."""
+    return _TITLE_FRAME.sub("", title)
+
+
 class _Corpus:
     """key → normalised string, with a posting list per character (gram=1) or bigram (gram=2).
 
@@ -279,8 +296,9 @@ class _Corpus:
     little candidate work (every candidate is scored against its current text) until the lists
     are compacted, once the stale entries outnumber the live ones."""
 
-    def __init__(self, gram: int):
+    def __init__(self, gram: int, core=None):
         self.gram = gram
+        self.core = core  # what part of a text to index (all of it by default)
         self.text: dict[Any, str] = {}
         self.post: dict[str, list] = {}
         self.stale = 0
@@ -301,7 +319,8 @@ class _Corpus:
             return
         text[key] = s
         post = self.post
-        grams = set(s) if self.gram == 1 or len(s) < 2 else {a + b for a, b in zip(s, s[1:])}
+        g = self.core(s) if self.core else s
+        grams = set(g) if self.gram == 1 or len(g) < 2 else {a + b for a, b in zip(g, g[1:])}
         for g in grams:
             lst = post.get(g)
             if lst is None:
@@ -435,7 +454,7 @@ class SearchIndex:
         self._proposals: dict[int, Proposal] = {}
         self._p_state: dict[int, tuple] = {}
         self._num: dict[str, Any] = {}            # number key → proposal id(s)
-        self._titles = _Corpus(gram=2)
+        self._titles = _Corpus(gram=2, core=_title_core)
         self._proposers = _Corpus(gram=1)
         self._by_proposer: dict[str, Any] = {}
         # replies
@@ -652,7 +671,8 @@ class SearchIndex:
                 titles_text[pid] = title
                 if len(title) > maxlen:
                     maxlen = len(title)
-                for g in ({a + b for a, b in zip(title, title[1:])} if len(title) > 1 else title):
+                core = _title_core(title)
+                for g in ({a + b for a, b in zip(core, core[1:])} if len(core) > 1 else core):
                     lst = post.get(g)
                     if lst is None:
                         post[g] = [pid]
