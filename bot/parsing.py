@@ -66,7 +66,9 @@ _CJK_ONE = re.compile(rf"[{_CJK}]")
 _STRAY_SPACE = re.compile(
     rf"(?<=[{_CJKP}]) +(?=[{_CJKP}0-9A-Za-z])|(?<=[0-9A-Za-z]) +(?=[{_CJKP}])|(?<=[:：]) +"
 )
-_SPACED_NUMBER = re.compile(r"第 ?[(（]? ?[0-9A-Za-z][0-9A-Za-z .\-]{0,24}?[)）]? ?[號号]")
+_SPACED_NUMBER = re.compile(
+    r"第 ?[(（]? ?[0-9A-Za-z][0-9A-Za-z .\-]{0,24}?[)）]? ?(?:[號号]|(?=(?:代表)?建[议議]|提案|[议議]案))"
+)
 _PUNCT_SPACE = re.compile(r" *([：:，,、；;（）()]) *")
 _PAGE_NUMBER = re.compile(r"^(?:[-—–_ ]*\d{1,3}[-—–_ ]*|第\d{1,3}页(?:[,，/ ]*共\d{1,3}页)?|\d{1,3}/\d{1,3})$")
 _HEADING = re.compile(
@@ -161,7 +163,7 @@ def _clean_line(line: str) -> str:
         for start, end in reversed(spans):
             line = line[:start] + "\t" + line[end:]
     if "第" in line and " " in line:
-        # 第 1 2 5 号 / 第 TA 0010 号: a number split by spaces
+        # 第 1 2 5 号 / 第 TA 0010 号 / 第 TA05 34 提案: a number split by spaces
         line = _SPACED_NUMBER.sub(lambda m: m.group(0).replace(" ", ""), line)
     key = line[:40].translate(_TRAD)
     if _LIST_LABEL_LINE.match(key):
@@ -401,7 +403,7 @@ def _find_session(t: str, k: str) -> _Session | None:
 _NUM_CORE = r"[A-Za-z]{0,6}-?\d[0-9A-Za-z.\-]*?"
 _NUMBER_PATTERNS = [
     re.compile(rf"第\s*(?P<n>[(（\[【〔]\s*{_NUM_CORE}\s*[)）\]】〕]|{_NUM_CORE})\s*号(?!文|令|楼|院)"),
-    re.compile(r"第\s*(?P<n>[A-Za-z]{1,6}-?\d[0-9A-Za-z\-]*|\d[\d\-]*)\s*(?=(?:提案|建议|议案|意见|件))"),
+    re.compile(r"第\s*(?P<n>[A-Za-z]{1,6}-?\d[0-9A-Za-z\-]*|\d[\d\-]*)\s*(?=(?:代表)?(?:提案|建议|议案|意见|件))"),
     re.compile(rf"(?:提案编号|建议编号|提案号|建议号|案号)\s*[:：为]?\s*(?:第\s*)?(?P<n>{_NUM_CORE})(?![0-9A-Za-z.\-])"),
     re.compile(r"第(?P<c>[一二三四五六七八九十百零〇]{1,8})号(?=提案|建议|议案)"),
 ]

@@ -528,3 +528,25 @@ def test_reply_with_unit_in_title_and_notes_after_the_date():
     assert result["reply_date"] == "2023-07-20"
     assert result["handlers"] == ["王五"] and result["phones"] == ["0356-2196123"]
     assert not any("不一致" in w for w in result["warnings"])
+
+
+# ----------------------------------------------------------------------------- numbers split by a space
+
+@pytest.mark.parametrize("printed, expected", [
+    ("第 TA05 34 提案", "TA0534"), ("第 TA 0133 提案", "TA0133"), ("第TA0010提案", "TA0010"),
+    ("第 125 号提案", "125"), ("第 12 5 号提案", "125"), ("第 TA019 9 提案", "TA0199"),
+])
+def test_number_with_a_space_inside_and_no_hao(printed, expected):
+    text = (f"关于市政协八届一次会议{printed}的答复\n王明委员：\n您的提案收悉，现答复如下：\n"
+            "……\n晋城市教育局\n2024年5月23日\n")
+    result = parse_letter(text)
+    assert result["proposal_number"] == expected
+    assert (result["body"], result["term"], result["meeting"]) == ("政协", 8, 1)
+
+
+def test_number_with_a_space_inside_before_a_deputy_suggestion():
+    text = ("关于市十五届人大二次会议第 12 5 代表建议的答复\n王明代表：\n您的建议收悉。\n"
+            "晋城市教育局\n2024年5月23日\n")
+    assert parse_letter(text)["proposal_number"] == "125"
+    traditional = "關於市政協八屆一次會議第 TA05 34 提案的覆函\n王明委員：\n您的提案收悉。\n晉城市教育局\n2024年5月23日\n"
+    assert parse_letter(traditional)["proposal_number"] == "TA0534"
