@@ -7,6 +7,7 @@ not stored inside the document.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -39,7 +40,13 @@ FEEDBACK_VALUES = ("满意", "基本满意", "不满意")
 R = TypeVar("R", bound="Record")
 
 
-@dataclass
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    """The stored fields of a record class (unknown keys in old documents are ignored)."""
+    return frozenset(f.name for f in fields(cls)) - {"id"}
+
+
+@dataclass(slots=True)
 class Record:
     """Common conversion to and from stored documents."""
 
@@ -54,12 +61,13 @@ class Record:
 
     @classmethod
     def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int | None = None) -> R:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in doc.items() if k in known and k != "id"}
+        known = _field_names(cls)
+        # Lists are copied: a record must never share a list with the stored document.
+        values = {k: (list(v) if type(v) is list else v) for k, v in doc.items() if k in known}
         return cls(**values, id=doc_id)
 
 
-@dataclass
+@dataclass(slots=True)
 class Proposal(Record):
     table: ClassVar[str] = "proposals"
 
@@ -103,7 +111,7 @@ class Proposal(Record):
         return self.state in OPEN_STATES
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply(Record):
     table: ClassVar[str] = "replies"
 
@@ -126,7 +134,7 @@ class Reply(Record):
         return (self.proposal_id, self.issuer or self.signed_by or "", self.doc_number or "")
 
 
-@dataclass
+@dataclass(slots=True)
 class Contact(Record):
     table: ClassVar[str] = "contacts"
 
@@ -142,7 +150,7 @@ class Contact(Record):
         return (self.name, self.unit)
 
 
-@dataclass
+@dataclass(slots=True)
 class Department(Record):
     table: ClassVar[str] = "departments"
 
@@ -151,7 +159,7 @@ class Department(Record):
     supervisor_chat_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class User(Record):
     """A Telegram user the bot knows: role granted in chat (config roles are merged on top)."""
 

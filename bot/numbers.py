@@ -6,6 +6,7 @@ Numbers are stored exactly as printed (``TA0010``, ``0224``, ``6.11``); matching
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ def number_key(text: str) -> str:
     return ".".join(keyed)
 
 
-def number_keys(printed: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def number_keys(printed: str) -> frozenset[str]:
     """Every key a stored number answers to: its own key, plus the sequence of a year-prefixed
     number (``20190017`` also answers to ``17``)."""
     key = number_key(printed)
@@ -85,7 +87,7 @@ def number_keys(printed: str) -> set[str]:
     match = _YEAR_SEQ.match(key)
     if match:
         keys.add(_strip_zeros(match.group(2)))
-    return keys
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)

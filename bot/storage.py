@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -193,15 +194,19 @@ class Repository:
         self._stored_ids: dict[type[Record], set[int]] = {}  # ids TinyDB holds right now
         self._pending: dict[type[Record], dict[int, dict | None]] = {}  # a batch's writes
         self._batch_depth = 0
-        for cls in (*self.MAIN_TABLES, User):
-            table = self._db_for(cls).table(cls.table)
-            self._records[cls] = {
-                doc.doc_id: cls.from_doc(dict(doc), doc.doc_id) for doc in table.all()
-            }
-            self._stored_ids[cls] = set(self._records[cls])
-            self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
-            for record in self._records[cls].values():
-                self._reindex(record)
+        paused = gc.isenabled()
+        gc.disable()  # a bulk load builds no cycles; the collector only slows it down
+        try:
+            for cls in (*self.MAIN_TABLES, User):
+                raw = (self._db_for(cls).storage.read() or {}).get(cls.table, {})
+                self._records[cls] = {int(i): cls.from_doc(doc, int(i)) for i, doc in raw.items()}
+                self._stored_ids[cls] = set(self._records[cls])
+                self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
+                for record in self._records[cls].values():
+                    self._reindex(record)
+        finally:
+            if paused:
+                gc.enable()
         self._listeners: list[Callable[[str, Record], None]] = []
 
     # -- change listeners (the search index keeps itself current through this) --------------
