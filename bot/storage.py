@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -149,25 +150,72 @@ META = "_meta"  # per-table bookkeeping kept in the same file as the table
 _META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "users": 5}
 
 
-def _index_keys(record: Record) -> list[tuple[str, Any]]:
+def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
     """The look-ups each kind of record answers to (kept current on every put)."""
     if isinstance(record, Proposal):
-        keys = [("number", key) for key in number_keys(record.number)]
-        keys += [("handler", cid) for cid in record.handlers]
-        keys += [("unit", unit) for unit in {record.lead_unit, *record.co_units} if unit]
-        return keys
+        units = {record.lead_unit, *record.co_units} if record.co_units else (record.lead_unit,)
+        return (
+            *(("number", key) for key in number_keys(record.number)),
+            *(("handler", cid) for cid in record.handlers),
+            *(("unit", unit) for unit in units if unit),
+        )
     if isinstance(record, Reply):
-        return [("replies_of", record.proposal_id)]
+        return (("replies_of", record.proposal_id),)
     if isinstance(record, Contact):
-        keys = [("contact", record.identity)]
-        if record.telegram_user_id is not None:
-            keys.append(("contact_user", record.telegram_user_id))
-        return keys
+        if record.telegram_user_id is None:
+            return (("contact", record.identity),)
+        return (("contact", record.identity), ("contact_user", record.telegram_user_id))
     if isinstance(record, Department):
-        return [("department", record.name)]
+        return (("department", record.name),)
     if isinstance(record, User):
-        return [("user", record.user_id)]
-    return []
+        return (("user", record.user_id),)
+    return ()
+
+
+class _Index(dict):
+    """value → record ids: a bare int while one record has the value (most keys), a set beyond
+    (a set per key would cost ~200 bytes each at 100k records)."""
+
+    def add(self, value: Any, rid: int) -> None:
+        current = self.get(value)
+        if current is None:
+            self[value] = rid
+        elif type(current) is int:
+            if current != rid:
+                self[value] = {current, rid}
+        else:
+            current.add(rid)
+
+    def discard(self, value: Any, rid: int) -> None:
+        current = self.get(value)
+        if current == rid:
+            del self[value]
+        elif type(current) is set:
+            current.discard(rid)
+            if len(current) == 1:
+                self[value] = next(iter(current))
+
+    def ids(self, value: Any) -> tuple[int, ...] | set[int]:
+        current = self.get(value)
+        if current is None:
+            return ()
+        return (current,) if type(current) is int else current
+
+
+# Field values that repeat across many records; interned at load so records share one string.
+_SHARED_FIELDS = ("body", "region", "state", "lead_unit", "issuer", "signed_by", "unit",
+                  "classification", "assigned_date", "due_date", "reply_date", "feedback")
+
+
+def _intern_shared(doc: dict[str, Any]) -> dict[str, Any]:
+    for name in _SHARED_FIELDS:
+        value = doc.get(name)
+        if type(value) is str:
+            doc[name] = sys.intern(value)
+    co_units = doc.get("co_units")
+    if co_units:
+        doc["co_units"] = [sys.intern(u) for u in co_units]
+    return doc
 
 
 class Repository:
@@ -188,8 +236,8 @@ class Repository:
         self._users_db = open_db(side_path(self.path, "users"), backups)
         self._audit_db = open_db(side_path(self.path, "audit"), backups)
         self._records: dict[type[Record], dict[int, Record]] = {}
-        self._index: dict[tuple[str, Any], set[int]] = {}
-        self._keys_of: dict[tuple[type, int], list[tuple[str, Any]]] = {}
+        self._index: dict[tuple[str, str], _Index] = {}  # (table, look-up name) → index
+        self._keys_of: dict[tuple[type, int], tuple[tuple[str, Any], ...]] = {}
         self._next_id: dict[type[Record], int] = {}
         self._stored_ids: dict[type[Record], set[int]] = {}  # ids TinyDB holds right now
         self._pending: dict[type[Record], dict[int, dict | None]] = {}  # a batch's writes
@@ -199,7 +247,9 @@ class Repository:
         try:
             for cls in (*self.MAIN_TABLES, User):
                 raw = (self._db_for(cls).storage.read() or {}).get(cls.table, {})
-                self._records[cls] = {int(i): cls.from_doc(doc, int(i)) for i, doc in raw.items()}
+                self._records[cls] = {
+                    int(i): cls.from_doc(_intern_shared(doc), int(i)) for i, doc in raw.items()
+                }
                 self._stored_ids[cls] = set(self._records[cls])
                 self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
                 for record in self._records[cls].values():
@@ -227,19 +277,24 @@ class Repository:
     def _reindex(self, record: Record, remove_only: bool = False) -> None:
         cls, rid = type(record), record.id
         # The keys it was indexed under: the caller may have changed the record in place.
-        for key in self._keys_of.pop((cls, rid), []):
-            self._index.get((cls.table, key), set()).discard(rid)
+        for name, value in self._keys_of.pop((cls, rid), ()):
+            self._index[(cls.table, name)].discard(value, rid)
         if remove_only:
             return
         keys = _index_keys(record)
         self._keys_of[(cls, rid)] = keys
-        for key in keys:
-            self._index.setdefault((cls.table, key), set()).add(rid)
+        for name, value in keys:
+            index = self._index.get((cls.table, name))
+            if index is None:
+                index = self._index[(cls.table, name)] = _Index()
+            index.add(value, rid)
 
     def _lookup(self, cls: type[R], name: str, value: Any) -> list[R]:
-        ids = self._index.get((cls.table, (name, value)), ())
+        index = self._index.get((cls.table, name))
+        if index is None:
+            return []
         records = self._records[cls]
-        return [records[i] for i in sorted(ids)]  # type: ignore[misc]
+        return [records[i] for i in sorted(index.ids(value))]  # type: ignore[misc]
 
     # -- generic record access ----------------------------------------------------------------
 
@@ -259,7 +314,7 @@ class Repository:
             if record.id is None:
                 record.id = self._next_id[cls]
             self._next_id[cls] = max(self._next_id[cls], record.id + 1)
-            self._write(cls, record.id, record.to_doc())
+            self._write(cls, record.id, record.to_stored())
             self._records[cls][record.id] = record
             self._reindex(record)
         self._notify("put", record)
@@ -341,8 +396,7 @@ class Repository:
         return [p for p in self._lookup(Proposal, "unit", unit) if p.is_open]
 
     def number_keys(self) -> list[str]:
-        return [key[1] for (table, key), ids in self._index.items()
-                if table == Proposal.table and key[0] == "number" and ids]
+        return list(self._index.get((Proposal.table, "number"), {}))
 
     def find_proposal(self, identity: tuple) -> Proposal | None:
         body, region, term, meeting, key = identity
