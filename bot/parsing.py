@@ -12,6 +12,11 @@ inputs.
 Matching runs on a keyword copy of the text in which common Traditional characters are mapped to
 Simplified (one character for one, so positions line up); values are cut from the text as printed.
 
+Text taken from a PDF is wrapped at the page width: when many lines share one longest length,
+a line is joined to the next when the next line's first word would not have fitted at its end
+(``_unwrap``), and a value carried on the next line (a phone list, the rest of a unit name, a
+label's colon) is joined to its label even without a page width (``_continues``).
+
 Pure core module: no telegram, no tinydb.
 """
 
@@ -112,6 +117,9 @@ _LABEL_ALT = "|".join(re.escape(label) for label, _ in _LABELS)
 _LABEL_RE = re.compile(
     rf"(?:^|(?<=[\s\t(（,，;；、|【\[]))(?P<label>{_LABEL_ALT})\s*(?:[:：]|\t|(?= ))"
 )
+_LABEL_WORD = re.compile("|".join(
+    re.escape(label) for label, field in _LABELS if len(label) >= 3 or field in ("phone", "handler", "leader")
+))
 _SPACE_BEFORE_LABEL = re.compile(rf" +(?=(?:{_LABEL_ALT})\s*[:：])")
 _LIST_LABEL_LINE = re.compile(
     r"^[(（]?(?:承办人员?|具体承办人|经办人|承办联系人|联系人|办理人|提案人|领衔人|领衔代表|提出人|"
@@ -185,9 +193,166 @@ def _joinable(prev_k: str, next_k: str) -> bool:
         return False
     if _LABEL_RE.match(prev_k) or _LABEL_RE.match(next_k) or _HEADING.match(next_k):
         return False
+    if _CLASS_ALONE.match(next_k):
+        return False
     if _unit_like(next_k) or _find_date(next_k, standalone=True) or _FURNITURE.search(next_k):
         return False
     return True
+
+
+# A value that goes on on the next line (PDF wrapping, or a label separated from its colon).
+_PHONE_ONLY = re.compile(r"^[\d\s\-—–+()（）、，,/;；]*\d[\d\s\-—–+()（）、，,/;；转]*$")
+_VALUE_SEP = "、，,;；/"
+
+
+def _last_label(k: str) -> tuple[str, int] | None:
+    """(label, where its value starts in k) of the last label on a line."""
+    offset = max(0, len(k) - MAX_LINE)
+    last = None
+    for last in _LABEL_RE.finditer(k, offset):
+        pass
+    return (last.group("label"), last.end()) if last else None
+
+
+def _continues(prev_t: str, prev_k: str, k: str) -> str | None:
+    """The text to put between the previous line and this one when this line carries on the
+    previous line's last labelled value, else None:
+    - a line starting with a colon (联系电话 / ：0356-…): the label's colon went to the next line;
+    - a line of phone numbers after a phone or handler label (联系电话：0356-2021234， / 13812345678);
+    - the rest of a unit name after a 主办/协办 label (协办单位：…、小店区卫 / 生健康委员会)."""
+    if k[0] in ":：":
+        return ""
+    phones = k[0] in "0123456789+(（" and _PHONE_ONLY.match(k)
+    head = _NAME_SPLIT.split(k.lstrip(_VALUE_SEP), maxsplit=1)[0]
+    if not phones and not (head and _UNIT_SUFFIX.search(head)):
+        return None
+    last = _last_label(prev_k)
+    if last is None:
+        return None
+    field = _LABEL_FIELD[last[0]]
+    value_k = prev_k[last[1]:].strip(" \t")
+    if field in ("phone", "handler_phone", "handler"):
+        if not phones or sum(ch.isdigit() for ch in k) < 5 or _find_date(k, standalone=True):
+            return None
+        if value_k and value_k[-1].isdigit() and k[0].isdigit():
+            return " "
+        return ""
+    if field in ("lead", "co", "split") and value_k:
+        value_t = prev_t[last[1]:].strip(" \t")
+        if not head or _find_date(k, standalone=True):
+            return None
+        if value_t[-1] in _VALUE_SEP or k[0] in _VALUE_SEP:
+            return "" if _unit_like(head) else None
+        tail_k = _NAME_SPLIT.split(value_t)[-1].translate(_TRAD)
+        head_k = head.translate(_TRAD)
+        if tail_k and _unit_like(tail_k + head_k) and (not _unit_like(tail_k) or _unit_rest(tail_k, head_k)):
+            return ""
+    return None
+
+
+# Lines wrapped at the page width (text taken from a PDF, or copied from one): a line is
+# wrapped when the next line's first word would not have fitted at its end. The width is the
+# longest line length many lines share, counted in characters (fixed-pitch wrapping) or in
+# display columns (a CJK character is two) when the lines are justified to the margin.
+_FIRST_WORD = re.compile(r"[0-9A-Za-z.\-]+|.[，。、；：？！）》”’」』,.;:?!)]*")
+
+
+def _columns(line: str) -> int:
+    return len(line) + sum(1 for ch in line if ch > "\u1100" and unicodedata.east_asian_width(ch) in "WF")
+
+
+def _wrap_width(sizes: list[int], tolerance: int, smallest: int) -> int | None:
+    if len(sizes) < 6:
+        return None
+    for width in sorted(set(sizes), reverse=True)[:12]:
+        if width < smallest:
+            break
+        near = sum(1 for x in sizes if width - tolerance <= x <= width)
+        longer = sum(1 for x in sizes if x > width)
+        base = sum(1 for x in sizes if x * 2 >= width)
+        if near >= 4 and near * 10 >= base * 3 and longer <= max(2, near // 10):
+            return width
+        if longer > max(2, near // 10) and longer * 10 >= base * 3:
+            return None
+    return None
+
+
+def _blocks_wrap(prev: str, nxt: str) -> bool:
+    """A line that starts something of its own (a heading, a label, the class, a date, a unit
+    name after a complete one) is not the rest of a full line that happens to end at the margin."""
+    prev_k, next_k = prev.strip().translate(_TRAD), nxt.strip().translate(_TRAD)
+    if not prev_k or not next_k:
+        return True
+    if next_k[0] in ":：":
+        return False
+    if _HEADING.match(next_k) or _CLASS_ALONE.match(next_k) or _PAGE_NUMBER.match(next_k):
+        return True
+    label = _LABEL_RE.match(next_k)
+    if label:
+        # 联系 / 电话：…: a label cut in two goes on; otherwise a label starts a line
+        return not any(
+            full.endswith(label.group("label")) and len(full) > len(label.group("label"))
+            and prev_k.endswith(full[: len(full) - len(label.group("label"))])
+            for full in _LABEL_FIELD
+        )
+    if _find_date(next_k, standalone=True):
+        return True
+    if next_k[0] in _VALUE_SEP or prev_k[-1] in _VALUE_SEP:
+        return False
+    if next_k.startswith(("尊敬的", "敬爱的")):
+        return True
+    last = _last_label(prev_k)
+    if last and last[1] == len(prev_k) and _LABEL_FIELD[last[0]] != "stop":
+        return False  # 协办单位： / 小店区教育局、…: the value went to the next line
+    if re.search(r"^.{0,40}关于.*(?:答复|复函|回复|的函)$", prev_k):
+        return True  # the reply's title, ending at the margin
+    tail = re.search(rf"[{_CJK}]+$", prev_k)
+    tail_k = tail.group(0) if tail else ""
+    salutation = _SALUTATION.match(next_k)
+    if salutation and not salutation.group("rest") and not _NOT_NAME.search(salutation.group("name")):
+        # the reply's title or a unit, then the salutation (尊敬的王明代表：)
+        if re.search(r"(?:答复|复函|回复|的函|。)$", prev_k) or not tail_k or _unit_like(tail_k):
+            return True
+    if _unit_like(next_k):
+        return not tail_k or (_unit_like(tail_k) and not _unit_rest(tail_k, next_k))
+    return False
+
+
+def _unit_rest(tail_k: str, next_k: str) -> bool:
+    """next_k is the rest of a unit name cut at the end of a line (…人力资源和社 / 会保障局): it
+    does not start with a place or a level word, and the two make one unit name."""
+    return (
+        not _place_chain(next_k) and next_k[0] not in "省市县区州盟旗"
+        and _unit_like(tail_k + next_k)
+    )
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    content = [i for i, line in enumerate(lines) if line.strip() and not _PAGE_NUMBER.match(line.strip())]
+    if len(content) < 6 or sum(1 for i in content if len(lines[i]) > 120) > max(2, len(content) // 10):
+        return lines  # lines of whole paragraphs: not wrapped at a page width
+    width = None
+    for measure, tolerance, smallest in ((len, 0, 16), (_columns, 2, 30)):
+        sizes = [measure(lines[i]) for i in content]
+        width = _wrap_width(sizes, tolerance, smallest)
+        if width:
+            break
+    if not width:
+        return lines
+    out: list[str] = []
+    joined = None
+    for a, b in zip(content, content[1:] + [None]):
+        line = lines[a]
+        joined = line if joined is None else joined + line
+        if b is not None:
+            nxt = lines[b]
+            first = _FIRST_WORD.match(nxt)
+            if (first and measure(line) + measure(first.group(0)) > width - tolerance
+                    and not _blocks_wrap(line, nxt)):
+                continue
+        out.append(joined)
+        joined = None
+    return out
 
 
 def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -209,6 +374,7 @@ def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
     if len(raw_lines) > MAX_LINES:
         warnings.append(f"文本行数过多（{len(raw_lines)} 行），只分析了开头和结尾部分")
         raw_lines = raw_lines[: MAX_LINES * 3 // 4] + raw_lines[-(MAX_LINES // 4):]
+    raw_lines = _unwrap(raw_lines)
     t_lines: list[str] = []
     k_lines: list[str] = []
     for raw in raw_lines:
@@ -216,7 +382,11 @@ def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
         if not line or _PAGE_NUMBER.match(line):
             continue
         k = line.translate(_TRAD)
-        if t_lines and _joinable(k_lines[-1], k):
+        glue = _continues(t_lines[-1], k_lines[-1], k) if t_lines else None
+        if glue is not None:
+            t_lines[-1] = _clean_line(t_lines[-1] + glue + line)
+            k_lines[-1] = t_lines[-1].translate(_TRAD)
+        elif t_lines and _joinable(k_lines[-1], k):
             t_lines[-1] += line
             k_lines[-1] += k
         else:
@@ -479,6 +649,9 @@ def _names(value: str) -> list[str]:
     tokens = [re.sub(r"[\d\-—+()（）]+", "", tok) for tok in _NAME_SPLIT.split(value)]
     tokens = [tok for tok in tokens if tok and re.search(rf"[{_CJK}A-Za-z]", tok) and len(tok) <= 12]
     tokens = [tok for tok in tokens if tok not in _EMPTY_VALUES and not re.match(r"^(?:电话|手机|同志)$", tok)]
+    # A label is never a name (承办人：张三 联系电话 / ：0356-…): cut a token at a label word.
+    tokens = [tok[: m.start()] if (m := _LABEL_WORD.search(tok.translate(_TRAD))) else tok for tok in tokens]
+    tokens = [tok for tok in tokens if tok]
     if len(tokens) == 2 and all(len(tok) == 1 for tok in tokens):
         tokens = ["".join(tokens)]  # a two-character name printed as 张  三
     return tokens
@@ -607,8 +780,7 @@ def _parse(text: str) -> dict:
         if ("关于" in k or k.startswith("对")) and _REPLY_WORDS.search(k):
             title_idx = title_end = i
             break
-        if "关于" in k and i + 1 < n and len(k) <= 80 and len(k_lines[i + 1]) <= 40 \
-                and _REPLY_WORDS.search(k_lines[i + 1]) and "。" not in k_lines[i + 1]:
+        if "关于" in k and i + 1 < n and len(k) <= 80 and _title_rest(k, k_lines[i + 1]):
             title_idx, title_end = i, i + 1
             break
     title_t = title_k = ""
@@ -996,6 +1168,15 @@ def _parse(text: str) -> dict:
     if not phones:
         missing("联系电话", "phone")
     return result
+
+
+def _title_rest(k: str, next_k: str) -> bool:
+    """next_k ends a title begun on the line k (…第125号提案 / 的答复, …建议的答 / 复), and is not
+    the rest of a first paragraph (…收悉 / ，经我局认真研究，现答复如下：)."""
+    return (
+        len(next_k) <= 40 and bool(_REPLY_WORDS.search(k[-3:] + next_k)) and "。" not in next_k
+        and "如下" not in next_k and next_k[0] not in "，,、；;：:" and not next_k.endswith(("：", ":"))
+    )
 
 
 def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:

@@ -257,3 +257,19 @@ def test_seal_after_the_signing_unit():
     text = JINCHENG.replace("晋城市发展和改革委员会\n\n2024年5月23日", "晋城市发展和改革委员会（盖章）\n\n2024年5月23日")
     result = parse_letter_bytes(text.encode("utf-8"), "a.txt")
     assert result["signed_by"] == "晋城市发展和改革委员会"
+
+
+def test_pdf_with_wrapped_label_lines_parses_whole_values():
+    from tests.test_parsing import PDF_BODY, PDF_DEFAULTS, PDF_FIELDS, PDF_LETTER, wrapped
+
+    text = PDF_LETTER.format(body=PDF_BODY, **{
+        **PDF_DEFAULTS,
+        "units": "主办单位：小店区教育局    协办单位：小店区农业农村局、小店区卫生健康委员会",
+        "contacts": "负责人：王强    承办人：李华、张伟、赵敏、陈晨    联系电话：0351-2015955，13912345678\n【D类】",
+    })
+    result = parse_letter_bytes(_pdf_bytes(wrapped(text, 36)), "reply.pdf")
+    assert "error" not in result
+    got = {key: result[key] for key in PDF_FIELDS}
+    assert got == {**PDF_FIELDS, "classification": "D", "lead_unit": "小店区教育局",
+                   "co_units": ["小店区农业农村局", "小店区卫生健康委员会"],
+                   "handlers": ["李华", "张伟", "赵敏", "陈晨"]}

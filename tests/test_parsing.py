@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from bot.parsing import LETTER_KEYS, parse_date, parse_letter, parse_letter_bytes
+from bot.parsing import LETTER_KEYS, parse_date, parse_letter, parse_letter_bytes, split_names
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 if not SEEDS.is_dir():  # the repository may be checked out elsewhere
@@ -550,3 +551,150 @@ def test_number_with_a_space_inside_before_a_deputy_suggestion():
     assert parse_letter(text)["proposal_number"] == "125"
     traditional = "關於市政協八屆一次會議第 TA05 34 提案的覆函\n王明委員：\n您的提案收悉。\n晉城市教育局\n2024年5月23日\n"
     assert parse_letter(traditional)["proposal_number"] == "TA0534"
+
+
+# ----------------------------------------------------------------------------- PDF line wrapping
+
+def wrapped(text: str, width: int = 36) -> str:
+    """What pypdf reads from a PDF printed with ``width`` characters a line (as reportlab draws
+    it in bench/bench_import.py): long lines cut at the width, a run of digits or letters moved
+    whole to the next line, no blank lines."""
+    out = []
+    for line in text.split("\n"):
+        while line.strip():
+            cut = width
+            if len(line) > width and re.match(r"[0-9A-Za-z]{2}", line[width - 1: width + 1]):
+                run = re.search(r"[0-9A-Za-z.\-]+$", line[:width])
+                cut = run.start() if run and run.start() > 0 else width
+            out.append(line[:cut])
+            line = line[cut:]
+    return "\n".join(out)
+
+
+PDF_BODY = ("近年来，我区高度重视城乡融合发展工作，不断深化改革，建立健全体制机制和政策体系，细化落实重点工作任务，"
+            "促进城乡要素双向自由流动和公共资源合理配置，加快农业农村现代化和乡村振兴。2023年，全区新改建农村公路"
+            "416公里，其中自然村通硬化路140公里，乡镇通三级及以上公路37公里，使农村居民出行更加便利。")
+PDF_LETTER = """小店区教育局
+{title}
+{units}
+民盟太原市委会：
+{opening}
+{body}
+{body}
+感谢贵单位对我区工作的关心和支持。
+{contacts}
+{footer}小店区教育局
+2024年5月4日
+"""
+PDF_FIELDS = {
+    "issuer": "小店区教育局", "signed_by": "小店区教育局", "doc_number": None, "classification": None,
+    "body": "政协", "region": "小店区", "term": 8, "meeting": 4, "proposal_number": "TA0419",
+    "proposer": "民盟太原市委会", "title": "关于加快推进城乡融合发展的提案", "reply_date": "2024-05-04",
+    "handlers": ["李华", "张伟", "赵敏"], "leader": "王强", "phones": ["0351-2015955", "13912345678"],
+    "lead_unit": None, "co_units": [],
+}
+PDF_DEFAULTS = {
+    "title": "关于小店区第八届政治协商会议第四次会议第TA0419提案的答复",
+    "units": "",
+    "opening": "贵单位提出的“关于加快推进城乡融合发展的提案”收悉，现答复如下：",
+    "contacts": "负责人：王强\n承办人：李华、张伟、赵敏\n联系电话：0351-2015955，13912345678",
+    "footer": "",
+}
+
+
+@pytest.mark.parametrize("case, parts, split, changes", [
+    ("second phone on the next line",
+     {"contacts": "负责人：王强\n承办人：李华、张伟、赵敏    电话：0351-2015955，13912345678"},
+     "0351-2015955，\n13912345678", {}),
+    ("a phone number cut after its area code",
+     {"contacts": "负责人：王强    承办人：李华、张伟、赵敏    联系电话：0351-2015955，13912345678"},
+     "联系电话：0351-\n2015955", {}),
+    ("the whole phone value on the next line",
+     {"contacts": "负责人：王强    承办人：李华、张伟、赵敏、陈晨    联系电话：0351-2015955，13912345678"},
+     "联系电话：\n0351-2015955", {"handlers": ["李华", "张伟", "赵敏", "陈晨"]}),
+    ("the label's colon on the next line",
+     {"contacts": "负责人：王强    承办人：李华、张伟、赵敏、陈晨、刘洋    联系电话：0351-2015955，13912345678"},
+     "联系电话\n：0351", {"handlers": ["李华", "张伟", "赵敏", "陈晨", "刘洋"]}),
+    ("a co-unit cut inside its name",
+     {"units": "主办单位：小店区教育局    协办单位：小店区农业农村局、小店区卫生健康委员会"},
+     "小店区卫生健康\n委员会", {"lead_unit": "小店区教育局", "co_units": ["小店区农业农村局", "小店区卫生健康委员会"]}),
+    ("a co-unit line cut just above the signature",
+     {"footer": "主办单位：小店区教育局    协办单位：小店区农业农村局、小店区发展和改革委员会\n"},
+     "小店区发展和改\n革委员会", {"lead_unit": "小店区教育局", "co_units": ["小店区农业农村局", "小店区发展和改革委员会"]}),
+    ("the first paragraph cut before its comma",
+     {"opening": "贵单位在区政协八届四次会议上提出的“关于加快推进城乡融合发展的提案”收悉，经我局认真研究，现答复如下："},
+     "收悉\n，经我局认真研究", {}),
+    ("the title cut before its last character",
+     {"title": "小店区教育局关于小店区第八届政治协商会议第四次会议第TA0419提案的答复"},
+     "的答\n复", {}),
+    ("the class line under wrapped phones",
+     {"contacts": "负责人：王强    承办人：李华、张伟、赵敏    电话：0351-2015955，13912345678\n【D类】"},
+     "13912345678\n【D类】", {"classification": "D"}),
+])
+def test_pdf_line_wrapping_keeps_values_whole(case, parts, split, changes):
+    text = wrapped(PDF_LETTER.format(body=PDF_BODY, **{**PDF_DEFAULTS, **parts}))
+    assert split in text, case  # the wrap falls where this case needs it
+    result = parse_letter(text)
+    assert fields(result) == {**PDF_FIELDS, **changes}, case
+    assert not any("未能识别" in w for w in result["warnings"]), case
+
+
+def test_pdf_line_wrapping_at_other_widths_and_the_txt_unchanged():
+    parts = {**PDF_DEFAULTS,
+             "units": "主办单位：小店区教育局    协办单位：小店区农业农村局、小店区卫生健康委员会",
+             "contacts": "负责人：王强    承办人：李华、张伟、赵敏    联系电话：0351-2015955，13912345678\n【D类】"}
+    text = PDF_LETTER.format(body=PDF_BODY, **parts)
+    want = {**PDF_FIELDS, "classification": "D", "lead_unit": "小店区教育局",
+            "co_units": ["小店区农业农村局", "小店区卫生健康委员会"]}
+    assert fields(parse_letter(text)) == want
+    for width in (28, 32, 36, 40, 44):
+        assert fields(parse_letter(wrapped(text, width))) == want, width
+
+
+def test_values_carried_on_the_next_line_without_a_page_width():
+    # Too short to tell a page width: the value rules alone.
+    text = (
+        "关于市政协八届三次会议第125号提案的答\n复\n王明委员：\n您的提案收悉，现答复如下：\n……\n"
+        "承办人：李华、张伟    联系电话\n：0356-2021234，\n13812345678\n【B类】\n"
+        "协办单位：晋城市农业农村局、晋城市卫\n生健康委员会\n晋城市教育局\n2024年5月23日\n"
+    )
+    result = parse_letter(text)
+    assert result["proposal_number"] == "125" and result["proposer"] == "王明"
+    assert result["handlers"] == ["李华", "张伟"]
+    assert result["phones"] == ["0356-2021234", "13812345678"]
+    assert result["classification"] == "B"
+    assert result["co_units"] == ["晋城市农业农村局", "晋城市卫生健康委员会"]
+    assert result["signed_by"] == "晋城市教育局"
+    result = parse_letter("关于市政协八届三次会议第125号提案的答复\n王明委员：\n您的提案收悉。\n"
+                          "承办人：李华\n13812345678\n联系电话：0356-2022011\n20240530\n")
+    assert result["handlers"] == ["李华"]
+    assert result["phones"] == ["13812345678", "0356-2022011"]
+    assert result["reply_date"] == "2024-05-30"  # a date line after the phones is not a phone
+
+
+def test_a_first_paragraph_cut_before_its_comma_is_not_a_title():
+    text = ("王明委员：\n您在市政协八届三次会议上提出的“关于加强乡村教师队伍建设的提案”收悉\n"
+            "，经我局认真研究，现答复如下：\n……\n晋城市教育局\n2024年5月23日\n")
+    result = parse_letter(text)
+    assert result["proposer"] == "王明"
+    assert result["title"] == "关于加强乡村教师队伍建设的提案"
+    assert (result["term"], result["meeting"], result["region"]) == (8, 3, "晋城市")
+
+
+def test_a_label_word_is_never_a_name():
+    assert split_names("李华、张伟 联系电话") == ["李华", "张伟"]
+    assert split_names("何娟涛聯繫電話") == ["何娟涛"]
+    result = parse_letter("关于市政协八届三次会议第125号提案的答复\n王明委员：\n您的提案收悉。\n"
+                          "承办人：李华 联系电话\n晋城市教育局\n2024年5月23日\n")
+    assert result["handlers"] == ["李华"]
+
+
+def test_a_full_title_line_is_not_joined_to_the_salutation():
+    title = "关于潞州区第十八届人民代表大会第二次会议第C-389号代表建议的答复"
+    text = wrapped(PDF_LETTER.format(body=PDF_BODY, **{
+        **PDF_DEFAULTS, "title": title + "\n关于加快推进城乡融合发展的建议",
+        "opening": "您提出的建议收悉，现答复如下：",
+    }).replace("民盟太原市委会：", "尊敬的黄琪凯代表："), width=len(title))
+    result = parse_letter(text)
+    assert (result["body"], result["proposal_number"], result["proposer"]) == ("人大", "C-389", "黄琪凯")
+    assert result["title"] == "关于加快推进城乡融合发展的建议"
