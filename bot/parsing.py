@@ -52,9 +52,26 @@ _TRAD_PAIRS = (
     "費费 險险 醫医 療疗 衛卫 環环 體体 黨党 術术 產产 層层 實实 際际 設设 資资 計计 劃划 週周 連连 續续 稅税 財财 銀银 "
     "閱阅 訪访 覽览 數数 頁页"
 )
-_TRAD = str.maketrans({pair[0]: pair[1] for pair in _TRAD_PAIRS.split()})
+# More characters of unit, place and person names (晉 澤 陽 館 團 劉 張 …), for the keyword copy and
+# for folding names to Simplified when no converter library is installed (see _to_simplified).
+_NAME_PAIRS = (
+    "萬万 叢丛 東东 嚴严 個个 箇个 臨临 麗丽 義义 烏乌 樂乐 喬乔 習习 雲云 亞亚 産产 價价 偉伟 倫伦 餘余 彿佛 僑侨 儁俊 儉俭 儲储 剋克 蘭兰 興兴 岡冈 軍军 馮冯 準准 "
+    "涼凉 淩凌 鳳凤 凱凯 齣出 劉刘 則则 剛刚 製制 劇剧 動动 蔔卜 盧卢 廈厦 蔘参 雙双 髮发 檯台 臺台 颱台 葉叶 閤合 衕同 嚮向 曏向 呂吕 吳吴 鹹咸 團团 糰团 園园 圖图 "
+    "場场 堅坚 垻坝 壩坝 聲声 壺壶 頭头 婦妇 薑姜 婁娄 孫孙 寧宁 寶宝 宮宫 傢家 賓宾 壽寿 爾尔 堯尧 侷局 崗岗 島岛 巖岩 嶺岭 嶽岳 峽峡 峯峰 鞏巩 佈布 蓆席 廣广 "
+    "莊庄 慶庆 龐庞 張张 強强 彥彦 誌志 唸念 懷怀 態态 悅悦 戰战 慼戚 戶户 揚扬 撫抚 揮挥 敎教 旂旗 無无 崑昆 晉晋 曉晓 麯曲 麴曲 朮术 硃朱 雜杂 楊杨 傑杰 鬆松 棗枣 "
+    "査查 樹树 慄栗 欒栾 檔档 樑梁 檢检 棊棋 歡欢 歐欧 殘残 畢毕 氣气 漢汉 湯汤 瀋沈 滄沧 瀘泸 澤泽 潔洁 測测 濟济 塗涂 濤涛 潤润 溫温 遊游 灣湾 濱滨 濰潍 瀾澜 煙烟 "
+    "菸烟 煩烦 熱热 瑪玛 瑤瑶 璿璇 畫画 畵画 暢畅 鹽盐 監监 蓋盖 盤盘 礦矿 祿禄 竇窦 簡简 糧粮 紅红 紀纪 納纳 紡纺 綫线 線线 練练 組组 織织 紹绍 繪绘 綏绥 綿绵 綜综 "
+    "綠绿 緑绿 羅罗 恥耻 聶聂 肅肃 衚胡 鬍胡 騰腾 緻致 艷艳 豔艳 藝艺 節节 蕪芜 蘆芦 囌苏 甦苏 蘇苏 範范 荊荆 榮荣 葯药 藥药 瑩莹 鶯莺 營营 蕭萧 薩萨 蔣蒋 懞蒙 濛蒙 "
+    "矇蒙 藍蓝 藺蔺 銜衔 錶表 規规 視视 讓让 記记 許许 詩诗 誠诚 談谈 諶谌 謙谦 譚谭 穀谷 貝贝 貢贡 質质 貧贫 貿贸 賀贺 賈贾 賴赖 贛赣 趙赵 車车 軒轩 輕轻 輝辉 輸输 "
+    "邊边 遼辽 達达 遷迁 運运 進进 遠远 遲迟 遜逊 鄧邓 鄔邬 鄒邹 鬱郁 鄭郑 鄲郸 裏里 裡里 鈡钟 鍾钟 鐘钟 鋼钢 欽钦 錢钱 鐵铁 銅铜 錫锡 錦锦 鎭镇 閔闵 聞闻 閻阎 隊队 "
+    "陽阳 陸陆 隴陇 陳陈 陝陕 隨随 靜静 韋韦 韓韩 韻韵 頂顶 項项 顧顾 穎颖 顏颜 顔颜 飛飞 饒饶 舘馆 館馆 馬马 駐驻 魯鲁 鮑鲍 雞鸡 鷄鸡 鳴鸣 鴨鸭 鸞鸾 鴻鸿 鸝鹂 鵑鹃 "
+    "鵬鹏 鶴鹤 鷹鹰 黃黄 齊齐 龍龙 龔龚 "
+)
+_TRAD = str.maketrans({pair[0]: pair[1] for pair in (_TRAD_PAIRS + " " + _NAME_PAIRS).split()})
 # Characters that only occur in Traditional text (覆 is also Simplified: 覆盖).
 _TRADITIONAL_ONLY = re.compile("[" + "".join(p[0] for p in _TRAD_PAIRS.split() if p[0] != "覆") + "]")
+# Names folded to Simplified without a converter: the same table, less 覆 (覆盖 is Simplified).
+_FOLD = {key: value for key, value in _TRAD.items() if key != ord("覆")}
 _PROTECT = "，：；！？（）…～"
 _PROTECT_IN = str.maketrans({ch: chr(0xE000 + i) for i, ch in enumerate(_PROTECT)})
 _PROTECT_OUT = str.maketrans({chr(0xE000 + i): ch for i, ch in enumerate(_PROTECT)})
@@ -768,8 +785,9 @@ def _parse(text: str) -> dict:
         warnings.append("没有读到中文内容，无法识别答复函")
         return result
     furniture = [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines]
+    traditional_at = None
     if len(_TRADITIONAL_ONLY.findall("".join(t_lines[:300])[:20_000])) >= 5:
-        warnings.append("信件是繁体字：已识别，提取的内容按原文保留（未转为简体），地区等名称请核对")
+        traditional_at = len(warnings)  # the names are folded to Simplified at the end
 
     # --- the letter's title (关于…的答复), the salutation and the header above them
     title_idx = title_end = None
@@ -1167,7 +1185,70 @@ def _parse(text: str) -> dict:
         missing("承办人", "handler")
     if not phones:
         missing("联系电话", "phone")
+    if traditional_at is not None:
+        _fold_traditional(result, traditional_at)
     return result
+
+
+# ----------------------------------------------------------------------------- Traditional → Simplified
+
+# The fields matched against the store (region, units, the proposer) are folded to Simplified
+# when the letter is in Traditional characters; the rest stays as printed.
+_FOLDED_FIELDS = (("region", "地区"), ("issuer", "抬头单位"), ("signed_by", "落款单位"), ("lead_unit", "主办单位"),
+                  ("co_units", "协办单位"), ("split_units", "分办单位"), ("proposer", "提案人"),
+                  ("proposers", None))
+_T2S = None  # the converter, found on first use
+
+
+def _load_t2s():
+    """OpenCC's Traditional → Simplified (phrase-aware) when a package providing the ``opencc``
+    module is installed (opencc-python-reimplemented, or OpenCC's own binding), else the
+    character table above."""
+    try:
+        import opencc
+
+        for config in ("t2s", "t2s.json"):
+            try:
+                convert = opencc.OpenCC(config).convert
+                if convert("晉城市澤州縣") == "晋城市泽州县":
+                    return convert
+            except Exception:  # noqa: BLE001 - another config name, or a broken install
+                continue
+    except Exception:  # noqa: BLE001 - not installed: the table
+        pass
+    return lambda text: text.translate(_FOLD)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters in ``text`` folded to Simplified (晉城市 → 晋城市)."""
+    global _T2S
+    if not text:
+        return text
+    if _T2S is None:
+        _T2S = _load_t2s()
+    return _T2S(text)
+
+
+def _fold_traditional(result: dict, at: int) -> None:
+    printed = []
+    for key, name in _FOLDED_FIELDS:
+        value = result[key]
+        if isinstance(value, list):
+            folded = [to_simplified(x) for x in value]
+            shown = "、".join(value)
+        elif value:
+            folded = to_simplified(value)
+            shown = value
+        else:
+            continue
+        if folded != value:
+            result[key] = folded
+            if name:
+                printed.append(f"{name}“{shown}”")
+    note = "信件为繁体字，已转换为简体用于匹配"
+    if printed:
+        note += f"（原文：{'，'.join(printed)}）"
+    result["warnings"].insert(at, note)
 
 
 def _title_rest(k: str, next_k: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import parsing
 from bot.parsing import LETTER_KEYS, parse_date, parse_letter, parse_letter_bytes, split_names
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -173,17 +174,55 @@ B類
 """
 
 
-def test_traditional_characters_keywords_values_as_printed():
+def test_traditional_characters_names_for_matching_folded_to_simplified():
     result = parse_letter(TRADITIONAL)
     assert fields(result) == {
-        "issuer": "晉城市教育局", "signed_by": "晉城市教育局", "doc_number": None,
-        "classification": "B", "body": "政协", "region": "晉城市", "term": 8, "meeting": 3,
+        "issuer": "晋城市教育局", "signed_by": "晋城市教育局", "doc_number": None,
+        "classification": "B", "body": "政协", "region": "晋城市", "term": 8, "meeting": 3,
         "proposal_number": "0224", "proposer": "王明",
         "title": "關於加強鄉村教師隊伍建設的建議", "reply_date": "2024-06-10", "handlers": ["李華"],
         "leader": "張強", "phones": ["0356-2022011"], "lead_unit": None, "co_units": [],
-    }
-    assert any("繁体" in w for w in result["warnings"])
+    }  # the title and the people stay as printed
+    assert result["warnings"] == [
+        "信件为繁体字，已转换为简体用于匹配（原文：地区“晉城市”，抬头单位“晉城市教育局”，落款单位“晉城市教育局”）"
+    ]
     assert not any("繁体" in w for w in parse_letter(seed("gaoping-drst-reply-TA0010.txt"))["warnings"])
+
+
+TRADITIONAL_UNITS = """關於澤州縣第十六屆人民代表大會第五次會議第0042號代表建議的覆函
+主辦單位：澤州縣發展和改革委員會    協辦單位：澤州縣衛生健康委員會、澤州縣民政局
+張偉、劉陽代表：
+你們提出的《關於加強鄉村醫療服務的建議》收悉，現答覆如下：
+近年來，我縣高度重視鄉村醫療服務，採取多項措施。
+承辦人：陳靜
+聯繫電話：0356-3022011
+澤州縣發展和改革委員會
+2025年7月7日
+"""
+
+
+@pytest.mark.parametrize("converter", ["installed", "table"])
+def test_traditional_units_region_and_proposer_folded(converter, monkeypatch):
+    if converter == "table":  # no converter package: the character table
+        monkeypatch.setattr(parsing, "_T2S", lambda text: text.translate(parsing._FOLD))
+    result = parse_letter(TRADITIONAL_UNITS)
+    assert (result["body"], result["region"], result["term"], result["meeting"]) == ("人大", "泽州县", 16, 5)
+    assert result["signed_by"] == "泽州县发展和改革委员会"
+    assert result["lead_unit"] == "泽州县发展和改革委员会"
+    assert result["co_units"] == ["泽州县卫生健康委员会", "泽州县民政局"]
+    assert (result["proposer"], result["proposers"]) == ("张伟、刘阳", ["张伟", "刘阳"])
+    assert result["handlers"] == ["陳靜"] and result["title"] == "關於加強鄉村醫療服務的建議"
+    note = result["warnings"][0]
+    assert note.startswith("信件为繁体字，已转换为简体用于匹配（原文：")
+    assert "地区“澤州縣”" in note and "协办单位“澤州縣衛生健康委員會、澤州縣民政局”" in note and "提案人“張偉、劉陽”" in note
+
+
+def test_to_simplified_helper():
+    assert parsing.to_simplified("晉城市陽城縣") == "晋城市阳城县"
+    assert parsing.to_simplified("運城市鹽湖區") == "运城市盐湖区"
+    assert parsing.to_simplified("") == ""
+    assert "晋城市" == "晉城市".translate(parsing._FOLD)
+    assert "覆盖" == "覆盖".translate(parsing._FOLD)  # 覆 is Simplified too
 
 
 WEB_COPY = """首页 > 政务公开 > 建议提案办理
