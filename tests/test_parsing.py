@@ -7,6 +7,7 @@ import os
 import random
 import re
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -594,17 +595,23 @@ def test_number_with_a_space_inside_before_a_deputy_suggestion():
 
 # ----------------------------------------------------------------------------- PDF line wrapping
 
-def wrapped(text: str, width: int = 36) -> str:
+def wrapped(text: str, width: int = 36, columns: bool = False) -> str:
     """What pypdf reads from a PDF printed with ``width`` characters a line (as reportlab draws
-    it in bench/bench_import.py): long lines cut at the width, a run of digits or letters moved
-    whole to the next line, no blank lines."""
+    it in bench/bench_import.py), or ``width`` display columns with ``columns`` (a CJK character
+    is two, as a word processor fills a justified line): long lines cut at the width, a run of
+    digits or letters moved whole to the next line, no blank lines."""
     out = []
     for line in text.split("\n"):
         while line.strip():
-            cut = width
-            if len(line) > width and re.match(r"[0-9A-Za-z]{2}", line[width - 1: width + 1]):
-                run = re.search(r"[0-9A-Za-z.\-]+$", line[:width])
-                cut = run.start() if run and run.start() > 0 else width
+            cut, used = 0, 0
+            while cut < len(line):
+                size = 2 if columns and unicodedata.east_asian_width(line[cut]) in "WF" else 1
+                if used + size > width:
+                    break
+                used, cut = used + size, cut + 1
+            if cut < len(line) and re.match(r"[0-9A-Za-z]{2}", line[cut - 1: cut + 1]):
+                run = re.search(r"[0-9A-Za-z.\-]+$", line[:cut])
+                cut = run.start() if run and run.start() > 0 else cut
             out.append(line[:cut])
             line = line[cut:]
     return "\n".join(out)
@@ -688,6 +695,8 @@ def test_pdf_line_wrapping_at_other_widths_and_the_txt_unchanged():
     assert fields(parse_letter(text)) == want
     for width in (28, 32, 36, 40, 44):
         assert fields(parse_letter(wrapped(text, width))) == want, width
+    for width in (60, 72, 84):
+        assert fields(parse_letter(wrapped(text, width, columns=True))) == want, width
 
 
 def test_values_carried_on_the_next_line_without_a_page_width():
