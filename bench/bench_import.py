@@ -495,11 +495,12 @@ def make_letter(rng: random.Random, used: set) -> Letter:
     if rng.random() < 0.08:
         style.append("traditional")
         text = to_trad(text)
-        for key in ("region", "title", "issuer", "signed_by", "doc_number", "proposer", "leader", "lead_unit"):
+        # The parser folds the fields used for matching (region, units, proposer) to
+        # Simplified; the rest stays as printed.
+        for key in ("title", "doc_number", "leader"):
             if truth[key]:
                 truth[key] = to_trad(truth[key])
         truth["handlers"] = [to_trad(x) for x in truth["handlers"]]
-        truth["co_units"] = [to_trad(x) for x in truth["co_units"]]
     elif rng.random() < 0.33:
         encoding = "gb18030"
         style.append("gb18030")
