@@ -25,12 +25,6 @@ log = logging.getLogger(__name__)
 # Order matters only for plain-text handlers; the access gate runs first in its own group.
 HANDLER_MODULES = [access, start, status, find, upload, link, progress, reminders]
 
-ADMIN_COMMANDS = [
-    ("grant", "授权用户：/grant 用户编号 staff|admin"),
-    ("revoke", "撤销权限：/revoke 用户编号"),
-    ("users", "查看用户与权限"),
-]
-
 ERROR_TEXT = "抱歉，处理您的请求时出错了，已记录。请稍后再试，或联系管理员。"
 
 
@@ -48,8 +42,7 @@ def command_menu() -> list[tuple[str, str, bool]]:
     commands: list[tuple[str, str, bool]] = []
     for module in HANDLER_MODULES:
         commands.extend(getattr(module, "COMMANDS", []))
-    commands.extend((name, text, True) for name, text in ADMIN_COMMANDS)
-    return commands
+    return sorted(commands, key=lambda command: command[2])  # everyone's commands, then admins'
 
 
 async def post_init(app: Application) -> None:

@@ -15,6 +15,12 @@ log = logging.getLogger(__name__)
 
 GRANTABLE = (STAFF, ADMIN)
 
+COMMANDS = [
+    ("grant", "授权用户：/grant 用户编号 staff|admin", True),
+    ("revoke", "撤销权限：/revoke 用户编号", True),
+    ("users", "查看用户与权限", True),
+]
+
 
 def refusal(user_id: int) -> str:
     return f"抱歉，您尚未获得使用权限。请将您的用户编号 {user_id} 发给管理员开通。"
