@@ -385,18 +385,51 @@ def test_bulk_load_equals_incremental_updates(tmp_path, config):
     loaded = SearchIndex(config.aliases)
     reopened = Repository(tmp_path / "live.json")
     loaded.load(reopened)
-    for attr in ("_p_state", "_num", "_by_proposer", "_r_state", "_docs", "_c_state", "_name_exact",
-                 "_phone_refs", "_phone_grams", "_proposal_regions"):
-        a, b = getattr(live, attr), getattr(loaded, attr)
-        assert a.keys() == b.keys(), attr
-        for key in a:
-            va, vb = a[key], b[key]
-            assert (sorted(va) if isinstance(va, list) else va) == (sorted(vb) if isinstance(vb, list) else vb), (attr, key)
-    assert live._titles.text == loaded._titles.text
-    assert {k: (i.name, i.refs) for k, i in live._units.items()} == {k: (i.name, i.refs) for k, i in loaded._units.items()}
+    assert_same_index(live, loaded)
     for query in ("发改委", "唐志文", "城乡融合", "TA10", "5220956", "九三"):
         assert [h.key for h in live.search(query).hits] == [h.key for h in loaded.search(query).hits], query
     reopened.close()
+
+
+_INDEX_MAPS = ("_proposals", "_p_state", "_num", "_by_proposer", "_replies", "_r_state", "_replies_of", "_docs",
+               "_contacts", "_c_state", "_name_exact", "_contacts_of_unit", "_phone_contacts", "_phone_replies",
+               "_phone_grams", "_proposal_regions")
+
+
+def _canonical(value):
+    if isinstance(value, list):
+        return sorted(value, key=repr)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _corpus_view(corpus):
+    """text and posting lists (as sorted lists: arrays or lists, stale entries allowed to differ
+    in order only)."""
+    return dict(corpus.text.items()), {g: sorted(lst) for g, lst in corpus.post.items()}
+
+
+def assert_same_index(a: SearchIndex, b: SearchIndex, posts: bool = True) -> None:
+    """Same entries everywhere; ``posts=False``: corpora compared by text only (posting lists
+    keep stale entries after edits until they are compacted)."""
+    for index in (a, b):  # the indexes made on first use
+        index._doc_index()
+        index._phone_gram_index()
+        index._replies_index()
+    for attr in _INDEX_MAPS:
+        ma, mb = getattr(a, attr), getattr(b, attr)
+        assert sorted(ma.keys(), key=repr) == sorted(mb.keys(), key=repr), attr
+        for key in ma.keys():
+            assert _canonical(ma[key]) == _canonical(mb[key]), (attr, key)
+    for table in a._py:
+        assert _canonical(a._py[table]) == _canonical(b._py[table]), table
+    # (a bucket emptied by deletions stays behind, empty)
+    assert {k: v for k, v in a._py_buckets.items() if v} == {k: v for k, v in b._py_buckets.items() if v}
+    for corpus in ("_titles", "_proposers", "_names"):
+        va, vb = _corpus_view(getattr(a, corpus)), _corpus_view(getattr(b, corpus))
+        assert (va if posts else va[0]) == (vb if posts else vb[0]), corpus
+    assert {k: (i.name, i.refs) for k, i in a._units.items()} == {k: (i.name, i.refs) for k, i in b._units.items()}
 
 
 def test_learned_abbreviation_from_department_aliases(tmp_path, config):
@@ -419,3 +452,160 @@ def test_limit_and_choices_cap(world):
     result = index.find_contacts("王")
     assert len(result.hits) == 8 and not result.certain
     assert len(index.search("王", limit=3).hits) == 3
+
+
+def test_bulk_load_equals_incremental_on_generated_data(tmp_path, config):
+    """A few hundred generated records: bulk load and one-by-one puts make the same index, and
+    stay the same through edits made in place, deletions and new records."""
+    gen = _load("gen_data")
+    repo = Repository(gen.write_db(gen.generate(400, 3), tmp_path / "gen.json"))
+    loaded = SearchIndex.build(repo, config.aliases)
+    live = SearchIndex(config.aliases)
+    for cls in (Department, Contact, Proposal, Reply):
+        for record in repo.all(cls):
+            live.on_change("put", record)
+    live.attach(repo)
+    assert_same_index(live, loaded)
+    queries = ["发改委", "城乡融合", "wang", "125", "TA10", "晋城市教育局", "老旧小区改造"]
+    queries += [p.title for p in repo.all(Proposal)[:5]] + [c.name for c in repo.all(Contact)[:5]]
+    for query in queries:
+        assert [(h.key, h.score) for h in live.search(query).hits] == \
+            [(h.key, h.score) for h in loaded.search(query).hits], query
+    # Edits in place (the repository keeps the same objects), deletions, new records.
+    with repo.batch():
+        for p in repo.all(Proposal)[:20]:
+            p.title = "关于" + p.title[::-1] + "的建议"
+            p.number = p.number + "1"
+            p.proposer = "九三学社晋城市委"
+            p.co_units = ["晋城市财政局"]
+            repo.put(p)
+        for r in repo.all(Reply)[:10]:
+            r.doc_number = "晋财发〔2024〕7号"
+            r.phones = ["0356-1234567"]
+            repo.put(r)
+        for c in repo.all(Contact)[:10]:
+            c.name = "单" + c.name[1:]
+            c.phones = ["13900000000"]
+            repo.put(c)
+        for p in repo.all(Proposal)[20:30]:
+            repo.delete(p)
+        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number="9999",
+                          title="关于𠀋字路口改造的建议", proposer="测试委员", lead_unit="晋城市公安局"))
+    assert_same_index(live, loaded)
+    assert_same_index(loaded, SearchIndex.build(repo, config.aliases), posts=False)
+    for query in queries + ["晋财发〔2024〕7号", "1234567", "𠀋字路口", "单"]:
+        assert [(h.key, h.score) for h in live.search(query).hits] == \
+            [(h.key, h.score) for h in loaded.search(query).hits], query
+    assert loaded.search("𠀋字路口改造").hits[0].record.number == "9999"
+    repo.close()
+
+
+def test_rows_mapping():
+    from bot.search import _Rows
+
+    rows = _Rows()
+    rows.fill([1, 2, 3], ["a", "b", "c"])
+    assert len(rows) == 3 and rows.rows[1:4] == ["a", "b", "c"] and not rows.other
+    rows[5] = "e"
+    rows[-1] = "neg"
+    rows[10 ** 12] = "far"
+    rows["x"] = "str"
+    assert len(rows) == 7 and set(rows.other) == {-1, 10 ** 12, "x"}
+    assert rows.get(4) is None and rows.get(4, 0) == 0 and 4 not in rows and 5 in rows
+    assert rows[10 ** 12] == "far" and rows[-1] == "neg" and rows["x"] == "str"
+    with pytest.raises(KeyError):
+        rows[4]
+    assert rows.values_for([1, 5, 4, -1, 10 ** 12]) == ["a", "e", None, "neg", "far"]
+    assert rows.pop(2) == "b" and rows.pop(2) is None and len(rows) == 6
+    del rows["x"]
+    with pytest.raises(KeyError):
+        del rows["x"]
+    assert dict(rows.items()) == {1: "a", 3: "c", 5: "e", -1: "neg", 10 ** 12: "far"}
+    # An id kept aside moves into the list once the list reaches it.
+    rows2 = _Rows()
+    rows2[5000] = "late"
+    assert rows2.other == {5000: "late"}
+    for i in range(3000):
+        rows2[i] = i + 1
+    assert rows2.other == {5000: "late"} and rows2[5000] == "late"
+    rows2[5001] = "next"
+    assert not rows2.other and rows2.rows[5000] == "late" and rows2[5000] == "late" and len(rows2) == 3002
+    from bot.search import _State
+
+    state = _State(3)
+    state[4] = (None, "a", ())
+    state.fill([1, 2], ([7, None], ["x", "y"], [(), ("u",)]))
+    assert state[4] == (None, "a", ()) and state.get(2) == (None, "y", ("u",)) and len(state) == 3
+    assert state.pop(4) == (None, "a", ()) and 4 not in state and state.get(4) is None
+    assert dict(state.items()) == {1: (7, "x", ()), 2: (None, "y", ("u",))}
+    rows3 = _Rows()
+    rows3.fill([7, 3, 5], ["x", "y", "z"])  # not consecutive, not sorted
+    assert dict(rows3.items()) == {3: "y", 5: "z", 7: "x"} and len(rows3) == 3
+    with pytest.raises(ValueError):
+        rows3[1] = None
+
+
+def test_bigram_codes_bulk_equals_one_by_one():
+    from bot.search import _Corpus, _pair_codes, _title_core
+
+    texts = ["关于加快推动城乡融合发展的建议", "城乡", "城", "关于建议", "关于𠀋字路口的建议", "abab",
+             "aaaa", "发展发展", "议案", "x𠀋"]
+    one = _Corpus(gram=2, core=_title_core, ids=True)
+    for key, text in enumerate(texts, 1):
+        one.add(key, text)
+    bulk = _Corpus(gram=2, core=_title_core, ids=True)
+    bulk.load(list(range(1, len(texts) + 1)), texts)
+    assert {g: list(v) for g, v in bulk.post.items()} == {g: list(v) for g, v in one.post.items()}
+    bmp = _Corpus(gram=2, core=_title_core, ids=True)  # the one-encoding path (no character beyond the BMP)
+    plain = [t for t in texts if "𠀋" not in t]
+    bmp.load(list(range(1, len(plain) + 1)), plain)
+    one = _Corpus(gram=2, core=_title_core, ids=True)
+    for key, text in enumerate(plain, 1):
+        one.add(key, text)
+    assert {g: list(v) for g, v in bmp.post.items()} == {g: list(v) for g, v in one.post.items()}
+    assert _pair_codes("城乡") == {ord("城") | ord("乡") << 16} and _pair_codes("城") == {ord("城")}
+    assert _pair_codes("") == set()
+    # A key an array('I') cannot hold turns that posting list into a list.
+    bulk.add(-5, "城乡规划")
+    assert -5 in bulk.post[next(iter(_pair_codes("城乡")))]
+
+
+def test_title_core_cuts_the_frame():
+    import re
+
+    frame = re.compile(r"^关于|的?(?:建议|提案|议案|意见)$")
+    from bot.search import _title_core, _title_cores
+
+    titles = ["关于加快推动城乡融合发展的建议", "关于建议", "关于的建议", "的的建议", "建议", "关于", "的建议",
+              "关于推进建议的提案", "关于意见的意见", "城乡融合", "提案建议", "建议的建议", "关于关于", "", "的"]
+    for title in titles:
+        assert _title_core(title) == frame.sub("", title), title
+    assert _title_cores(titles) == [frame.sub("", t) for t in titles]
+
+
+def test_large_load_freezes_start_up_objects(tmp_path, config, monkeypatch):
+    """A start-up sized load moves what is alive to the collector's permanent generation; a
+    small one, or one whose caller paused the collector, leaves the collector alone."""
+    import gc
+
+    import bot.search as search
+
+    repo = Repository(tmp_path / "p.json")
+    seed(repo)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        SearchIndex.build(repo, config.aliases)
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+        monkeypatch.setattr(search, "FREEZE_MIN", 5)
+        gc.disable()
+        try:
+            SearchIndex.build(repo, config.aliases)
+            assert gc.get_freeze_count() == frozen and not gc.isenabled()
+        finally:
+            gc.enable()
+        SearchIndex.build(repo, config.aliases)
+        assert gc.get_freeze_count() > frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+        repo.close()
