@@ -255,6 +255,9 @@ class Repository:
                 for record in self._records[cls].values():
                     self._reindex(record)
         finally:
+            # The loaded records live as long as the bot: move them out of the collector's
+            # sight, or its next passes rescan them all (0.5 s at 100,000 proposals).
+            gc.freeze()
             if paused:
                 gc.enable()
         self._listeners: list[Callable[[str, Record], None]] = []
