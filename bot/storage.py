@@ -232,6 +232,19 @@ class Repository:
     def __init__(self, path: str | os.PathLike, backups: int = 7):
         self.path = Path(path)
         self._lock = threading.RLock()
+        paused = gc.isenabled()
+        gc.disable()  # a bulk load builds no cycles; the collector only slows it down
+        try:
+            self._load(backups)
+        finally:
+            # The loaded records live as long as the bot: move them out of the collector's
+            # sight, or its next passes rescan them all (0.5 s at 100,000 proposals).
+            gc.freeze()
+            if paused:
+                gc.enable()
+        self._listeners: list[Callable[[str, Record], None]] = []
+
+    def _load(self, backups: int) -> None:
         self._main = open_db(self.path, backups)
         self._users_db = open_db(side_path(self.path, "users"), backups)
         self._audit_db = open_db(side_path(self.path, "audit"), backups)
@@ -242,25 +255,15 @@ class Repository:
         self._stored_ids: dict[type[Record], set[int]] = {}  # ids TinyDB holds right now
         self._pending: dict[type[Record], dict[int, dict | None]] = {}  # a batch's writes
         self._batch_depth = 0
-        paused = gc.isenabled()
-        gc.disable()  # a bulk load builds no cycles; the collector only slows it down
-        try:
-            for cls in (*self.MAIN_TABLES, User):
-                raw = (self._db_for(cls).storage.read() or {}).get(cls.table, {})
-                self._records[cls] = {
-                    int(i): cls.from_doc(_intern_shared(doc), int(i)) for i, doc in raw.items()
-                }
-                self._stored_ids[cls] = set(self._records[cls])
-                self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
-                for record in self._records[cls].values():
-                    self._reindex(record)
-        finally:
-            # The loaded records live as long as the bot: move them out of the collector's
-            # sight, or its next passes rescan them all (0.5 s at 100,000 proposals).
-            gc.freeze()
-            if paused:
-                gc.enable()
-        self._listeners: list[Callable[[str, Record], None]] = []
+        for cls in (*self.MAIN_TABLES, User):
+            raw = (self._db_for(cls).storage.read() or {}).get(cls.table, {})
+            self._records[cls] = {
+                int(i): cls.from_doc(_intern_shared(doc), int(i)) for i, doc in raw.items()
+            }
+            self._stored_ids[cls] = set(self._records[cls])
+            self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
+            for record in self._records[cls].values():
+                self._reindex(record)
 
     # -- change listeners (the search index keeps itself current through this) --------------
 
