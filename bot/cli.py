@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
-    from bot.export import proposal_json
+    from bot.search import record_to_json
     from bot.lookup import lookup_number
     from bot.render import status_card
     from bot.services import Services
@@ -75,8 +75,11 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         matches = []
         for proposal in found.matches:
+            replies, handlers = services.proposal_view(proposal)
+            match = record_to_json("proposal", proposal, {c.id: c for c in handlers}, replies)
             due = services.due_date(proposal)
-            matches.append(proposal_json(repo, proposal, due.isoformat() if due else None))
+            match["due_date"] = due.isoformat() if due else None
+            matches.append(match)
         print(json.dumps({"query": args.number, "matches": matches,
                           "suggestions": found.suggestions}, ensure_ascii=False))
     else:

@@ -1947,13 +1947,15 @@ def record_to_json(kind: str, record: Record, contacts: Mapping[int, Contact] | 
             "assigned_date": p.assigned_date, "due_date": p.due_date, "complex": p.complex,
             "extension_days": p.extension_days, "state": p.state,
             "state_label": STATE_LABELS.get(p.state, p.state), "handlers": handlers,
-            "feedback": p.feedback,
+            "feedback": p.feedback, "feedback_date": p.feedback_date,
+            "follow_up_date": p.follow_up_date, "warnings": list(p.warnings),
         }
         if replies is not None:
             out["replies"] = [
                 {"id": r.id, "issuer": r.issuer, "signed_by": r.signed_by, "doc_number": r.doc_number,
                  "classification": r.classification, "reply_date": r.reply_date,
-                 "handlers": list(r.handlers), "phones": list(r.phones)}
+                 "handlers": list(r.handlers), "leader": r.leader, "phones": list(r.phones),
+                 "warnings": list(r.warnings)}
                 for r in replies
             ]
         return out
