@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -33,6 +34,40 @@ async def reply(update: Update, text: str, buttons: list[list[tuple[str, str]]] 
         await chat.send_message(part, reply_markup=markup)
 
 
+async def edit(update: Update, text: str, buttons: list[list[tuple[str, str]]] | None = None) -> None:
+    """Replace the message whose button was pressed with ``text``; a text too long for one
+    message continues in new ones, the buttons under the last part."""
+    first, *rest = split_message(text)
+    await update.callback_query.edit_message_text(
+        first, reply_markup=keyboard(buttons) if buttons and not rest else None
+    )
+    for i, part in enumerate(rest):
+        markup = keyboard(buttons) if buttons and i == len(rest) - 1 else None
+        await update.effective_chat.send_message(part, reply_markup=markup)
+
+
+_choice_keys = itertools.count(1)
+MAX_CHOICES = 500
+
+
+def remember(context: ContextTypes.DEFAULT_TYPE, value: Any) -> str:
+    """A short key for what a button stands for (callback_data is at most 64 bytes); the value
+    stays in chat_data. Old keys are dropped beyond MAX_CHOICES; a restart forgets them all."""
+    key = str(next(_choice_keys))
+    choices = context.chat_data.setdefault("choices", {})
+    choices[key] = value
+    if len(choices) > MAX_CHOICES:
+        for old in list(choices)[: MAX_CHOICES // 2]:
+            del choices[old]
+    return key
+
+
+def recall(context: ContextTypes.DEFAULT_TYPE, key: str, forget: bool = False) -> Any:
+    """What ``remember`` stored under the key, or None when it is gone."""
+    choices = context.chat_data.get("choices", {})
+    return choices.pop(key, None) if forget else choices.get(key)
+
+
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
@@ -40,14 +75,18 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 def admin_only(handler: Handler) -> Handler:
-    """Refuse (politely, and logged) anyone who is not an admin."""
+    """Refuse (politely, and logged) anyone who is not an admin: a message for a command, an
+    alert for a pressed button."""
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
         user = update.effective_user
         if user is None or services(context).role_of(user.id) != ADMIN:
-            log.warning("refused admin command %s from user %s", handler.__name__, user and user.id)
-            await reply(update, NOT_ADMIN)
+            log.warning("refused admin action %s from user %s", handler.__name__, user and user.id)
+            if update.callback_query:
+                await update.callback_query.answer(NOT_ADMIN, show_alert=True)
+            else:
+                await reply(update, NOT_ADMIN)
             return None
         return await handler(update, context)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
 
 from telegram import Update
@@ -10,10 +9,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.lookup import lookup_number
 from bot.model import Contact, Department, Proposal
-from bot.render import contact_card, esc, split_message, unit_listing
+from bot.render import contact_card, esc, unit_listing
 from bot.search import Hit, SearchResult
 from bot.services import Services
-from handlers.common import keyboard, reply, services
+from handlers.common import edit, recall, remember, reply, services
 from handlers.status import answer_number, card_for
 
 COMMANDS = [
@@ -26,7 +25,6 @@ CHOICE = "f:"
 PAGE = "dp:"
 PAGE_SIZE = 10
 KIND_LABELS = {"proposal": "提案", "contact": "联系人", "unit": "单位"}
-_tokens = itertools.count(1)
 
 
 # -- what one hit looks like -------------------------------------------------------------------
@@ -60,7 +58,7 @@ def hit_label(hit: Hit) -> str:
     return record.name
 
 
-async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, record, edit: bool = False) -> None:
+async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, record, in_place: bool = False) -> None:
     svc = services(context)
     buttons = None
     if kind == "proposal":
@@ -70,31 +68,10 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
     else:
         text, pages = unit_page(svc, record.name, 0)
         buttons = page_buttons(context, record.name, 0, pages)
-    if edit:
-        first, *rest = split_message(text)
-        await update.callback_query.edit_message_text(first, reply_markup=None if rest else _markup(buttons))
-        for part in rest:
-            await update.effective_chat.send_message(part)
-    else:
-        await reply(update, text, buttons)
+    await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
 
 
-def _markup(buttons):
-    return keyboard(buttons) if buttons else None
-
-
-# -- choices: short callback keys, the records stay in chat_data ------------------------------
-
-def remember(context: ContextTypes.DEFAULT_TYPE, kind: str, ref) -> str:
-    """A short key for a button (callback_data is at most 64 bytes)."""
-    key = f"{next(_tokens)}"
-    choices = context.chat_data.setdefault("choices", {})
-    choices[key] = (kind, ref)
-    if len(choices) > 500:  # keep the memory of old buttons bounded
-        for old in list(choices)[:250]:
-            del choices[old]
-    return key
-
+# -- choices: buttons carry a short key, the record reference stays in chat_data ------------
 
 def ref_of(hit: Hit):
     if hit.kind == "unit":
@@ -115,9 +92,9 @@ def page_buttons(context, unit: str, page: int, pages: int):
         return None
     row = []
     if page > 0:
-        row.append(("◀ 上一页", f"{PAGE}{remember(context, 'page', (unit, page - 1))}"))
+        row.append(("◀ 上一页", f"{PAGE}{remember(context, ('page', (unit, page - 1)))}"))
     if page < pages - 1:
-        row.append(("下一页 ▶", f"{PAGE}{remember(context, 'page', (unit, page + 1))}"))
+        row.append(("下一页 ▶", f"{PAGE}{remember(context, ('page', (unit, page + 1)))}"))
     return [row]
 
 
@@ -133,7 +110,7 @@ async def answer_search(update: Update, context: ContextTypes.DEFAULT_TYPE, resu
         prompt = esc(result.reason or "没有找到。")
         hits = result.suggestions
     buttons = [
-        [(f"{KIND_LABELS[h.kind]} · {hit_label(h)}"[:60], f"{CHOICE}{remember(context, h.kind, ref_of(h))}")]
+        [(f"{KIND_LABELS[h.kind]} · {hit_label(h)}"[:60], f"{CHOICE}{remember(context, (h.kind, ref_of(h)))}")]
         for h in hits[:8]
     ]
     await reply(update, prompt, buttons or None)
@@ -181,7 +158,7 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = query.data
     key = data[len(PAGE):] if data.startswith(PAGE) else data[len(CHOICE):]
-    kind, ref = context.chat_data.get("choices", {}).get(key, (None, None))
+    kind, ref = recall(context, key) or (None, None)
     if kind is None:
         await query.answer("该选项已过期，请重新查询。", show_alert=True)
         return
@@ -189,13 +166,13 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if kind == "page":
         unit, page = ref
         text, pages = unit_page(svc, unit, page)
-        await query.edit_message_text(split_message(text)[0], reply_markup=_markup(page_buttons(context, unit, page, pages)))
+        await edit(update, text, page_buttons(context, unit, page, pages))
         return
     record = resolve(svc, kind, ref)
     if record is None:
         await query.edit_message_text("该记录已不存在，请重新查询。")
         return
-    await show_hit(update, context, kind, record, edit=True)
+    await show_hit(update, context, kind, record, in_place=True)
 
 
 def register(app: Application) -> None:

@@ -19,8 +19,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.model import Contact
 from bot.reminders import LinkError
 from bot.render import esc
-from bot.services import ADMIN, Services
-from handlers.common import NOT_ADMIN, admin_only, reply, services
+from bot.services import Services
+from handlers.common import admin_only, edit, reply, services
 from handlers.reminders import reminders_of
 
 log = logging.getLogger(__name__)
@@ -81,20 +81,18 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, prompt, buttons)
 
 
+@admin_only
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A contact button under /link."""
     query = update.callback_query
     svc = services(context)
-    if svc.role_of(update.effective_user.id) != ADMIN:
-        await query.answer(NOT_ADMIN, show_alert=True)
-        return
     raw = query.data[len(CALLBACK):]
     contact = svc.repo.get(Contact, int(raw)) if raw.isdigit() else None
     if contact is None:
         await query.answer("该联系人已不存在，请重新查询。", show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(issue(context, contact, update.effective_user.id))
+    await edit(update, issue(context, contact, update.effective_user.id))
 
 
 async def redeem(svc: Services, user_id: int, token: str) -> str:

@@ -9,7 +9,6 @@ A number that several sessions share is asked back with buttons; the action wait
 
 from __future__ import annotations
 
-import itertools
 import logging
 from datetime import date
 
@@ -20,9 +19,10 @@ from bot.deadlines import apply_feedback, apply_reply, extend, normalize_class
 from bot.lookup import lookup_number
 from bot.model import CLOSED, FOLLOW_UP, REOPENED, Proposal, Reply
 from bot.parsing import parse_date
-from bot.render import esc, split_message
+from bot.render import esc, number_label
 from bot.services import ADMIN, Services
-from handlers.common import admin_only, reply, services
+from handlers.common import admin_only, edit, recall, remember, reply, services
+from handlers.status import not_found_text, session_label
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,6 @@ USAGE = {
     "extend": "用法：/extend 案号 天数 原因\n例如：/extend 125 15 需协调省级部门",
 }
 ACTION_LABELS = {"reply": "登记答复", "feedback": "登记反馈", "extend": "延期"}
-_keys = itertools.count(1)
-
-
-def number_label(proposal: Proposal) -> str:
-    return f"第{proposal.number}号"
-
 
 def may_act(svc: Services, user_id: int, proposal: Proposal, action: str) -> bool:
     """Admins always; the linked handler of this proposal for reply and feedback."""
@@ -160,23 +154,15 @@ async def with_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE, numb
         await reply(update, f"没有看懂案号“{esc(number[:30])}”。\n{USAGE[action]}")
         return
     if not found.matches:
-        text = f"未找到第{esc(found.query.key)}号。"
-        if found.suggestions:
-            text += "相近的有：" + "、".join(esc(n) for n in found.suggestions) + "。"
-        await reply(update, text)
+        await reply(update, not_found_text(found))
         return
     if len(found.matches) == 1:
         await reply(update, perform(svc, update.effective_user.id, found.matches[0], action, args))
         return
-    pending = context.chat_data.setdefault("pending", {})
-    buttons = []
-    for p in found.matches[:8]:
-        key = str(next(_keys))
-        pending[key] = (action, p.id, args)
-        buttons.append([(f"{p.body} {p.session_label} 第{p.number}号", f"{CALLBACK}{key}")])
-    if len(pending) > 200:
-        for old in list(pending)[:100]:
-            del pending[old]
+    buttons = [
+        [(session_label(p), f"{CALLBACK}{remember(context, (action, p.id, args))}")]
+        for p in found.matches[:8]
+    ]
     await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要{ACTION_LABELS[action]}的是：", buttons)
 
 
@@ -184,16 +170,13 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A session button: do the waiting action on that proposal."""
     query = update.callback_query
     svc = services(context)
-    action, pid, args = context.chat_data.get("pending", {}).pop(query.data[len(CALLBACK):], (None, None, None))
+    action, pid, args = recall(context, query.data[len(CALLBACK):], forget=True) or (None, None, None)
     proposal = svc.repo.get(Proposal, pid) if pid is not None else None
     if proposal is None:
         await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
         return
     await query.answer()
-    first, *rest = split_message(perform(svc, update.effective_user.id, proposal, action, args))
-    await query.edit_message_text(first)
-    for part in rest:
-        await update.effective_chat.send_message(part)
+    await edit(update, perform(svc, update.effective_user.id, proposal, action, args))
 
 
 # -- commands ----------------------------------------------------------------------------------------

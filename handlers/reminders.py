@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import warnings
 from collections import defaultdict
@@ -67,10 +66,10 @@ from bot.reminders import (
     deliver,
     run_sweep,
 )
-from bot.services import ADMIN, Services
+from bot.services import Services
 from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
-from handlers.common import NOT_ADMIN, admin_only, reply, services
+from handlers.common import admin_only, edit, recall, remember, reply, services
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,6 @@ SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
 TITLE_SHORT = 24
 SUPERVISOR = "sv:"
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
-_keys = itertools.count(1)
 
 
 # -- Telegram for the core ------------------------------------------------------------------------
@@ -433,27 +431,23 @@ async def supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not result.hits:
         await reply(update, esc(result.reason or f"没有找到单位“{text[:30]}”。"))
         return
-    pending = context.chat_data.setdefault("supervisor", {})
-    buttons = []
-    for hit in result.hits[:8]:
-        key = str(next(_keys))
-        pending[key] = (hit.record.name, chat_id, here)
-        buttons.append([(hit.record.name[:60], f"{SUPERVISOR}{key}")])
+    buttons = [
+        [(hit.record.name[:60], f"{SUPERVISOR}{remember(context, (hit.record.name, chat_id, here))}")]
+        for hit in result.hits[:8]
+    ]
     await reply(update, "请选择单位：", buttons)
 
 
+@admin_only
 async def pick_supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A unit button under /supervisor."""
     query = update.callback_query
-    svc = services(context)
-    if svc.role_of(update.effective_user.id) != ADMIN:
-        await query.answer(NOT_ADMIN, show_alert=True)
-        return
-    unit, chat_id, here = context.chat_data.get("supervisor", {}).pop(query.data[len(SUPERVISOR):], (None, None, None))
+    unit, chat_id, here = recall(context, query.data[len(SUPERVISOR):], forget=True) or (None, None, None)
     if unit is None:
         await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(set_supervisor(svc, update.effective_user.id, unit, chat_id, here))
+    await edit(update, set_supervisor(services(context), update.effective_user.id, unit, chat_id, here))
 
 
 async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

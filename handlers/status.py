@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.lookup import lookup_number
+from bot.lookup import NumberLookup, lookup_number
 from bot.model import Proposal
-from bot.render import esc, split_message, status_card
+from bot.render import esc, status_card
 from bot.services import Services
-from handlers.common import reply, services
+from handlers.common import edit, reply, services
 
 COMMANDS = [("status", "查询办理状态，如 /status 125", False)]
 
@@ -22,6 +22,18 @@ def card_for(svc: Services, proposal: Proposal) -> str:
     return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today())
 
 
+def session_label(proposal: Proposal) -> str:
+    """A button naming one of several proposals that share a number."""
+    return f"{proposal.body} {proposal.session_label} 第{proposal.number}号"
+
+
+def not_found_text(found: NumberLookup) -> str:
+    text = f"未找到第{esc(found.query.key)}号。"
+    if found.suggestions:
+        text += "相近的有：" + "、".join(esc(n) for n in found.suggestions) + "。"
+    return text
+
+
 async def answer_number(update: Update, svc: Services, text: str) -> None:
     """The card, a choice between sessions, or "not found" with the nearest numbers."""
     found = lookup_number(svc.repo, text)
@@ -32,16 +44,10 @@ async def answer_number(update: Update, svc: Services, text: str) -> None:
         await reply(update, card_for(svc, found.matches[0]))
         return
     if found.matches:
-        buttons = [
-            [(f"{p.body} {p.session_label} 第{p.number}号", f"{CALLBACK}{p.id}")]
-            for p in found.matches[:8]
-        ]
+        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
         await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
         return
-    missing = f"未找到第{esc(found.query.key)}号。"
-    if found.suggestions:
-        missing += "相近的有：" + "、".join(esc(n) for n in found.suggestions) + "。"
-    await reply(update, missing)
+    await reply(update, not_found_text(found))
 
 
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,10 +69,7 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return
     await query.answer()
-    first, *rest = split_message(card_for(svc, proposal))
-    await query.edit_message_text(first)
-    for part in rest:
-        await update.effective_chat.send_message(part)
+    await edit(update, card_for(svc, proposal))
 
 
 def register(app: Application) -> None:
