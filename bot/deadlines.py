@@ -695,17 +695,21 @@ class _Planner:
         return (f"回复 /reply {number} {esc(self.example_class(p))} 登记答复，"
                 f"或 /status {number} 查看详情")
 
-    def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+    def countdown(self, p: Proposal, days_left: int, what: str = "") -> str:
+        """⏰ 还剩 3 天：… / ⏰ 今天截止：… / ⚠ 已逾期 2 天：… (``what`` names a sub-deadline)."""
         if days_left > 0:
-            head = f"⏰ 还剩 {days_left} 天：{self.subject(p)}"
-        elif days_left == 0:
-            head = f"⏰ 今天截止：{self.subject(p)}"
-        else:
-            head = f"⚠ 已逾期 {-days_left} 天：{self.subject(p)}"
+            return f"⏰ {what}还剩 {days_left} 天：{self.subject(p)}"
+        if days_left == 0:
+            return f"⏰ {what}今天截止：{self.subject(p)}"
+        return f"⚠ {what}已逾期 {-days_left} 天：{self.subject(p)}"
+
+    def due_line(self, p: Proposal, due: date) -> str:
         line = f"截止 {self.iso(due)}"
-        if p.lead_unit:
-            line += f" · 主办 {esc(p.lead_unit)}"
-        return f"{head}\n{line}" + (f"\n{self.commands(p)}" if commands else "")
+        return line + f" · 主办 {esc(p.lead_unit)}" if p.lead_unit else line
+
+    def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+        text = f"{self.countdown(p, days_left)}\n{self.due_line(p, due)}"
+        return text + (f"\n{self.commands(p)}" if commands else "")
 
     def escalation_text(self, p: Proposal, due: date, overdue: int) -> str:
         names = []
@@ -721,20 +725,12 @@ class _Planner:
             elif contact.muted:
                 name += "（已静音）"
             names.append(name)
-        line = f"截止 {self.iso(due)}"
-        if p.lead_unit:
-            line += f" · 主办 {esc(p.lead_unit)}"
         who = "、".join(names) if names else "未登记"
-        return (f"🚨 督办提醒：{self.subject(p)} 已逾期 {overdue} 天\n{line}\n"
+        return (f"🚨 督办提醒：{self.subject(p)} 已逾期 {overdue} 天\n{self.due_line(p, due)}\n"
                 f"承办人：{who}\n/status {esc(p.number)} 查看详情")
 
     def co_text(self, p: Proposal, co_due: date, days_left: int, commands: bool = True) -> str:
-        if days_left > 0:
-            head = f"⏰ 协办意见还剩 {days_left} 天：{self.subject(p)}"
-        elif days_left == 0:
-            head = f"⏰ 协办意见今天截止：{self.subject(p)}"
-        else:
-            head = f"⚠ 协办意见已逾期 {-days_left} 天：{self.subject(p)}"
+        head = self.countdown(p, days_left, "协办意见")
         lead = f"主办单位 {esc(p.lead_unit)}" if p.lead_unit else "主办单位"
         text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{lead}"
         return text + (f"\n/status {esc(p.number)} 查看详情" if commands else "")

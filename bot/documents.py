@@ -226,17 +226,7 @@ def _paragraph_lines(p) -> list[str]:
 
 
 def _cell_lines(tc) -> list[str]:
-    lines: list[str] = []
-    for child in tc:
-        if child.tag == _q("p"):
-            lines.extend(_paragraph_lines(child))
-        elif child.tag == _q("tbl"):
-            lines.extend(_table_lines(child))
-        elif child.tag == _q("sdt"):
-            content = child.find(_q("sdtContent"))
-            if content is not None:
-                lines.extend(_cell_lines(content))
-    return [line for line in lines if line.strip()]
+    return [line for line in _body_lines(tc) if line.strip()]
 
 
 def _table_lines(tbl) -> list[str]:

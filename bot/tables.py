@@ -337,6 +337,20 @@ def _title_session(rows: list[list], header_index: int):
     return None, None
 
 
+def _data_rows(rows: list[list], header_index: int):
+    """(1-based row number, row, its non-empty cell texts) for each row under the header,
+    skipping empty rows and the header repeated (page breaks in exported lists)."""
+    header_values = {_norm_header(v) for v in rows[header_index] if v not in (None, "")}
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        filled = [t for t in (_cell_text(v) for v in row) if t]
+        if not filled:
+            continue
+        if {_norm_header(v) for v in row if v not in (None, "")} <= header_values:
+            continue
+        yield index + 1, row, filled
+
+
 def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("assignment", header_row=header_index + 1)
     default_session, default_text = _title_session(rows, header_index)
@@ -346,17 +360,8 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
     if "number" not in mapping:
         number_field = "serial"
         result.warnings.append("表中没有“提案号/编号”列，已把“序号”当作案号，请核对")
-    header_values = {_norm_header(v) for v in rows[header_index] if v not in (None, "")}
     seen: dict[tuple, int] = {}
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        row_number = index + 1
-        texts = [_cell_text(v) for v in row]
-        filled = [t for t in texts if t]
-        if not filled:
-            continue
-        if {_norm_header(v) for v in row if v not in (None, "")} <= header_values:
-            continue  # the header repeated (page breaks in exported lists)
+    for row_number, row, filled in _data_rows(rows, header_index):
         number = _cell_text(_get(row, mapping, number_field))
         title = _cell_text(_get(row, mapping, "title"))
         if len(filled) == 1 and not number and not title:
@@ -443,16 +448,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
 
 def _contact_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("contacts", header_row=header_index + 1)
-    header_values = {_norm_header(v) for v in rows[header_index] if v not in (None, "")}
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        row_number = index + 1
-        texts = [_cell_text(v) for v in row]
-        filled = [t for t in texts if t]
-        if not filled:
-            continue
-        if {_norm_header(v) for v in row if v not in (None, "")} <= header_values:
-            continue
+    for row_number, row, filled in _data_rows(rows, header_index):
         name_raw = _cell_text(_get(row, mapping, "name"))
         if len(filled) == 1 and not name_raw:
             continue
