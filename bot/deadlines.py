@@ -57,6 +57,7 @@ from bot.model import (
     Department,
     Proposal,
 )
+from bot.render import esc, number_label
 
 log = logging.getLogger(__name__)
 
@@ -272,10 +273,6 @@ def co_unit_due_date(proposal: Proposal, config: Config, calendar: WorkCalendar 
 
 # -- state transitions ---------------------------------------------------------------------------
 
-def number_label(proposal: Proposal) -> str:
-    return f"第{proposal.number}号"
-
-
 def scheme_choices(scheme: ClassScheme) -> str:
     return "、".join(f"{key}（{label}）" for key, label in scheme.labels.items())
 
@@ -405,18 +402,6 @@ def chain_of(step: str) -> str:
     if step.startswith("followup-"):
         return "followup"
     return step
-
-
-def esc(value: object) -> str:
-    """HTML-escape for Telegram (same result as html.escape(quote=False), faster when clean)."""
-    text = str(value)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
 
 
 def _title(proposal: Proposal) -> str:

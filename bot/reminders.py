@@ -62,12 +62,11 @@ from bot.deadlines import (
     WorkCalendar,
     chain_of,
     due_date_of,
-    esc,
-    number_label,
     open_proposal_ids,
     plan_sweep,
 )
 from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Proposal, Reply
+from bot.render import esc, number_label
 from bot.storage import StorageError, atomic_write
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,6 @@ Telegram's 4096-character limit, breaking on line boundaries and never inside a 
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 
@@ -16,7 +15,16 @@ TELEGRAM_LIMIT = 4096
 
 
 def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)
+    """HTML-escape for Telegram: html.escape(quote=False), faster on clean text (the reminder
+    sweep escapes every name and title it renders)."""
+    text = str(value)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def number_label(proposal: Proposal) -> str:
