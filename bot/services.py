@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from bot.config import Config
+from bot.deadlines import WorkCalendar, due_date_of
 from bot.model import Contact, Proposal, Reply
 from bot.storage import Repository
 
@@ -24,6 +25,10 @@ class Services:
     repo: Repository
     clock: Callable[[], datetime]  # aware datetime in the configured time zone
     extras: dict[str, Any] = field(default_factory=dict)  # later components (search index, ledger)
+    calendar: WorkCalendar = field(init=False)  # workdays and holidays for due dates
+
+    def __post_init__(self) -> None:
+        self.calendar = WorkCalendar.from_config(self.config)
 
     def today(self) -> date:
         return self.clock().date()
@@ -50,11 +55,9 @@ class Services:
         return list(dict.fromkeys([*self.config.admins, *granted]))
 
     def due_date(self, proposal: Proposal) -> date | None:
-        """The date reminders count down to (explicit, or computed from the rules)."""
-        compute = self.extras.get("due_date")
-        if compute is not None:
-            return compute(proposal)
-        return date.fromisoformat(proposal.due_date) if proposal.due_date else None
+        """The date reminders count down to (explicit, or computed from the rules), the same in
+        chat, on the command line and in the sweep."""
+        return due_date_of(proposal, self.config, self.calendar)
 
     def proposal_view(self, proposal: Proposal) -> tuple[list[Reply], list[Contact]]:
         """What a status card needs beside the proposal itself."""

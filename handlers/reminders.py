@@ -49,7 +49,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, TypeHandler
 
-from bot.deadlines import SYSTEM, Ping, WorkCalendar, due_date_of
+from bot.deadlines import SYSTEM, Ping
 from bot.model import FOLLOW_UP, REOPENED, Contact, Department, Proposal
 from bot.render import days_left_text, esc, split_message
 from bot.reminders import (
@@ -138,8 +138,7 @@ class ReminderService:
 
     def __init__(self, services: Services):
         self.services = services
-        config = services.config
-        self.calendar = WorkCalendar.from_config(config)
+        self.calendar = services.calendar
         self.ledger: Ledger | None = None
         self.links: LinkTokens | None = None
         self.client: httpx.AsyncClient | None = None
@@ -152,7 +151,6 @@ class ReminderService:
         self.base_delay = 1.0
         self.read_timeout = SEND_READ_TIMEOUT
         self._unconfirmed: list[Any] = []
-        services.extras["due_date"] = lambda proposal: due_date_of(proposal, config, self.calendar)
         services.extras["reminders"] = self
 
     # life cycle -------------------------------------------------------------------------------
