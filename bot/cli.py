@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from bot.search import record_to_json
     from bot.lookup import lookup_number
-    from bot.render import status_card
+    from bot.render import html_to_text, status_card
     from bot.services import Services
 
     repo = open_repo(config, args.db)
@@ -86,7 +86,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
         for proposal in found.matches:
             replies, handlers = services.proposal_view(proposal)
             card = status_card(proposal, replies, handlers, services.due_date(proposal), services.today())
-            print(_plain(card), end="\n\n")
+            print(html_to_text(card), end="\n\n")
         if not found.matches:
             near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""
             print(f"未找到第{found.query.key or args.number}号。{near}", file=sys.stderr)
@@ -153,13 +153,6 @@ def cmd_find(args: argparse.Namespace, config: Config) -> int:
         phones = "、".join(record.get("phones") or [])
         print(f"{hit['score']:5.1f}  {hit['kind']:8} {label} {record.get('unit', '')} {phones}".rstrip())
     return EXIT_OK
-
-
-def _plain(html_text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ Telegram's 4096-character limit, breaking on line boundaries and never inside a 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -25,6 +26,12 @@ def esc(value: object) -> str:
     if ">" in text:
         text = text.replace(">", "&gt;")
     return text
+
+
+def html_to_text(text: str) -> str:
+    """Telegram HTML → plain text (terminal, group robots): <br> to newlines, tags dropped."""
+    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).strip()
 
 
 def number_label(proposal: Proposal) -> str:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 import httpx
 
 from bot.reminders import PermanentError, RetryLater, TransientError
+from bot.render import html_to_text
 
 KINDS = ("wecom", "dingtalk", "feishu")
 TEXT_LIMIT = 4000  # WeCom allows 2048 bytes of UTF-8 text; the others more. See _limit.
@@ -34,17 +33,10 @@ TEXT_LIMIT = 4000  # WeCom allows 2048 bytes of UTF-8 text; the others more. See
 RATE_LIMIT_CODES = {130101, 45009, 11232}
 RATE_LIMIT_WAIT = 60.0
 
-_TAG = re.compile(r"<[^>]+>")
 
 
 class WebhookError(PermanentError):
     """A robot refused the message (bad URL, signature, keyword…): the message says why."""
-
-
-def html_to_text(text: str) -> str:
-    """Telegram HTML → plain text: <br> and block tags to newlines, other tags dropped."""
-    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
-    return html.unescape(_TAG.sub("", text)).strip()
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from bot.deadlines import Ping
 from bot.reminders import Ledger, RetryLater, TransientError, deliver
-from bot.webhooks import WebhookError, check_webhooks, html_to_text, make_webhook_sender, post_text
+from bot.render import html_to_text
+from bot.webhooks import WebhookError, check_webhooks, make_webhook_sender, post_text
 
 DING_SECRET = "SECb5c2f0e1d9a84e7f9b0c3d2a1e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4"
 FEISHU_SECRET = "fs-secret-不要外传"
