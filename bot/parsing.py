@@ -31,7 +31,7 @@ from .numbers import body_of, cn_to_int, number_key
 
 LETTER_KEYS = (
     "issuer", "signed_by", "doc_number", "classification", "body", "region", "term", "meeting",
-    "proposal_number", "proposer", "title", "reply_date", "handlers", "leader", "phones",
+    "proposal_number", "proposer", "addressee", "title", "reply_date", "handlers", "leader", "phones",
     "lead_unit", "co_units", "warnings",
 )
 _LIST_KEYS = ("handlers", "phones", "co_units", "warnings", "proposers", "split_units")
@@ -160,6 +160,22 @@ _UNIT_SUFFIX = re.compile(
 )
 _NOT_UNIT = re.compile(r"此致|敬礼|特此|答复|如下|关于|联系|电话|承办人|负责人|签发|收悉|感谢|欢迎|会议|届|类$")
 _UNIT_CHARS = re.compile(rf"^[{_CJK}（）()、·]+$")
+
+
+# Proposers that are organisations (parties, people's organisations, CPPCC committees), not
+# government units that handle items.
+_ORGANISATION = re.compile(
+    r"民革|民盟|民建|民进|农工|致公|九三学社|台盟|工商联|总工会|妇联|共青团|团市委|团县委|团区委|科协|侨联|文联|"
+    r"政协|界别|委员会(?:委员)?小组|党派|支社|支部|总支|基层委|市委会|县委会|区委会"
+)
+_GOVERNMENT_SUFFIX = re.compile(r"(?:局|厅|委|办|办公室|政府|中心|公司|院|所|站|处|署|管委会|委员会|集团|银行|街道|镇|乡)$")
+
+
+def is_government_unit(name: str) -> bool:
+    """A unit that handles items (市发改委, 晋城市教育局), not a proposer organisation
+    (民建晋城市委会, 九三学社高平市支社, 市政协经济委员会)."""
+    k = to_simplified(re.sub(r"\s", "", name or ""))
+    return _unit_like(k) and bool(_GOVERNMENT_SUFFIX.search(k)) and not _ORGANISATION.search(k)
 
 
 def _unit_like(k: str) -> bool:
@@ -1083,9 +1099,15 @@ def _parse(text: str) -> dict:
         else:
             warnings.append(f"信中出现多个案号（{'、'.join(conflicts['proposal_number'])}），未采用任何一个")
 
-    # --- proposer: the salutation, else a 提案人/领衔代表 label
+    # --- addressee (the salutation as printed), and the proposer: the salutation, else a
+    # 提案人/领衔代表 label. A letter addressed to a government unit (a co-unit's opinion sent to
+    # the lead unit) does not name the proposer there.
     proposer = None
     if sal_name_t:
+        result["addressee"] = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", sal_name_t).strip() or None
+    if result["addressee"] and is_government_unit(result["addressee"]):
+        warnings.append(f"信件称呼的是单位（{result['addressee']}），可能是协办单位致主办单位的意见")
+    elif sal_name_t:
         proposer, proposers = _proposer_of(sal_name_t)
         if proposer:
             result["proposers"] = proposers

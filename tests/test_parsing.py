@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import time
 import unicodedata
 from pathlib import Path
 
@@ -31,14 +30,14 @@ def fields(result: dict) -> dict:
 JINCHENG = {
     "issuer": "晋城市发展和改革委员会", "signed_by": "晋城市发展和改革委员会", "doc_number": None,
     "classification": "A", "body": "政协", "region": "晋城市", "term": 8, "meeting": 3,
-    "proposal_number": "125", "proposer": "民建晋城市委会",
+    "proposal_number": "125", "proposer": "民建晋城市委会", "addressee": "民建晋城市委会",
     "title": "关于加快推动我市城乡融合发展的建议", "reply_date": "2024-05-23", "handlers": [],
     "leader": None, "phones": ["6999022"], "lead_unit": None, "co_units": [],
 }
 GAOPING = {
     "issuer": "高平市发展改革和科技局", "signed_by": "高平市发展和改革委员会",
     "doc_number": "高发改发〔2025〕85号", "classification": None, "body": "政协", "region": "高平市",
-    "term": 7, "meeting": 5, "proposal_number": "TA0010", "proposer": "九三学社高平市支社",
+    "term": 7, "meeting": 5, "proposal_number": "TA0010", "proposer": "九三学社高平市支社", "addressee": "九三学社高平市支社",
     "title": "关于推进我市城乡产业融合发展建议的建议", "reply_date": "2025-08-27",
     "handlers": ["唐志文", "李鹏慧"], "leader": None, "phones": ["0356-5220956"],
     "lead_unit": None, "co_units": [],
@@ -62,6 +61,15 @@ def test_seed_gaoping_exact():
         "抬头单位（高平市发展改革和科技局）与落款单位（高平市发展和改革委员会）不一致"
         in result["warnings"]
     )
+
+
+def test_addressee_is_the_salutation_and_a_unit_is_not_the_proposer():
+    text = seed("jincheng-drc-reply-125.txt").replace("民建晋城市委会：", "市发改委：")
+    result = parse_letter(text)
+    assert (result["addressee"], result["proposer"]) == ("市发改委", None)
+    assert "信件称呼的是单位（市发改委），可能是协办单位致主办单位的意见" in result["warnings"]
+    result = parse_letter(seed("jincheng-drc-reply-125.txt").replace("民建晋城市委会：", "尊敬的王明代表："))
+    assert (result["addressee"], result["proposer"]) == ("王明代表", "王明")
 
 
 def test_result_has_exactly_the_glossary_keys_plus_extras():
@@ -111,7 +119,7 @@ def test_npc_suggestion_with_several_deputies_units_and_phones():
         "issuer": "晋城市住房和城乡建设局", "signed_by": "晋城市住房和城乡建设局",
         "doc_number": "晋市建函〔2024〕36号", "classification": None, "body": "人大",
         "region": "晋城市", "term": 15, "meeting": 2, "proposal_number": "0224",
-        "proposer": "张三、李四、王五", "title": "关于加快老旧小区改造的建议",
+        "proposer": "张三、李四、王五", "addressee": "张三、李四、王五三位代表", "title": "关于加快老旧小区改造的建议",
         "reply_date": "2024-07-15", "handlers": ["刘洋", "陈晨"], "leader": "赵强",
         "phones": ["0356-2036611", "13834567890"], "lead_unit": "晋城市住房和城乡建设局",
         "co_units": ["晋城市财政局", "晋城市自然资源局"],
@@ -148,7 +156,7 @@ def test_county_letter_year_number_class_at_bottom_chinese_date():
     assert fields(result) == {
         "issuer": "沁水县教育局", "signed_by": "沁水县教育局", "doc_number": "沁教函〔2024〕23号",
         "classification": "B", "body": "人大", "region": "沁水县", "term": 17, "meeting": 3,
-        "proposal_number": "20240123", "proposer": "王明",
+        "proposal_number": "20240123", "proposer": "王明", "addressee": "王明代表",
         "title": "关于改善农村学校供暖条件的建议", "reply_date": "2024-05-23", "handlers": ["李华"],
         "leader": None, "phones": ["0356-7022345"], "lead_unit": None, "co_units": [],
     }
@@ -180,7 +188,7 @@ def test_traditional_characters_names_for_matching_folded_to_simplified():
     assert fields(result) == {
         "issuer": "晋城市教育局", "signed_by": "晋城市教育局", "doc_number": None,
         "classification": "B", "body": "政协", "region": "晋城市", "term": 8, "meeting": 3,
-        "proposal_number": "0224", "proposer": "王明",
+        "proposal_number": "0224", "proposer": "王明", "addressee": "王明委員",
         "title": "關於加強鄉村教師隊伍建設的建議", "reply_date": "2024-06-10", "handlers": ["李華"],
         "leader": "張強", "phones": ["0356-2022011"], "lead_unit": None, "co_units": [],
     }  # the title and the people stay as printed
@@ -464,10 +472,9 @@ def test_missing_fields_are_null_not_guessed():
     "承办人：" * 100_000, "《" * 300_000, "关于" + "第" * 500_000 + "答复",
     "\n".join(["关于市政协八届三次会议第125号提案的答复"] * 30_000),
 ])
-def test_garbage_never_raises_and_is_fast(text):
-    start = time.perf_counter()
+def test_garbage_never_raises(text):
+    # How fast it gives up on such input is measured in bench/bench_import.py, not asserted here.
     result = parse_letter(text)
-    assert time.perf_counter() - start < 2.0
     assert set(LETTER_KEYS) <= set(result)
     assert result["warnings"]
     assert isinstance(result["handlers"], list) and isinstance(result["phones"], list)
@@ -483,14 +490,6 @@ def test_garbage_bytes_never_raise(data):
 def test_non_string_input():
     assert parse_letter(None)["warnings"]
     assert parse_letter(b"\xff\xfe\x00")["warnings"]
-
-
-def test_speed_on_the_seeds():
-    texts = [seed("jincheng-drc-reply-125.txt"), seed("gaoping-drst-reply-TA0010.txt")]
-    start = time.perf_counter()
-    for i in range(200):
-        parse_letter(texts[i % 2])
-    assert time.perf_counter() - start < 2.0  # goal: ≥ 200 letters/s, measured ~650/s
 
 
 def test_cited_policy_in_quotes_is_not_the_title():
@@ -635,7 +634,7 @@ PDF_LETTER = """小店区教育局
 PDF_FIELDS = {
     "issuer": "小店区教育局", "signed_by": "小店区教育局", "doc_number": None, "classification": None,
     "body": "政协", "region": "小店区", "term": 8, "meeting": 4, "proposal_number": "TA0419",
-    "proposer": "民盟太原市委会", "title": "关于加快推进城乡融合发展的提案", "reply_date": "2024-05-04",
+    "proposer": "民盟太原市委会", "addressee": "民盟太原市委会", "title": "关于加快推进城乡融合发展的提案", "reply_date": "2024-05-04",
     "handlers": ["李华", "张伟", "赵敏"], "leader": "王强", "phones": ["0351-2015955", "13912345678"],
     "lead_unit": None, "co_units": [],
 }
