@@ -495,12 +495,12 @@ def make_letter(rng: random.Random, used: set) -> Letter:
     if rng.random() < 0.08:
         style.append("traditional")
         text = to_trad(text)
-        # The parser folds the fields used for matching (region, units, proposer) to
-        # Simplified; the rest stays as printed.
-        for key in ("title", "doc_number", "leader"):
-            if truth[key]:
-                truth[key] = to_trad(truth[key])
-        truth["handlers"] = [to_trad(x) for x in truth["handlers"]]
+        # The parser outputs every field as printed (the importer matches on its Simplified copy).
+        for key, value in truth.items():
+            if key != "body" and isinstance(value, str):
+                truth[key] = to_trad(value)
+            elif isinstance(value, list):
+                truth[key] = [to_trad(x) for x in value]
     elif rng.random() < 0.33:
         encoding = "gb18030"
         style.append("gb18030")

@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.deadlines import apply_reply
 from bot.model import BODIES, CLOSED, HANDLING, REPLIED, Contact, Department, Proposal, Record, Reply
 from bot.numbers import body_of, number_key, region_in
-from bot.parsing import parse_letter_bytes
+from bot.parsing import for_matching, parse_letter_bytes
 from bot.storage import Repository
 from bot.tables import read_table
 
@@ -150,7 +150,7 @@ class Importer:
     # -- reply letters --------------------------------------------------------------------------
 
     def _import_letter(self, data: bytes, filename: str, report: FileReport) -> None:
-        parsed = parse_letter_bytes(data, filename)
+        parsed = for_matching(parse_letter_bytes(data, filename))  # Traditional: the Simplified copy
         report.warnings.extend(parsed.get("warnings") or [])
         if parsed.get("error"):
             raise ImportFailed(parsed["error"])

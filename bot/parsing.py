@@ -1,16 +1,20 @@
 """Parse one reply letter (答复 / 复函) into the glossary's fields.
 
-``parse_letter(text)`` returns a dict with exactly the keys in ``LETTER_KEYS`` plus three extras
+``parse_letter(text)`` returns a dict with exactly the keys in ``LETTER_KEYS`` plus four extras
 (``proposers``: the individual names in the salutation; ``split_units``: units of a 分办 line;
-``conflicts``: field → the differing values the letter prints, when it contradicts itself).
+``conflicts``: field → the differing values the letter prints, when it contradicts itself;
+``simplified``: for a letter in Traditional characters, the Simplified copy of the fields that
+are matched against proposals and units, see ``for_matching``). Every field is as printed.
 A field the letter does not state is None (or []); nothing is guessed. What could not be read
 or does not agree is said in ``warnings`` (Chinese). It never raises and caps its work on huge
 inputs.
 
 ``parse_letter_bytes(data, filename)`` reads the file first (``bot.documents.read_text``).
 
-Matching runs on a keyword copy of the text in which common Traditional characters are mapped to
-Simplified (one character for one, so positions line up); values are cut from the text as printed.
+The parser is a pipeline of named steps (``PIPELINE``), each filling in its part of the result
+from what the earlier ones found. Matching runs on a keyword copy of the text in which common
+Traditional characters are mapped to Simplified (one character for one, so positions line up);
+values are cut from the text as printed.
 
 Text taken from a PDF is wrapped at the page width: when many lines share one longest length,
 a line is joined to the next when the next line's first word would not have fitted at its end
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .numbers import body_of, cn_to_int, number_key
@@ -754,6 +758,7 @@ def empty_result() -> dict:
     for key in _LIST_KEYS:
         result[key] = []
     result["conflicts"] = {}
+    result["simplified"] = {}
     return result
 
 
@@ -790,92 +795,142 @@ def parse_letter_bytes(data: bytes, filename: str) -> dict:
     return result
 
 
+@dataclass
+class _Letter:
+    """What the steps know about one letter: its lines (as printed, and the keyword copy in which
+    Traditional characters are folded), where its parts are, and the result being filled in."""
+
+    t_lines: list[str]
+    k_lines: list[str]
+    furniture: list[bool]
+    result: dict
+    traditional: bool = False
+    title_idx: int | None = None
+    title_end: int | None = None
+    title_t: str = ""
+    title_k: str = ""
+    sal_idx: int | None = None
+    sal_name_t: str = ""
+    para_t: str = ""
+    para_k: str = ""
+    header_idx: list[int] = field(default_factory=list)
+    header_end: int = 0
+    date_idx: int | None = None
+    footer: int = 0
+    labelled: dict = field(default_factory=dict)
+    sessions: list = field(default_factory=list)
+    blank: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.t_lines)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.result["warnings"]
+
+    @property
+    def conflicts(self) -> dict:
+        return self.result["conflicts"]
+
+    @property
+    def in_title(self) -> range:
+        return range(self.title_idx, self.title_end + 1) if self.title_idx is not None else range(0)
+
+
 def _parse(text: str) -> dict:
     result = empty_result()
-    warnings: list[str] = result["warnings"]
-    conflicts: dict = result["conflicts"]
     t_lines, k_lines, norm_warnings = _normalize(text)
-    warnings.extend(norm_warnings)
-    n = len(t_lines)
-    if not n or not any(re.search(rf"[{_CJK}]", k) for k in k_lines[:200]):
-        warnings.append("没有读到中文内容，无法识别答复函")
+    result["warnings"].extend(norm_warnings)
+    if not t_lines or not any(re.search(rf"[{_CJK}]", k) for k in k_lines[:200]):
+        result["warnings"].append("没有读到中文内容，无法识别答复函")
         return result
-    furniture = [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines]
-    traditional_at = None
-    if len(_TRADITIONAL_ONLY.findall("".join(t_lines[:300])[:20_000])) >= 5:
-        traditional_at = len(warnings)  # the names are folded to Simplified at the end
+    doc = _Letter(t_lines, k_lines, [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines], result)
+    for step in PIPELINE:
+        step(doc)
+    return result
 
-    # --- the letter's title (关于…的答复), the salutation and the header above them
-    title_idx = title_end = None
+
+def _step_heading(doc: _Letter) -> None:
+    """The letter's title (关于…的答复), possibly on two lines."""
+    k_lines, n = doc.k_lines, doc.n
     for i in range(min(n, 40)):
         k = k_lines[i]
-        if furniture[i] or len(k) > 150 or "。" in k or "如下" in k or k.endswith(("：", ":")):
+        if doc.furniture[i] or len(k) > 150 or "。" in k or "如下" in k or k.endswith(("：", ":")):
             continue
         if ("关于" in k or k.startswith("对")) and _REPLY_WORDS.search(k):
-            title_idx = title_end = i
+            doc.title_idx = doc.title_end = i
             break
         if "关于" in k and i + 1 < n and len(k) <= 80 and _title_rest(k, k_lines[i + 1]):
-            title_idx, title_end = i, i + 1
+            doc.title_idx, doc.title_end = i, i + 1
             break
-    title_t = title_k = ""
-    if title_idx is not None:
-        title_t = "".join(t_lines[title_idx: title_end + 1])
-        title_k = "".join(k_lines[title_idx: title_end + 1])
+    if doc.title_idx is not None:
+        doc.title_t = "".join(doc.t_lines[doc.title_idx: doc.title_end + 1])
+        doc.title_k = "".join(k_lines[doc.title_idx: doc.title_end + 1])
 
-    sal_idx = None
-    sal_name_t = sal_rest_t = sal_rest_k = ""
-    start = title_end + 1 if title_end is not None else 0
-    for i in range(start, min(n, start + 8 if title_end is not None else 20)):
+
+def _step_salutation(doc: _Letter) -> None:
+    """The salutation (王明委员：) under the title, the addressee it names, the header above it
+    and the first paragraph after it."""
+    k_lines, t_lines, n = doc.k_lines, doc.t_lines, doc.n
+    sal_rest_t = sal_rest_k = ""
+    start = doc.title_end + 1 if doc.title_end is not None else 0
+    for i in range(start, min(n, start + 8 if doc.title_end is not None else 20)):
         k = k_lines[i]
-        if furniture[i]:
+        if doc.furniture[i]:
             continue
         match = _SALUTATION.match(k[:300])
         if match:
             name_k = match.group("name").strip()
             if not _NOT_NAME.search(name_k) and not _LABEL_RE.match(k) and not _DOC_NUMBER.search(name_k):
-                sal_idx = i
+                doc.sal_idx = i
                 ns, ne = match.span("name")
-                sal_name_t = t_lines[i][ns:ne].strip()
+                doc.sal_name_t = t_lines[i][ns:ne].strip()
                 rs = match.start("rest")
                 sal_rest_t, sal_rest_k = t_lines[i][rs:], k[rs:]
                 break
         if "。" in k and len(k) > 40:
             break
+    if doc.sal_name_t:
+        doc.result["addressee"] = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", doc.sal_name_t).strip() or None
 
-    header_end = sal_idx if sal_idx is not None else (
-        title_end + 1 if title_end is not None else min(n, 10))
-    header_idx = [i for i in range(min(header_end, 25)) if not furniture[i]]
+    doc.header_end = doc.sal_idx if doc.sal_idx is not None else (
+        doc.title_end + 1 if doc.title_end is not None else min(n, 10))
+    doc.header_idx = [i for i in range(min(doc.header_end, 25)) if not doc.furniture[i]]
 
-    # The first paragraph after the salutation (or after the title).
     para_t, para_k = sal_rest_t, sal_rest_k
-    j = (sal_idx + 1) if sal_idx is not None else (title_end + 1 if title_end is not None else n)
-    while j < n and len(para_k) < 300 and j < ((sal_idx or title_end or 0) + 4):
-        if not furniture[j]:
+    anchor = doc.sal_idx if doc.sal_idx is not None else doc.title_end
+    j = (anchor + 1) if anchor is not None else n
+    while j < n and len(para_k) < 300 and j < ((doc.sal_idx or doc.title_end or 0) + 4):
+        if not doc.furniture[j]:
             if para_k and (_HEADING.match(k_lines[j]) or para_k.endswith(("。", "：", ":"))):
                 break
             para_t += t_lines[j]
             para_k += k_lines[j]
         j += 1
+    doc.para_t, doc.para_k = para_t, para_k
 
-    # --- bottom: reply date and the signing unit above it
-    date_idx = None
+
+def _step_signature(doc: _Letter) -> None:
+    """The reply date at the bottom and the signing unit on or above its line."""
+    k_lines, t_lines, n, result = doc.k_lines, doc.t_lines, doc.n, doc.result
     for i in range(n - 1, max(-1, n - 80), -1):
-        if furniture[i]:
+        if doc.furniture[i]:
             continue
         found = _find_date(k_lines[i], standalone=True)
         if found:
-            date_idx = i
+            doc.date_idx = i
             result["reply_date"] = found[0]
             before_k = k_lines[i][: found[1]].strip(" \t")
             before_k = re.sub(r"(?:答复日期|复函日期|办理日期|日期|时间)\s*[:：]?$", "", before_k).strip()
             if before_k and _unit_like(before_k):
                 result["signed_by"] = t_lines[i][: len(before_k)].strip()
             break
-    if date_idx is not None and result["signed_by"] is None:
+    if doc.date_idx is not None and result["signed_by"] is None:
         units = []
-        for i in range(date_idx - 1, max(-1, date_idx - 5), -1):
+        for i in range(doc.date_idx - 1, max(-1, doc.date_idx - 5), -1):
             k = k_lines[i].strip()
-            if furniture[i] or re.fullmatch(r"[(（]?(?:盖章|印章|公章|章)[)）]?", k):
+            if doc.furniture[i] or re.fullmatch(r"[(（]?(?:盖章|印章|公章|章)[)）]?", k):
                 continue
             seal = _SEAL.search(k)
             if seal:
@@ -887,84 +942,93 @@ def _parse(text: str) -> dict:
         if units:
             result["signed_by"] = "、".join(units)
 
-    # Web page furniture after the signature: everything from the first furniture line on.
-    # Without a date line: from the first furniture line after which furniture dominates.
-    footer = n
-    if date_idx is None:
-        for i in range(header_end + 1, n):
+
+def _step_footer(doc: _Letter) -> None:
+    """Where the website's furniture after the letter starts: from the first furniture line after
+    the date; without a date line, from the first furniture line after which furniture dominates."""
+    n, furniture = doc.n, doc.furniture
+    doc.footer = n
+    if doc.date_idx is None:
+        for i in range(doc.header_end + 1, n):
             if furniture[i] and sum(furniture[i:]) * 2 >= n - i:
-                footer = i
-                break
+                doc.footer = i
+                return
     else:
-        for i in range(date_idx + 1, n):
+        for i in range(doc.date_idx + 1, n):
             if furniture[i]:
                 footer = i
-                while footer - 1 > date_idx and re.match(r"^(?:主办|承办|协办)", k_lines[footer - 1]):
+                while footer - 1 > doc.date_idx and re.match(r"^(?:主办|承办|协办)", doc.k_lines[footer - 1]):
                     footer -= 1
-                break
+                doc.footer = footer
+                return
 
-    # --- issuer: the header unit (…文件), else a unit line above the title, else the title's prefix
-    for i in header_idx:
+
+def _step_issuer(doc: _Letter) -> None:
+    """The header unit (…文件), else a unit line above the title, else the title's prefix."""
+    k_lines, t_lines, result = doc.k_lines, doc.t_lines, doc.result
+    for i in doc.header_idx:
         k = k_lines[i].strip()
         match = re.match(r"^(.{2,40}?)\s*文件$", k)
         if match and _unit_like(match.group(1)):
             result["issuer"] = t_lines[i][: match.end(1)].strip()
             break
     if result["issuer"] is None:
-        for i in header_idx:
-            if i == title_idx:
+        for i in doc.header_idx:
+            if i == doc.title_idx:
                 break
             if _unit_like(k_lines[i]):
                 result["issuer"] = t_lines[i].strip()
                 break
-    if result["issuer"] is None and title_k:
-        match = re.match(r"^(.{3,40}?)关于", title_k)
+    if result["issuer"] is None and doc.title_k:
+        match = re.match(r"^(.{3,40}?)关于", doc.title_k)
         if match and _unit_like(match.group(1)):
-            result["issuer"] = title_t[: match.end(1)]
+            result["issuer"] = doc.title_t[: match.end(1)]
     if result["issuer"] and result["signed_by"]:
         a = re.sub(r"\s", "", result["issuer"])
         b = re.sub(r"\s", "", result["signed_by"])
         if a != b:
-            warnings.append(f"抬头单位（{result['issuer']}）与落款单位（{result['signed_by']}）不一致")
+            doc.warnings.append(f"抬头单位（{result['issuer']}）与落款单位（{result['signed_by']}）不一致")
 
-    # --- document number: only the letter's own, in the header (or a 文号 label)
-    for i in header_idx + ([title_idx] if title_idx is not None else []):
-        k = k_lines[i]
+
+def _step_doc_number(doc: _Letter) -> None:
+    """The letter's own document number, in the header."""
+    for i in doc.header_idx + ([doc.title_idx] if doc.title_idx is not None else []):
+        k = doc.k_lines[i]
         cut = k.rfind("文件") + 2 if "文件" in k else 0
         match = _DOC_NUMBER.search(k[:MAX_LINE], cut)
         if match:
-            result["doc_number"] = re.sub(r"\s", "", t_lines[i][match.start("dn"): match.end("dn")])
-            break
+            doc.result["doc_number"] = re.sub(r"\s", "", doc.t_lines[i][match.start("dn"): match.end("dn")])
+            return
 
-    # --- labelled values anywhere (not in page furniture)
-    labelled: dict[str, list[tuple[int, str, str, str]]] = {}
-    for i in range(n):
-        if i >= footer:
-            break
-        k = k_lines[i]
-        if furniture[i] and "文号" not in k:
+
+def _step_labels(doc: _Letter) -> None:
+    """Labelled values anywhere above the footer (not in page furniture, except a 文号), then the
+    reply date and the doc number from their labels when the layout did not give them."""
+    labelled = doc.labelled
+    for i in range(min(doc.n, doc.footer)):
+        k = doc.k_lines[i]
+        if doc.furniture[i] and "文号" not in k:
             continue
         matches = list(_LABEL_RE.finditer(k[:MAX_LINE]))
         for m_i, match in enumerate(matches):
             label = match.group("label")
-            field = _LABEL_FIELD[label]
-            if furniture[i] and field != "doc_number":
+            field_name = _LABEL_FIELD[label]
+            if doc.furniture[i] and field_name != "doc_number":
                 continue
             end = matches[m_i + 1].start() if m_i + 1 < len(matches) else len(k)
-            value_t = t_lines[i][match.end(): end]
+            value_t = doc.t_lines[i][match.end(): end]
             value_k = k[match.end(): end]
             if m_i + 1 == len(matches) and value_k.count("）") > value_k.count("（"):
                 cut = value_k.rfind("）")
                 value_t, value_k = value_t[:cut], value_k[:cut]
-            labelled.setdefault(field, []).append((i, label, _clean_value(value_t), _clean_value(value_k)))
-
+            labelled.setdefault(field_name, []).append((i, label, _clean_value(value_t), _clean_value(value_k)))
+    result = doc.result
     if result["reply_date"] is None:
         for _i, _label, _value_t, value_k in labelled.get("date", []):
             found = _find_date(value_k)
             if found:
                 result["reply_date"] = found[0]
                 break
-
     if result["doc_number"] is None:
         for _i, _label, value_t, value_k in labelled.get("doc_number", []):
             match = _DOC_NUMBER.search(value_k)
@@ -972,60 +1036,66 @@ def _parse(text: str) -> dict:
                 result["doc_number"] = re.sub(r"\s", "", value_t[match.start("dn"): match.end("dn")])
                 break
 
-    # --- classification: header, glued to the doc number, labelled, or alone at the bottom
+
+def _step_classification(doc: _Letter) -> None:
+    """The class: in the header, glued to the doc number, labelled, or alone at the bottom."""
+    k_lines = doc.k_lines
     classes: list[str] = []
-    for i in header_idx + ([title_idx] if title_idx is not None else []):
+    for i in doc.header_idx + ([doc.title_idx] if doc.title_idx is not None else []):
         k = k_lines[i].strip()
         match = _CLASS_ALONE.match(k)
-        if match and (i != title_idx):
+        if match and (i != doc.title_idx):
             classes.append(match.group("c").upper())
             continue
         for match in _CLASS_INLINE.finditer(k[:MAX_LINE]):
             classes.append((match.group("c") or match.group("g")).upper())
-    for _i, _label, _vt, value_k in labelled.get("class", []):
+    for _i, _label, _vt, value_k in doc.labelled.get("class", []):
         match = re.match(r"^[(（]?([A-Da-d甲乙丙丁])\s*类?(?![A-Za-z])", value_k)
         if match:
             classes.append(match.group(1).upper())
-    if date_idx is not None:
-        tail = range(max(date_idx - 8, header_end), min(footer, date_idx + 6))
-        for i in tail:
+    if doc.date_idx is not None:
+        for i in range(max(doc.date_idx - 8, doc.header_end), min(doc.footer, doc.date_idx + 6)):
             match = _CLASS_ALONE.match(k_lines[i].strip())
-            if match and match.group("lei") and not furniture[i]:
+            if match and match.group("lei") and not doc.furniture[i]:
                 classes.append(match.group("c").upper())
     distinct = list(dict.fromkeys(classes))
     if len(distinct) == 1:
-        result["classification"] = distinct[0]
+        doc.result["classification"] = distinct[0]
     elif len(distinct) > 1:
-        conflicts["classification"] = distinct
-        warnings.append(f"信中的办理类别不一致（{'、'.join(distinct)}），未采用任何一个")
+        doc.conflicts["classification"] = distinct
+        doc.warnings.append(f"信中的办理类别不一致（{'、'.join(distinct)}），未采用任何一个")
 
-    # --- session (body, region, term, meeting) from the title, the first paragraph, the header
-    in_title = range(title_idx, title_end + 1) if title_idx is not None else range(0)
-    zones = [(title_t, title_k), (para_t, para_k)]
-    zones += [(t_lines[i], k_lines[i]) for i in header_idx if i not in in_title]
-    sessions = [s for s in (_find_session(zt, zk) for zt, zk in zones if zk) if s]
-    pairs = list(dict.fromkeys((s.term, s.meeting) for s in sessions))
+
+def _step_session(doc: _Letter) -> None:
+    """Term and meeting from the title, the first paragraph and the header."""
+    zones = [(doc.title_t, doc.title_k), (doc.para_t, doc.para_k)]
+    zones += [(doc.t_lines[i], doc.k_lines[i]) for i in doc.header_idx if i not in doc.in_title]
+    doc.sessions = [s for s in (_find_session(zt, zk) for zt, zk in zones if zk) if s]
+    pairs = list(dict.fromkeys((s.term, s.meeting) for s in doc.sessions))
     if len(pairs) == 1:
-        result["term"], result["meeting"] = pairs[0]
+        doc.result["term"], doc.result["meeting"] = pairs[0]
     elif len(pairs) > 1:
-        printed = list(dict.fromkeys(s.text for s in sessions))
-        conflicts["session"] = printed
-        warnings.append(f"信中的届次不一致（{'、'.join(printed)}），未采用任何一个")
+        printed = list(dict.fromkeys(s.text for s in doc.sessions))
+        doc.conflicts["session"] = printed
+        doc.warnings.append(f"信中的届次不一致（{'、'.join(printed)}），未采用任何一个")
 
-    # --- body: session text, then the item word and the salutation
-    bodies = [s.body for s in sessions if s.body]
+
+def _step_body(doc: _Letter) -> None:
+    """政协 or 人大: the session text, then the item word and the salutation."""
+    result, warnings, conflicts = doc.result, doc.warnings, doc.conflicts
+    bodies = [s.body for s in doc.sessions if s.body]
     sal_hint = None
-    if sal_name_t:
-        name_k = sal_name_t.translate(_TRAD)
+    if doc.sal_name_t:
+        name_k = doc.sal_name_t.translate(_TRAD)
         sal_hint = "人大" if name_k.endswith("代表") else "政协" if name_k.endswith("委员") else None
     hints = [sal_hint] if sal_hint else []
-    for zk in (title_k, para_k):
+    for zk in (doc.title_k, doc.para_k):
         match = re.search(r"(?:号|\d)\s*(提案|议案|建议)", zk)
         if match:
             hints.append({"提案": "政协", "议案": "人大", "建议": "人大"}[match.group(1)])
             break
-    for field, words in (("number", {"提案": "政协", "建议": "人大"}), ("proposer", {"提案": "政协", "代表": "人大"})):
-        for _i, label, _vt, _vk in labelled.get(field, []):
+    for field_name, words in (("number", {"提案": "政协", "建议": "人大"}), ("proposer", {"提案": "政协", "代表": "人大"})):
+        for _i, label, _vt, _vk in doc.labelled.get(field_name, []):
             hints += [body for word, body in words.items() if word in label]
     body_values = list(dict.fromkeys(bodies))
     if len(body_values) > 1:
@@ -1034,7 +1104,7 @@ def _parse(text: str) -> dict:
     elif body_values:
         result["body"] = body_values[0]
         if sal_hint and sal_hint != body_values[0]:
-            warnings.append(f"会议名称是{body_values[0]}，但称呼是“{sal_name_t}”，请核对")
+            warnings.append(f"会议名称是{body_values[0]}，但称呼是“{doc.sal_name_t}”，请核对")
     elif hints:
         if len(set(hints)) == 1:
             result["body"] = hints[0]
@@ -1042,44 +1112,51 @@ def _parse(text: str) -> dict:
             conflicts["body"] = list(dict.fromkeys(hints))
             warnings.append("称呼与案件类型不一致，未能确定是提案还是代表建议")
     else:
-        fallback = body_of(title_k + para_k) if (title_k or para_k) else None
-        if fallback and re.search(r"政协|人大|人民代表大会|政治协商", title_k + para_k):
+        words = doc.title_k + doc.para_k
+        fallback = body_of(words) if words else None
+        if fallback and re.search(r"政协|人大|人民代表大会|政治协商", words):
             result["body"] = fallback
 
-    # --- region: named in the session, else the level (市/县/区) resolved by the unit's name
-    regions = list(dict.fromkeys(s.region for s in sessions if s.region))
-    levels = list(dict.fromkeys(s.level for s in sessions if s.level))
+
+def _step_region(doc: _Letter) -> None:
+    """The place named in the session, else the level (市/县/区) resolved by the unit's name."""
+    result = doc.result
+    regions = list(dict.fromkeys(s.region for s in doc.sessions if s.region))
+    levels = list(dict.fromkeys(s.level for s in doc.sessions if s.level))
     unit_for_region = result["issuer"] or result["signed_by"]
     if len(regions) == 1:
         result["region"] = regions[0]
     elif len(regions) > 1:
-        conflicts["region"] = regions
-        warnings.append(f"信中的地区不一致（{'、'.join(regions)}），未采用任何一个")
+        doc.conflicts["region"] = regions
+        doc.warnings.append(f"信中的地区不一致（{'、'.join(regions)}），未采用任何一个")
     elif levels:
         found = [r for r in (_region_of_unit(unit_for_region, lv) for lv in levels) if r]
         if len(set(found)) == 1:
             result["region"] = found[0]
         else:
-            warnings.append(f"会议名称只写了“{levels[0]}”，未能从单位名称确定是哪个{levels[0]}")
+            doc.warnings.append(f"会议名称只写了“{levels[0]}”，未能从单位名称确定是哪个{levels[0]}")
     else:
         result["region"] = _region_of_unit(unit_for_region, None)
 
-    # --- proposal number: the title and the first paragraph must agree
-    title_numbers = _find_numbers(title_t, title_k) if title_k else []
+
+def _step_proposal_number(doc: _Letter) -> None:
+    """The proposal's number: the title and the first paragraph must agree."""
+    result, warnings, conflicts = doc.result, doc.warnings, doc.conflicts
+    title_numbers = _find_numbers(doc.title_t, doc.title_k) if doc.title_k else []
     other_numbers: list[str] = []
-    if para_k:
-        other_numbers += _find_numbers(para_t, para_k)
-    for i in header_idx:
-        if i not in in_title:
-            other_numbers += _find_numbers(t_lines[i], k_lines[i])
-    for _i, _label, value_t, value_k in labelled.get("number", []):
+    if doc.para_k:
+        other_numbers += _find_numbers(doc.para_t, doc.para_k)
+    for i in doc.header_idx:
+        if i not in doc.in_title:
+            other_numbers += _find_numbers(doc.t_lines[i], doc.k_lines[i])
+    for _i, _label, value_t, value_k in doc.labelled.get("number", []):
         match = re.match(rf"^(?:第\s*)?({_NUM_CORE})(?:号)?$", value_k)
         if match:
             other_numbers.append(re.sub(r"\s", "", value_t[match.start(1): match.end(1)]))
     title_keys = list(dict.fromkeys(number_key(x) for x in title_numbers))
     all_numbers = title_numbers + other_numbers
     all_keys = list(dict.fromkeys(number_key(x) for x in all_numbers))
-    printed_of = {}
+    printed_of: dict[str, str] = {}
     for x in all_numbers:
         printed_of.setdefault(number_key(x), x)
     if len(all_keys) == 1:
@@ -1099,52 +1176,57 @@ def _parse(text: str) -> dict:
         else:
             warnings.append(f"信中出现多个案号（{'、'.join(conflicts['proposal_number'])}），未采用任何一个")
 
-    # --- addressee (the salutation as printed), and the proposer: the salutation, else a
-    # 提案人/领衔代表 label. A letter addressed to a government unit (a co-unit's opinion sent to
-    # the lead unit) does not name the proposer there.
+
+def _step_proposer(doc: _Letter) -> None:
+    """The proposer: the salutation, else a 提案人/领衔代表 label. A letter addressed to a
+    government unit (a co-unit's opinion sent to the lead unit) does not name the proposer there."""
+    result, warnings = doc.result, doc.warnings
     proposer = None
-    if sal_name_t:
-        result["addressee"] = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", sal_name_t).strip() or None
     if result["addressee"] and is_government_unit(result["addressee"]):
         warnings.append(f"信件称呼的是单位（{result['addressee']}），可能是协办单位致主办单位的意见")
-    elif sal_name_t:
-        proposer, proposers = _proposer_of(sal_name_t)
+    elif doc.sal_name_t:
+        proposer, proposers = _proposer_of(doc.sal_name_t)
         if proposer:
             result["proposers"] = proposers
-    label_proposers = [v for _i, _l, v, _k in labelled.get("proposer", []) if v not in _EMPTY_VALUES]
+    label_proposers = [v for _i, _l, v, _k in doc.labelled.get("proposer", []) if v not in _EMPTY_VALUES]
     if label_proposers:
         lp, lps = _proposer_of(label_proposers[0])
         if proposer is None or (lp and lp != proposer and proposer in lp):
             proposer = lp  # the label is the more specific (or the only) statement
             result["proposers"] = lps
         elif lp and number_key(lp) != number_key(proposer) and lp not in proposer and proposer not in lp:
-            conflicts["proposer"] = [proposer, lp]
+            doc.conflicts["proposer"] = [proposer, lp]
             warnings.append(f"称呼（{proposer}）与提案人（{lp}）不一致，未采用任何一个")
             proposer = None
             result["proposers"] = []
     result["proposer"] = proposer
 
-    # --- title of the proposal
-    header_lines = [(t_lines[i], k_lines[i]) for i in header_idx if i not in in_title]
-    result["title"] = _proposal_title(title_t, title_k, para_t, para_k, labelled, header_lines, warnings, conflicts)
 
-    # --- people and phones
+def _step_title(doc: _Letter) -> None:
+    """The proposal's title (关于…的建议), not the letter's own."""
+    header_lines = [(doc.t_lines[i], doc.k_lines[i]) for i in doc.header_idx if i not in doc.in_title]
+    doc.result["title"] = _proposal_title(doc.title_t, doc.title_k, doc.para_t, doc.para_k, doc.labelled,
+                                          header_lines, doc.warnings, doc.conflicts)
+
+
+def _step_people(doc: _Letter) -> None:
+    """Handlers, phones and the leader from their labels."""
+    result, blank = doc.result, doc.blank
     handlers: list[str] = []
     phones: list[str] = []
     leaders: list[str] = []
-    blank: dict[str, bool] = {}
-    for field in ("handler", "handler_phone", "phone", "leader"):
-        for _i, label, value_t, value_k in labelled.get(field, []):
+    for field_name in ("handler", "handler_phone", "phone", "leader"):
+        for _i, _label, value_t, value_k in doc.labelled.get(field_name, []):
             empty = value_k in _EMPTY_VALUES
-            if field in ("handler", "handler_phone"):
+            if field_name in ("handler", "handler_phone"):
                 names = [] if empty else _names(value_t)
                 _add_unique(handlers, names)
                 blank["handler"] = blank.get("handler", True) and not names
                 found = _phones(value_t)
                 _add_unique(phones, found)
-                if field == "handler_phone":
+                if field_name == "handler_phone":
                     blank["phone"] = blank.get("phone", True) and not found
-            elif field == "phone":
+            elif field_name == "phone":
                 found = [] if empty else _phones(value_t)
                 _add_unique(phones, found)
                 blank["phone"] = blank.get("phone", True) and not found
@@ -1158,29 +1240,60 @@ def _parse(text: str) -> dict:
         result["leader"] = leaders[0]
     elif len(leaders) > 1:
         result["leader"] = leaders[0]
-        warnings.append(f"信中写了多位负责人/签发人（{'、'.join(leaders)}），已取第一位")
+        doc.warnings.append(f"信中写了多位负责人/签发人（{'、'.join(leaders)}），已取第一位")
 
-    # --- units handling the item
-    def units_of(field: str, upto: int | None) -> list[str]:
+
+def _step_units(doc: _Letter) -> None:
+    """The lead unit, co-units and 分办 units from their labels (above the date line)."""
+    def units_of(field_name: str) -> list[str]:
         out: list[str] = []
-        for i, _label, value_t, value_k in labelled.get(field, []):
-            if upto is not None and i > upto:
+        for i, _label, value_t, value_k in doc.labelled.get(field_name, []):
+            if doc.date_idx is not None and i > doc.date_idx:
                 continue
             if value_k in _EMPTY_VALUES or "网站" in value_k:
                 continue
             _add_unique(out, [u for u in _NAME_SPLIT.split(value_t) if u and u not in _EMPTY_VALUES])
         return out
 
-    upto = date_idx
-    leads = units_of("lead", upto)
+    result = doc.result
+    leads = units_of("lead")
     if leads:
         result["lead_unit"] = leads[0] if len(leads) == 1 else "、".join(leads)
         if len(leads) > 1:
-            warnings.append(f"主办单位写了多个（{'、'.join(leads)}），请核对")
-    result["co_units"] = units_of("co", upto)
-    result["split_units"] = units_of("split", upto)
+            doc.warnings.append(f"主办单位写了多个（{'、'.join(leads)}），请核对")
+    result["co_units"] = units_of("co")
+    result["split_units"] = units_of("split")
 
-    # --- what could not be read
+
+def _step_script(doc: _Letter) -> None:
+    """Note a letter in Traditional characters (its fields stay as printed)."""
+    if len(_TRADITIONAL_ONLY.findall("".join(doc.t_lines[:300])[:20_000])) >= 5:
+        doc.traditional = True
+        doc.warnings.append("信件为繁体字：各项按原文输出，与提案和单位匹配时使用简体")
+
+
+def _step_simplified_copy(doc: _Letter) -> None:
+    """For a Traditional letter, the Simplified copy of the fields that are matched."""
+    if not doc.traditional:
+        return
+    copy = doc.result["simplified"]
+    for key in _FOLDED_FIELDS:
+        value = doc.result[key]
+        folded = [to_simplified(x) for x in value] if isinstance(value, list) else to_simplified(value)
+        if folded != value:
+            copy[key] = folded
+
+
+def for_matching(parsed: dict) -> dict:
+    """The parsed letter with the Simplified copy of its matched fields in place of the printed
+    ones (晉城市 → 晋城市): what identities, units and contacts are looked up by."""
+    return {**parsed, **(parsed.get("simplified") or {})}
+
+
+def _step_missing(doc: _Letter) -> None:
+    """Say what could not be read (and whether the letter left it blank)."""
+    result, warnings, blank, conflicts = doc.result, doc.warnings, doc.blank, doc.conflicts
+
     def missing(name: str, key: str) -> None:
         if blank.get(key):
             warnings.append(f"未能识别：{name}（信中为空）")
@@ -1203,22 +1316,42 @@ def _parse(text: str) -> dict:
         warnings.append("未能识别：答复单位")
     if result["leader"] is None and blank.get("leader"):
         missing("负责人", "leader")
-    if not handlers:
+    if not result["handlers"]:
         missing("承办人", "handler")
-    if not phones:
+    if not result["phones"]:
         missing("联系电话", "phone")
-    if traditional_at is not None:
-        _fold_traditional(result, traditional_at)
-    return result
+
+
+# The parser: each step reads what the earlier ones found and fills in its part of the result.
+PIPELINE = (
+    _step_script,
+    _step_heading,
+    _step_salutation,
+    _step_signature,
+    _step_footer,
+    _step_issuer,
+    _step_doc_number,
+    _step_labels,
+    _step_classification,
+    _step_session,
+    _step_body,
+    _step_region,
+    _step_proposal_number,
+    _step_proposer,
+    _step_title,
+    _step_people,
+    _step_units,
+    _step_missing,
+    _step_simplified_copy,
+)
 
 
 # ----------------------------------------------------------------------------- Traditional → Simplified
 
-# The fields matched against the store (region, units, the proposer) are folded to Simplified
-# when the letter is in Traditional characters; the rest stays as printed.
-_FOLDED_FIELDS = (("region", "地区"), ("issuer", "抬头单位"), ("signed_by", "落款单位"), ("lead_unit", "主办单位"),
-                  ("co_units", "协办单位"), ("split_units", "分办单位"), ("proposer", "提案人"),
-                  ("proposers", None))
+# A letter in Traditional characters is output as printed; these fields also get a Simplified
+# copy (``result["simplified"]``), which is what matching against proposals and units uses.
+_FOLDED_FIELDS = ("region", "issuer", "signed_by", "lead_unit", "co_units", "split_units", "proposer",
+                  "proposers", "addressee", "title", "handlers", "leader")
 _T2S = None  # the converter, found on first use
 
 
@@ -1249,28 +1382,6 @@ def to_simplified(text: str) -> str:
     if _T2S is None:
         _T2S = _load_t2s()
     return _T2S(text)
-
-
-def _fold_traditional(result: dict, at: int) -> None:
-    printed = []
-    for key, name in _FOLDED_FIELDS:
-        value = result[key]
-        if isinstance(value, list):
-            folded = [to_simplified(x) for x in value]
-            shown = "、".join(value)
-        elif value:
-            folded = to_simplified(value)
-            shown = value
-        else:
-            continue
-        if folded != value:
-            result[key] = folded
-            if name:
-                printed.append(f"{name}“{shown}”")
-    note = "信件为繁体字，已转换为简体用于匹配"
-    if printed:
-        note += f"（原文：{'，'.join(printed)}）"
-    result["warnings"].insert(at, note)
 
 
 def _title_rest(k: str, next_k: str) -> bool:

@@ -75,7 +75,7 @@ def test_addressee_is_the_salutation_and_a_unit_is_not_the_proposer():
 def test_result_has_exactly_the_glossary_keys_plus_extras():
     result = parse_letter(seed("jincheng-drc-reply-125.txt"))
     assert set(LETTER_KEYS) <= set(result)
-    assert set(result) - set(LETTER_KEYS) == {"proposers", "split_units", "conflicts"}
+    assert set(result) - set(LETTER_KEYS) == {"proposers", "split_units", "conflicts", "simplified"}
 
 
 def test_seed_bytes_and_full_width_digits():
@@ -183,19 +183,24 @@ B類
 """
 
 
-def test_traditional_characters_names_for_matching_folded_to_simplified():
+def test_traditional_characters_output_as_printed_with_a_simplified_copy_for_matching():
     result = parse_letter(TRADITIONAL)
     assert fields(result) == {
-        "issuer": "晋城市教育局", "signed_by": "晋城市教育局", "doc_number": None,
-        "classification": "B", "body": "政协", "region": "晋城市", "term": 8, "meeting": 3,
+        "issuer": "晉城市教育局", "signed_by": "晉城市教育局", "doc_number": None,
+        "classification": "B", "body": "政协", "region": "晉城市", "term": 8, "meeting": 3,
         "proposal_number": "0224", "proposer": "王明", "addressee": "王明委員",
         "title": "關於加強鄉村教師隊伍建設的建議", "reply_date": "2024-06-10", "handlers": ["李華"],
         "leader": "張強", "phones": ["0356-2022011"], "lead_unit": None, "co_units": [],
-    }  # the title and the people stay as printed
-    assert result["warnings"] == [
-        "信件为繁体字，已转换为简体用于匹配（原文：地区“晉城市”，抬头单位“晉城市教育局”，落款单位“晉城市教育局”）"
-    ]
-    assert not any("繁体" in w for w in parse_letter(seed("gaoping-drst-reply-TA0010.txt"))["warnings"])
+    }  # every field as printed
+    assert result["simplified"] == {
+        "region": "晋城市", "issuer": "晋城市教育局", "signed_by": "晋城市教育局", "addressee": "王明委员",
+        "title": "关于加强乡村教师队伍建设的建议", "handlers": ["李华"], "leader": "张强",
+    }
+    matched = parsing.for_matching(result)
+    assert (matched["region"], matched["issuer"], matched["proposer"]) == ("晋城市", "晋城市教育局", "王明")
+    assert result["warnings"] == ["信件为繁体字：各项按原文输出，与提案和单位匹配时使用简体"]
+    gaoping = parse_letter(seed("gaoping-drst-reply-TA0010.txt"))
+    assert not any("繁体" in w for w in gaoping["warnings"]) and gaoping["simplified"] == {}
 
 
 TRADITIONAL_UNITS = """關於澤州縣第十六屆人民代表大會第五次會議第0042號代表建議的覆函
@@ -211,19 +216,22 @@ TRADITIONAL_UNITS = """關於澤州縣第十六屆人民代表大會第五次會
 
 
 @pytest.mark.parametrize("converter", ["installed", "table"])
-def test_traditional_units_region_and_proposer_folded(converter, monkeypatch):
+def test_traditional_units_region_and_proposer_printed_and_folded(converter, monkeypatch):
     if converter == "table":  # no converter package: the character table
         monkeypatch.setattr(parsing, "_T2S", lambda text: text.translate(parsing._FOLD))
     result = parse_letter(TRADITIONAL_UNITS)
-    assert (result["body"], result["region"], result["term"], result["meeting"]) == ("人大", "泽州县", 16, 5)
-    assert result["signed_by"] == "泽州县发展和改革委员会"
-    assert result["lead_unit"] == "泽州县发展和改革委员会"
-    assert result["co_units"] == ["泽州县卫生健康委员会", "泽州县民政局"]
-    assert (result["proposer"], result["proposers"]) == ("张伟、刘阳", ["张伟", "刘阳"])
+    assert (result["body"], result["region"], result["term"], result["meeting"]) == ("人大", "澤州縣", 16, 5)
+    assert result["signed_by"] == "澤州縣發展和改革委員會"
+    assert result["lead_unit"] == "澤州縣發展和改革委員會"
+    assert result["co_units"] == ["澤州縣衛生健康委員會", "澤州縣民政局"]
+    assert (result["proposer"], result["proposers"]) == ("張偉、劉陽", ["張偉", "劉陽"])
     assert result["handlers"] == ["陳靜"] and result["title"] == "關於加強鄉村醫療服務的建議"
-    note = result["warnings"][0]
-    assert note.startswith("信件为繁体字，已转换为简体用于匹配（原文：")
-    assert "地区“澤州縣”" in note and "协办单位“澤州縣衛生健康委員會、澤州縣民政局”" in note and "提案人“張偉、劉陽”" in note
+    matched = parsing.for_matching(result)
+    assert (matched["region"], matched["signed_by"], matched["lead_unit"]) == (
+        "泽州县", "泽州县发展和改革委员会", "泽州县发展和改革委员会")
+    assert matched["co_units"] == ["泽州县卫生健康委员会", "泽州县民政局"]
+    assert (matched["proposer"], matched["proposers"]) == ("张伟、刘阳", ["张伟", "刘阳"])
+    assert matched["handlers"] == ["陈静"] and matched["title"] == "关于加强乡村医疗服务的建议"
 
 
 def test_to_simplified_helper():
