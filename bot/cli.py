@@ -137,11 +137,27 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_find(args: argparse.Namespace, config: Config) -> int:
-    """find / contact: best matches first, as JSON or as lines."""
-    from bot.search import run_find
+    """find / contact: best matches first, as JSON or as lines. find also answers questions in
+    plain words (lists and figures as well as records)."""
+    from bot.questions import answer_question, answer_to_json
+    from bot.render import html_to_text
+    from bot.report import figures_text, listing_text
+    from bot.search import SearchIndex, run_find
+    from bot.services import Services
 
-    kinds = ("contact",) if args.command == "contact" else None
-    result = run_find(args.text, open_repo(config, args.db), config, kinds)
+    repo = open_repo(config, args.db)
+    if args.command == "contact":
+        result = run_find(args.text, repo, config, ("contact",))
+    else:
+        services = Services(config, repo, shifted_clock(config, None))
+        index = SearchIndex.build(repo, config.aliases)
+        answer = answer_question(services, index, args.text)
+        result = answer_to_json(index, answer)
+        if not args.json and (answer.listing is not None or answer.figures is not None):
+            if answer.note:
+                print(answer.note)
+            print(html_to_text(listing_text(answer.listing) if answer.listing else figures_text(answer.figures)))
+            return EXIT_OK
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return EXIT_OK
@@ -182,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     importer.set_defaults(func=cmd_import)
 
-    for name, help_text in (("find", "模糊查找提案、联系人、单位"), ("contact", "查找承办人联系方式")):
+    for name, help_text in (("find", "模糊查找提案、联系人、单位，或直接提问（如“哪些单位逾期了”）"), ("contact", "查找承办人联系方式")):
         finder = sub.add_parser(name, help=help_text)
         finder.add_argument("text", help="查询内容：案号、标题、单位简称、姓名、拼音、电话")
         finder.add_argument("--db", help="数据库文件（默认：配置中的数据库）")

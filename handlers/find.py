@@ -7,13 +7,14 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.lookup import lookup_number
 from bot.model import Contact, Department, Proposal
+from bot.questions import Answer, answer_question
 from bot.render import contact_card, esc, unit_listing
+from bot.report import figures_text, listing_text
 from bot.search import Hit, SearchResult
 from bot.services import Services
 from handlers.common import edit, recall, remember, reply, services
-from handlers.status import answer_number, card_for
+from handlers.status import card_for
 
 COMMANDS = [
     ("find", "模糊查找：案号、标题、单位、人名", False),
@@ -116,6 +117,23 @@ async def answer_search(update: Update, context: ContextTypes.DEFAULT_TYPE, resu
     await reply(update, prompt, buttons or None)
 
 
+async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """A question in plain words (or anything else typed): the answer, the right record first."""
+    svc = services(context)
+    answer: Answer = answer_question(svc, svc.extras["index"], text)
+    note = f"{esc(answer.note)}\n" if answer.note else ""
+    if answer.listing is not None:
+        await reply(update, note + listing_text(answer.listing))
+    elif answer.figures is not None:
+        await reply(update, note + figures_text(answer.figures))
+    elif answer.unit is not None:
+        people = [hit.record for hit in answer.result.hits]
+        head = f"<b>{esc(answer.unit)}</b> · 联系人 {len(people)} 人"
+        await reply(update, "\n\n".join([head] + [contact_text(svc, c) for c in people]))
+    else:
+        await answer_search(update, context, answer.result)
+
+
 # -- commands ------------------------------------------------------------------------------------
 
 async def run_search(update: Update, context: ContextTypes.DEFAULT_TYPE, kinds, usage: str) -> None:
@@ -128,8 +146,12 @@ async def run_search(update: Update, context: ContextTypes.DEFAULT_TYPE, kinds, 
 
 
 async def find(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/find TEXT: anything."""
-    await run_search(update, context, None, "用法：/find 关键词，例如 /find 城乡融合、/find 发改委、/find tzw")
+    """/find TEXT: anything, a question in plain words too."""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, "用法：/find 关键词或问题，例如 /find 城乡融合、/find 发改委的联系人是谁、/find 哪些单位逾期了")
+        return
+    await answer_text(update, context, text)
 
 
 async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,13 +165,8 @@ async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message without a command: a number gets its status card, anything else a search."""
-    svc = services(context)
-    text = update.effective_message.text.strip()
-    if lookup_number(svc.repo, text).matches:
-        await answer_number(update, svc, text)
-        return
-    await answer_search(update, context, svc.extras["index"].search(text))
+    """A message without a command: a question, a number, or anything to search."""
+    await answer_text(update, context, update.effective_message.text.strip())
 
 
 async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

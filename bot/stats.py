@@ -1,0 +1,252 @@
+"""The office's view: due lists (overdue, due in a window, a unit's open items) and the figures
+staff report upward (办复率, 按期办复率, class shares, 满意率, overdue by lead unit).
+
+Everything here is computed from :class:`Facts`, one per item, as of a date. :func:`facts_of`
+builds them from the records; it is the one place that knows where the history lives, so the
+lists, the statistics, the chart and the export all agree.
+
+Definitions (also in the README):
+- items: the items in scope (session, unit = lead unit);
+- replied: items with a reply dated on or before the as-of date; 办复率 = replied / items;
+- replied on time: the first reply on or before the first round's due date (workday-adjusted);
+  按期办复率 = replied on time / items;
+- class shares: the class of each replied item's latest reply, over replied items;
+- feedback received: feedback dated on or before the as-of date; 满意率 = (满意 + 基本满意) /
+  feedback received;
+- overdue: open items whose due date is before the as-of date; days overdue are calendar days
+  after the workday-adjusted due date.
+
+Pure core: no telegram.
+"""
+
+from __future__ import annotations
+
+import calendar as calendar_module
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Iterable
+
+from bot.deadlines import as_date, handling_due_date
+from bot.model import Proposal, Reply, _cn
+from bot.numbers import Session
+
+SATISFIED = ("满意", "基本满意")
+NO_UNIT = "（未指定主办单位）"
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the office figures need to know about one item, as of a date."""
+
+    proposal: Proposal
+    is_open: bool
+    due: date | None            # what reminders count down to now
+    first_due: date | None      # the first handling round's due date (for 按期办复)
+    first_reply: date | None
+    last_class: str | None
+    feedback: str | None
+
+    @property
+    def lead_unit(self) -> str:
+        return self.proposal.lead_unit or NO_UNIT
+
+
+def facts_of(svc, as_of: date, proposals: Iterable[Proposal] | None = None) -> list[Facts]:
+    """Facts for every item (or the given ones) from the stored records."""
+    replies: dict[int, list[Reply]] = defaultdict(list)
+    cutoff = as_of.isoformat()
+    for r in svc.repo.all(Reply):
+        if r.reply_date and r.reply_date[:10] <= cutoff:
+            replies[r.proposal_id].append(r)
+    out = []
+    for p in svc.repo.proposals() if proposals is None else proposals:
+        mine = sorted(replies.get(p.id, ()), key=lambda r: r.reply_date)
+        first_round = replace(p, state="assigned", feedback=None, feedback_date=None)
+        if p.feedback == "不满意":
+            first_round.due_date = None  # /feedback 不满意 replaced it with the re-reply date
+        feedback = p.feedback if p.feedback_date and p.feedback_date[:10] <= cutoff else None
+        out.append(Facts(
+            proposal=p,
+            is_open=p.is_open,
+            due=svc.due_date(p) if p.is_open else None,
+            first_due=handling_due_date(first_round, svc.config, svc.calendar),
+            first_reply=as_date(mine[0].reply_date[:10]) if mine else None,
+            last_class=mine[-1].classification if mine else None,
+            feedback=feedback,
+        ))
+    return out
+
+
+def in_session(p: Proposal, session: Session | None) -> bool:
+    if session is None:
+        return True
+    if (p.term, p.meeting) != (session.term, session.meeting):
+        return False
+    return session.body is None or p.body == session.body
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+OVERDUE, DUE_SOON, OPEN = "overdue", "due_soon", "open"
+LIST_TITLES = {OVERDUE: "逾期事项", DUE_SOON: "即将到期", OPEN: "在办事项"}
+
+
+@dataclass
+class DueItem:
+    proposal: Proposal
+    due: date | None
+    days_left: int | None   # negative: days overdue
+
+
+@dataclass
+class DueList:
+    kind: str                          # overdue | due_soon | open
+    as_of: date
+    items: list[DueItem]
+    start: date | None = None          # due_soon window, inclusive
+    end: date | None = None
+    unit: str | None = None
+    session: Session | None = None
+
+    def by_unit(self) -> list[tuple[str, list[DueItem]]]:
+        """Lead units, most items first."""
+        groups: dict[str, list[DueItem]] = defaultdict(list)
+        for item in self.items:
+            groups[item.proposal.lead_unit or NO_UNIT].append(item)
+        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for i in self.items if i.days_left is not None and i.days_left < 0)
+
+    def due_within(self, days: int) -> int:
+        return sum(1 for i in self.items if i.days_left is not None and 0 <= i.days_left <= days)
+
+
+def _sorted(items: list[DueItem]) -> list[DueItem]:
+    return sorted(items, key=lambda i: (i.due or date.max, i.proposal.number_key, i.proposal.id or 0))
+
+
+def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
+    items = []
+    for p in svc.repo.proposals():
+        if p.is_open and (unit is None or p.lead_unit == unit) and in_session(p, session):
+            due = svc.due_date(p)
+            if due is not None and due < as_of:
+                items.append(DueItem(p, due, (due - as_of).days))
+    return DueList(OVERDUE, as_of, _sorted(items), unit=unit, session=session)
+
+
+def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
+                  session: Session | None = None) -> DueList:
+    items = []
+    for p in svc.repo.proposals():
+        if p.is_open and (unit is None or p.lead_unit == unit) and in_session(p, session):
+            due = svc.due_date(p)
+            if due is not None and start <= due <= end:
+                items.append(DueItem(p, due, (due - as_of).days))
+    return DueList(DUE_SOON, as_of, _sorted(items), start=start, end=end, unit=unit, session=session)
+
+
+def open_list(svc, as_of: date, unit: str) -> DueList:
+    """The unit's open items, lead or co-unit (as /dept lists them)."""
+    items = []
+    for p in svc.repo.open_proposals_of_unit(unit):
+        due = svc.due_date(p)
+        items.append(DueItem(p, due, (due - as_of).days if due else None))
+    return DueList(OPEN, as_of, _sorted(items), unit=unit)
+
+
+# -- windows people name -------------------------------------------------------------------------
+
+def week_window(today: date, weeks_ahead: int = 0) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+    return (max(today, monday), monday + timedelta(days=6))
+
+
+def month_window(today: date, months_ahead: int = 0) -> tuple[date, date]:
+    year, month = today.year + (today.month - 1 + months_ahead) // 12, (today.month - 1 + months_ahead) % 12 + 1
+    first = date(year, month, 1)
+    last = date(year, month, calendar_module.monthrange(year, month)[1])
+    return (max(today, first), last)
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    as_of: date
+    session: Session | None
+    unit: str | None
+    items: int = 0
+    replied: int = 0
+    on_time: int = 0
+    classes: dict[str, int] = field(default_factory=dict)
+    feedback: int = 0
+    satisfied: int = 0
+    open: int = 0
+    overdue: int = 0
+    overdue_by_unit: list[tuple[str, int]] = field(default_factory=list)
+    open_by_unit: list[tuple[str, int]] = field(default_factory=list)
+    reply_rate_by_unit: list[tuple[str, int, int]] = field(default_factory=list)  # unit, replied, items
+
+    @staticmethod
+    def rate(part: int, whole: int) -> float | None:
+        return round(100.0 * part / whole, 1) if whole else None
+
+    @property
+    def reply_rate(self) -> float | None:
+        return self.rate(self.replied, self.items)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.rate(self.on_time, self.items)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.rate(self.satisfied, self.feedback)
+
+
+def figures(facts: Iterable[Facts], as_of: date, session: Session | None = None,
+            unit: str | None = None) -> Figures:
+    out = Figures(as_of, session, unit)
+    classes: Counter[str] = Counter()
+    overdue: Counter[str] = Counter()
+    open_: Counter[str] = Counter()
+    units: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for f in facts:
+        if not in_session(f.proposal, session) or (unit is not None and f.proposal.lead_unit != unit):
+            continue
+        out.items += 1
+        per_unit = units[f.lead_unit]
+        per_unit[1] += 1
+        if f.first_reply is not None:
+            out.replied += 1
+            per_unit[0] += 1
+            if f.first_due is None or f.first_reply <= f.first_due:
+                out.on_time += 1
+            if f.last_class:
+                classes[f.last_class] += 1
+        if f.feedback:
+            out.feedback += 1
+            out.satisfied += f.feedback in SATISFIED
+        if f.is_open:
+            out.open += 1
+            open_[f.lead_unit] += 1
+            if f.due is not None and f.due < as_of:
+                out.overdue += 1
+                overdue[f.lead_unit] += 1
+    out.classes = dict(sorted(classes.items()))
+    out.overdue_by_unit = sorted(overdue.items(), key=lambda kv: (-kv[1], kv[0]))
+    out.open_by_unit = sorted(open_.items(), key=lambda kv: (-kv[1], kv[0]))
+    out.reply_rate_by_unit = sorted(((u, r, n) for u, (r, n) in units.items()),
+                                    key=lambda t: (t[1] / t[2], t[0]))
+    return out
+
+
+def session_text(session: Session | None) -> str:
+    if session is None:
+        return "全部届次"
+    body = session.body or ""
+    return f"{body}{_cn(session.term)}届{_cn(session.meeting)}次会议"
