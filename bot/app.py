@@ -92,7 +92,7 @@ def build_application(
         .base_url(base_url or config.base_url)
         .base_file_url(base_file_url or config.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tzinfo))
-        .rate_limiter(AIORateLimiter())
+        .rate_limiter(AIORateLimiter(max_retries=config.rate_limit_retries))  # replies retry on 429
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -59,6 +59,8 @@ class Reminders:
     extra_workdays: tuple[date, ...]
     link_token_hours: int
     admin_chat_id: int | None
+    retry_backoff_minutes: int = 5  # first same-day retry of failed pings; doubles each round
+    retry_max_minutes: int = 60  # longest wait between retry rounds
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Config:
     reminders: Reminders
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     webhooks: dict[str, dict[str, str]] = field(default_factory=dict)
+    rate_limit_retries: int = 3  # a chat reply hit by flood control (429) is retried this often
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -211,6 +214,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             for unit, hook in root.get("webhooks", dict, {}).items()
             if isinstance(hook, dict)
         },
+        rate_limit_retries=bot.positive("rate_limit_retries", 3),
     )
 
 
@@ -289,4 +293,6 @@ def _reminders(root: _Reader) -> Reminders:
         extra_workdays=rem.date_list("extra_workdays"),
         link_token_hours=rem.positive("link_token_hours", 72),
         admin_chat_id=admin_chat or None,
+        retry_backoff_minutes=max(1, rem.positive("retry_backoff_minutes", 5)),
+        retry_max_minutes=max(1, rem.positive("retry_max_minutes", 60)),
     )

@@ -405,6 +405,7 @@ class BotApiEmulator:
         self._answered: list[dict] = []
         self._faults: list[list] = []  # [method, ApiError, remaining]
         self._delays: list[list] = []  # [method, seconds, remaining]
+        self._lost: list[list] = []  # [method, "garbled" | "dropped", remaining]
         self._subscribers: list[Callable[[SentMessage], None]] = []
         self._async_waiters: set[Callable[[], None]] = set()
         self._poll_gen = 0
@@ -533,6 +534,7 @@ class BotApiEmulator:
                 self._calls.append((method, shown))
                 fault = self._take(self._faults, method)
                 delay = self._take(self._delays, method)
+                lost = None if fault is not None else self._take(self._lost, method)
             if delay:
                 await self._sleep(delay)
             if fault is not None:
@@ -552,6 +554,11 @@ class BotApiEmulator:
         with self._lock:
             self._responses.append((method, status, payload))
         self._flush()
+        if lost == "dropped":  # the request took effect, the connection breaks before the answer
+            request.transport.close()
+            raise ConnectionResetError("answer dropped (fault injection)")
+        if lost == "garbled":  # the request took effect, the answer cannot be read
+            return web.Response(status=200, text="<html>502 Bad Gateway</html>", content_type="text/html")
         return web.json_response(payload, status=status,
                                  dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
@@ -1129,10 +1136,19 @@ class BotApiEmulator:
         with self._lock:
             self._delays.append([method.lower(), seconds, times])
 
+    def inject_lost_answer(self, method: str, how: str = "garbled", times: int = 1) -> None:
+        """The next `times` calls of `method` take effect, but their answer is lost: "garbled"
+        (a 200 whose body is not JSON) or "dropped" (the connection closes unanswered)."""
+        if how not in ("garbled", "dropped"):
+            raise ValueError(f"unknown way to lose an answer: {how!r}")
+        with self._lock:
+            self._lost.append([method.lower(), how, times])
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._delays.clear()
+            self._lost.clear()
 
     # ----------------------------------------------------------------- observation
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:

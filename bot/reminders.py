@@ -17,25 +17,30 @@ each line, ``fsync`` before every send. The snapshot is rewritten atomically onl
 cost of a send is one short append and one fsync, whatever the ledger's size.
 
 Entries are keyed ``(proposal_id, step, recipient, cycle)`` (``Ping.key``) and move
-``sending`` → ``sent`` | ``failed`` | ``blocked``.
+``sending`` → ``sent`` | ``failed`` | ``blocked`` | ``uncertain``. Beside them the ledger keeps
+a tally per day (sent, resent, unconfirmed, lost) for the admins' digest.
 
-Policy (the Bot API's sendMessage is not idempotent, so no scheme can be exactly-once across
-every crash; this one bounds the damage to at most one message per crash):
+Policy (the Bot API's sendMessage is not idempotent, so no scheme is exactly-once across every
+crash; a missed deadline ping costs more than a marked duplicate, so the rule is: never a
+silent duplicate, never a silent loss):
 - a ping already ``sent`` is never sent again (restart, second sweep, retry, catch-up);
 - ``sending`` is written (and fsynced) before the request and ``sent`` after it, one message
-  at a time, so a crash leaves at most one message's entries in ``sending`` (one ping, or the
-  pings bundled into that message). A new Ledger reading such an entry calls it *uncertain*:
-  the message may or may not have gone out. With
-  ``resend_uncertain=True`` (default: a lost deadline reminder costs more than a repeated one)
-  it is sent once more if the sweep still plans it, and never a third time; with ``False`` it
-  is never resent. Either way the DeliveryReport lists it.
+  at a time. A ping whose delivery could not be confirmed may or may not have reached the
+  recipient: the process died mid-send (a new Ledger finds it ``sending``), or the request
+  went out but Telegram's answer was lost (``Unconfirmed``: read timeout, dropped connection,
+  unreadable answer). Such a ping is *uncertain*; it is sent again **marked 「补发」**
+  (``resend_mark``), at most ``max_resends`` times (then it stays ``uncertain`` and is
+  reported, never sent again). Every later send of a ping that was once uncertain carries
+  the mark, so a recipient never sees an unmarked duplicate. The admins are told (未确认), and
+  the digest counts the resends;
 - several pings for one recipient in one run (``bundle_from``, default 3) go as one combined
   message, most urgent first, so a handler with 20 overdue items gets one message, not 20
   (and Telegram's per-chat flood limit is not hit);
-- within one attempt: 429 waits ``retry_after`` and retries; network errors, timeouts and 5xx
-  retry with exponential backoff (a timed-out request may still have been delivered: the same
-  at-most-one-duplicate bound applies); after ``max_attempts`` the entry is ``failed`` and a
-  later sweep (if it still plans the step) tries again, at most ``max_sweeps`` times in all.
+- within one attempt: 429 waits ``retry_after`` and retries; network errors, timeouts before
+  the request was out and 5xx retry with exponential backoff; after ``max_attempts`` the entry
+  is ``failed`` and planned again by the next run (the wiring schedules same-day retry rounds
+  with backoff until the day ends, then reports what is still undelivered as lost). A
+  permanent error (bad request, chat not found) is ``failed`` for good and reported once.
 - Forbidden (the user blocked the bot) marks the entry and the recipient ``blocked``: no more
   pings to that chat until ``unblock(chat_id)`` (call it when the user writes to the bot again).
 """
@@ -74,6 +79,7 @@ log = logging.getLogger(__name__)
 SENDING, SENT, FAILED, BLOCKED, UNCERTAIN = "sending", "sent", "failed", "blocked", "uncertain"
 
 Key = tuple  # (proposal_id, step, recipient, cycle)
+TALLY_DAYS = 40  # days of delivery figures kept in the snapshot
 
 
 # -- what a send can raise -------------------------------------------------------------------
@@ -93,6 +99,11 @@ class RetryLater(DeliveryError):
 
 class TransientError(DeliveryError):
     """Network error, timeout, 5xx: retry with backoff."""
+
+
+class Unconfirmed(DeliveryError):
+    """The request reached the server but its answer was lost (read timeout, connection
+    dropped after the request was written, unreadable answer): it may have been delivered."""
 
 
 class Blocked(DeliveryError):
@@ -130,17 +141,18 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = _utcnow,
         resend_uncertain: bool = True,
-        max_sweeps: int = 3,
+        max_resends: int = 3,
         compact_every: int = 20_000,
     ):
         self.path = Path(path)
         self.journal_path = self.path.with_name(self.path.name + ".journal")
         self.clock = clock
         self.resend_uncertain = resend_uncertain
-        self.max_sweeps = max_sweeps
+        self.max_resends = max_resends
         self.compact_every = compact_every
         self._entries: dict[Key, dict[str, Any]] = {}
         self._blocked: dict[Any, str] = {}
+        self._tally: dict[str, dict[str, int]] = {}  # day → {"sent": n, "resent": n, …}
         self._inflight: set[Key] = set()
         self._journal_lines = 0
         self._seq = 0
@@ -161,6 +173,7 @@ class Ledger:
                     self._entries[_key(raw_key)] = entry
                 for recipient, at in data.get("blocked", []):
                     self._blocked[recipient] = at
+                self._tally.update(data.get("tally", {}))
             except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
                 raise StorageError(
                     f"提醒记录文件无法读取：{self.path}（{exc.__class__.__name__}: {exc}）。"
@@ -187,6 +200,9 @@ class Ledger:
         return torn
 
     def _replay(self, record: dict[str, Any]) -> None:
+        if "T" in record:  # a tally riding on an entry
+            day, counts = record.pop("T")
+            self._tally[day] = dict(counts)
         if "k" in record:
             key = _key(record["k"])
             entry = {k: v for k, v in record.items() if k != "k"}
@@ -195,6 +211,8 @@ class Ledger:
             self._blocked[record["block"]] = record.get("t", "")
         elif "unblock" in record:
             self._blocked.pop(record["unblock"], None)
+        elif "tally" in record:
+            self._tally[record["tally"]] = dict(record["c"])
         else:
             raise KeyError("unknown journal record")
 
@@ -207,12 +225,18 @@ class Ledger:
             os.fsync(self._journal.fileno())
         self._journal_lines += 1
 
-    def _set(self, key: Key, sync: bool, **entry: Any) -> None:
+    def _set(self, key: Key, sync: bool, tally: str | None = None, **entry: Any) -> None:
+        """Write an entry; ``tally`` counts it in the day's figures in the same journal line,
+        so a crash cannot leave the entry and the figures disagreeing."""
         entry["t"] = self.clock().isoformat(timespec="seconds")
         self._seq += 1
         entry["q"] = self._seq
         self._entries[key] = entry
-        self._append({"k": list(key), **entry}, sync)
+        record = {"k": list(key), **entry}
+        if tally:
+            day, counts = self._counted(tally, 1)
+            record["T"] = [day, counts]
+        self._append(record, sync)
 
     def sync(self) -> None:
         """Make every line written so far durable (one fsync)."""
@@ -255,9 +279,9 @@ class Ledger:
         if status in (SENT, BLOCKED):
             return status
         if status == UNCERTAIN:
-            return "send" if self.resend_uncertain and entry.get("u", 0) < 1 else UNCERTAIN
-        if status == FAILED and entry.get("n", 0) >= self.max_sweeps:
-            return "gave_up"
+            return "send" if self.resend_uncertain and entry.get("u", 0) < self.max_resends else UNCERTAIN
+        if status == FAILED and entry.get("p"):
+            return "gave_up"  # a permanent error: the same request cannot succeed
         return "send"
 
     def is_blocked(self, recipient: Any) -> bool:
@@ -284,7 +308,8 @@ class Ledger:
     def claim(self, key: Key, *, sync: bool = True) -> str:
         """Before a send: "send" (``sending`` is written, and fsynced unless ``sync=False``:
         then call ``sync()`` before sending), or why not: "sent", "inflight", "blocked",
-        "uncertain", "gave_up"."""
+        "uncertain", "gave_up". Claiming an uncertain ping counts a resend (``resends``): its
+        text must then carry the 「补发」 mark."""
         key = tuple(key)
         decision = self.peek(key)
         if decision != "send":
@@ -298,18 +323,57 @@ class Ledger:
         self._set(key, sync, s=SENDING, n=sweeps + 1, u=uncertain_resends)
         return "send"
 
-    def finish(self, key: Key, status: str, error: str | None = None) -> None:
-        """After a send: ``sent``, ``failed`` or ``blocked`` (written, not yet fsynced: the next
-        claim's fsync or ``sync()`` covers it; a process crash loses nothing already written)."""
+    def resends(self, key: Key) -> int:
+        """How many marked resends of this ping were claimed (0: it goes unmarked)."""
+        entry = self._entries.get(tuple(key))
+        return entry.get("u", 0) if entry else 0
+
+    def resend(self, key: Key) -> bool:
+        """The answer to an in-flight send was lost: claim one marked resend now (``sending``
+        fsynced, the resend counted), or False when ``max_resends`` are used up."""
+        key = tuple(key)
+        entry = self._entries.get(key, {})
+        if not self.resend_uncertain or entry.get("u", 0) >= self.max_resends:
+            return False
+        self._set(key, True, s=SENDING, n=entry.get("n", 1), u=entry.get("u", 0) + 1)
+        return True
+
+    def finish(self, key: Key, status: str, error: str | None = None, *, permanent: bool = False) -> None:
+        """After a send: ``sent``, ``failed``, ``blocked`` or ``uncertain`` (written, not yet
+        fsynced: the next claim's fsync or ``sync()`` covers it; a process crash loses nothing
+        already written). A ``permanent`` failure is not retried."""
         key = tuple(key)
         previous = self._entries.get(key, {})
         entry: dict[str, Any] = {"s": status, "n": previous.get("n", 1), "u": previous.get("u", 0)}
         if error:
             entry["e"] = error[:300]
-        self._set(key, False, **entry)
+        if permanent:
+            entry["p"] = 1
+        tally = None
+        if status == SENT and key[0] != SYSTEM:  # the tally counts reminders, not notices
+            tally = "resent" if entry["u"] else "sent"
+        self._set(key, False, tally, **entry)
         self._inflight.discard(key)
         if status == BLOCKED and len(key) > 2:
             self.block(key[2])
+
+    # the daily tally ------------------------------------------------------------------------------
+
+    def count(self, kind: str, n: int = 1, day: date | None = None) -> None:
+        """Add to the day's tally (default: the ledger clock's day): sent, resent (sent marked
+        「补发」), unconfirmed (an answer lost), lost (still undelivered when the day ended)."""
+        if n > 0:
+            stamp, counts = self._counted(kind, n, day)
+            self._append({"tally": stamp, "c": counts}, False)
+
+    def _counted(self, kind: str, n: int, day: date | None = None) -> tuple[str, dict[str, int]]:
+        stamp = (day or self.clock().date()).isoformat()
+        counts = self._tally.setdefault(stamp, {})
+        counts[kind] = counts.get(kind, 0) + n
+        return stamp, dict(counts)
+
+    def tally(self, day: date) -> dict[str, int]:
+        return dict(self._tally.get(day.isoformat(), {}))
 
     def abandon(self, key: Key) -> None:
         """The send was cancelled mid-flight: its outcome is unknown."""
@@ -377,6 +441,7 @@ class Ledger:
             "version": 1,
             "entries": [[list(k), e] for k, e in self._entries.items()],
             "blocked": [[r, t] for r, t in self._blocked.items()],
+            "tally": {day: self._tally[day] for day in sorted(self._tally)[-TALLY_DAYS:]},
         }
         atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         self._journal.close()
@@ -402,33 +467,71 @@ class Ledger:
 class DeliveryReport:
     sent: list[Ping] = field(default_factory=list)
     skipped_already_sent: list[Ping] = field(default_factory=list)  # sent before, or in flight
-    failed: list[tuple[Ping, str]] = field(default_factory=list)
+    failed: list[tuple[Ping, str]] = field(default_factory=list)  # this run; retried unless permanent
+    permanent: list[Ping] = field(default_factory=list)  # of the failed: not retried
+    skipped_failed: list[Ping] = field(default_factory=list)  # failed for good earlier
     blocked: list[Ping] = field(default_factory=list)  # newly blocked in this run
     skipped_blocked: list[Ping] = field(default_factory=list)  # recipient known to block us
-    uncertain: list[Ping] = field(default_factory=list)  # cut short earlier, not resent
-    resent_uncertain: list[Ping] = field(default_factory=list)  # cut short earlier, sent again
+    unconfirmed: list[Ping] = field(default_factory=list)  # an answer lost in this run
+    uncertain: list[Ping] = field(default_factory=list)  # resends used up: not sent again
+    resent_uncertain: list[Ping] = field(default_factory=list)  # sent marked 「补发」
     skipped_no_channel: list[Ping] = field(default_factory=list)  # webhook ping, no sender
 
-    def admin_notice(self) -> str | None:
-        """HTML for the admins when something needs a person: None when all went well."""
+    @property
+    def retrying(self) -> list[Ping]:
+        """Failed pings a later run may still deliver (not permanent)."""
+        permanent = {p.key for p in self.permanent}
+        return [p for p, _ in self.failed if p.key not in permanent]
+
+    def admin_notice(self, *, retry_round: bool = False) -> str | None:
+        """HTML for the admins when something needs a person: None when all went well. A retry
+        round does not repeat that pings are being retried."""
         lines = []
         if self.blocked:
             lines.append(f"⚠ {len(self.blocked)} 条提醒未送达：对方已屏蔽机器人")
-            for who in sorted({p.who or str(p.recipient) for p in self.blocked}):
-                lines.append(f"· {esc(who)}")
-        if self.failed:
-            lines.append(f"⚠ {len(self.failed)} 条提醒发送失败（下次提醒时重试）")
-            for ping, reason in self.failed[:10]:
-                lines.append(f"· {esc(ping.who or ping.recipient)} · {esc(ping.step)} · {esc(reason[:100])}")
+            lines += _who_lines(self.blocked)
+        retrying = self.retrying
+        if retrying and not retry_round:
+            lines.append(f"⚠ {len(retrying)} 条提醒发送失败，今天稍后自动重试")
+            reasons = dict((p.key, r) for p, r in self.failed)
+            for ping in retrying[:10]:
+                lines.append(f"· {esc(ping.who or ping.recipient)} · {esc(ping.step)} · {esc(reasons[ping.key][:100])}")
+        if self.permanent:
+            reasons = dict((p.key, r) for p, r in self.failed)
+            lines.append(f"⚠ {len(self.permanent)} 条提醒被 Telegram 拒绝，无法发送（不再重试）")
+            for ping in self.permanent[:10]:
+                lines.append(f"· {esc(ping.who or ping.recipient)} · {esc(ping.step)} · {esc(reasons[ping.key][:100])}")
+        if self.unconfirmed:
+            lines.append(f"⚠ {len(self.unconfirmed)} 条提醒已发出，但未收到 Telegram 的确认（未确认）；"
+                         f"已标注「补发」重发，收件人可能收到两次")
+            lines += _who_lines(self.unconfirmed)
         if self.uncertain:
-            lines.append(f"⚠ {len(self.uncertain)} 条提醒在程序中断时正在发送，无法确认是否送达，未重发")
+            lines.append(f"⚠ {len(self.uncertain)} 条提醒未确认送达，已多次补发仍无法确认，不再补发，请人工核实")
+            lines += _who_lines(self.uncertain)
         return "\n".join(lines) if lines else None
 
     def __str__(self) -> str:
         return (f"sent={len(self.sent)} skipped={len(self.skipped_already_sent)} "
-                f"failed={len(self.failed)} blocked={len(self.blocked)} "
-                f"skipped_blocked={len(self.skipped_blocked)} uncertain={len(self.uncertain)} "
-                f"resent_uncertain={len(self.resent_uncertain)}")
+                f"failed={len(self.failed)} permanent={len(self.permanent)} blocked={len(self.blocked)} "
+                f"skipped_blocked={len(self.skipped_blocked)} unconfirmed={len(self.unconfirmed)} "
+                f"uncertain={len(self.uncertain)} resent_uncertain={len(self.resent_uncertain)}")
+
+
+def _who_lines(pings: list[Ping], limit: int = 10) -> list[str]:
+    names = sorted({p.who or str(p.recipient) for p in pings})
+    lines = [f"· {esc(who)}" for who in names[:limit]]
+    if len(names) > limit:
+        lines.append(f"……另有 {len(names) - limit} 人")
+    return lines
+
+
+RESEND_MARK = "【补发】"
+RESEND_NOTE = "（此提醒此前可能已送达，如已收到请忽略。）"
+
+
+def resend_mark(text: str) -> str:
+    """A resend of a ping that may already have arrived: never an unmarked duplicate."""
+    return f"{RESEND_MARK}{text}\n{RESEND_NOTE}"
 
 
 Send = Callable[[Any, str], Awaitable[Any]]
@@ -489,10 +592,9 @@ async def deliver(
         for message in messages:
             claimed = []
             for ping in message:
-                uncertain = ledger.status(ping.key) == UNCERTAIN
                 decision = ledger.claim(ping.key, sync=False)
                 if decision == "send":
-                    claimed.append((ping, uncertain))
+                    claimed.append(ping)
                 else:  # changed since peek (a concurrent deliver, or blocked meanwhile)
                     _skip(report, ping, decision)
             if not claimed:
@@ -501,12 +603,11 @@ async def deliver(
             if pace and not first:
                 await sleep(pace)
             first = False
-            recipient = claimed[0][0].recipient
+            recipient = claimed[0].recipient
             target, sender = recipient, send
             if isinstance(recipient, str):
                 target, sender = recipient.split(":", 1)[1], webhook_send
-            text = claimed[0][0].text if len(claimed) == 1 else bundle_text([p for p, _ in claimed])
-            await _send_message(claimed, target, text, sender, ledger, report, sleep, max_attempts,
+            await _send_message(claimed, target, sender, ledger, report, sleep, max_attempts,
                                 classify, base_delay, max_delay)
     finally:
         ledger.sync()
@@ -525,7 +626,7 @@ def _skip(report: DeliveryReport, ping: Ping, decision: str) -> None:
     elif decision == UNCERTAIN:
         report.uncertain.append(ping)
     elif decision == "gave_up":
-        report.failed.append((ping, "多次发送失败，已放弃"))
+        report.skipped_failed.append(ping)
 
 
 def _bundles(group: list[Ping]) -> list[list[Ping]]:
@@ -549,28 +650,53 @@ def _bundles(group: list[Ping]) -> list[list[Ping]]:
     return bundles
 
 
-def bundle_text(pings: list[Ping]) -> str:
-    return f"📋 {len(pings)} 项提醒：\n\n" + "\n\n".join(p.text for p in pings)
+def message_text(pings: list[Ping], marked: set[Key] = frozenset()) -> str:
+    """One ping's text, or a bundle; pings in ``marked`` carry the 「补发」 mark."""
+    if len(pings) == 1:
+        ping = pings[0]
+        return resend_mark(ping.text) if ping.key in marked else ping.text
+    return bundle_text(pings, marked)
 
 
-async def _send_message(claimed, target, text, sender, ledger, report, sleep, max_attempts, classify,
+def bundle_text(pings: list[Ping], marked: set[Key] = frozenset()) -> str:
+    resent = sum(1 for p in pings if p.key in marked)
+    head = f"📋 {len(pings)} 项提醒" + (f"（其中 {resent} 项为补发）" if resent else "") + "："
+    items = [(RESEND_MARK + p.text) if p.key in marked else p.text for p in pings]
+    return head + "\n\n" + "\n\n".join(items) + (f"\n\n{RESEND_NOTE}" if resent else "")
+
+
+async def _send_message(claimed, target, sender, ledger, report, sleep, max_attempts, classify,
                         base_delay, max_delay) -> None:
     """One message carrying one or more claimed pings; every outcome is recorded for each."""
     attempts = transient = waits = 0
     while True:
+        marked = {ping.key for ping in claimed if ledger.resends(ping.key)}
         attempts += 1
         try:
-            await sender(target, text)
+            await sender(target, message_text(claimed, marked))
         except asyncio.CancelledError:
-            for ping, _ in claimed:
+            for ping in claimed:
                 ledger.abandon(ping.key)
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is classified and recorded
             error = (classify(exc) if classify else None) or default_classify(exc)
             if isinstance(error, Blocked):
-                for ping, _ in claimed:
+                for ping in claimed:
                     ledger.finish(ping.key, BLOCKED, str(error))
                     report.blocked.append(ping)
+                return
+            if isinstance(error, Unconfirmed):
+                log.warning("message to %s: the answer was lost (%s); resending it marked", target, error)
+                ledger.count("unconfirmed", sum(1 for ping in claimed if ping.proposal_id != SYSTEM))
+                report.unconfirmed.extend(claimed)
+                if all([ledger.resend(ping.key) for ping in claimed]):  # every ping, no short cut
+                    attempts -= 1
+                    transient += 1
+                    await sleep(min(max_delay, base_delay * 2 ** (transient - 1)))
+                    continue
+                for ping in claimed:
+                    ledger.finish(ping.key, UNCERTAIN, str(error))
+                    report.uncertain.append(ping)
                 return
             if isinstance(error, RetryLater) and waits < 3 * max_attempts:
                 waits += 1
@@ -581,17 +707,20 @@ async def _send_message(claimed, target, text, sender, ledger, report, sleep, ma
                 transient += 1
                 await sleep(min(max_delay, base_delay * 2 ** (transient - 1)))
                 continue
+            permanent = not isinstance(error, (TransientError, RetryLater))
             reason = f"{error.__class__.__name__}: {error}"
             log.warning("message to %s failed after %d attempts: %s", target, attempts, reason)
-            for ping, _ in claimed:
-                ledger.finish(ping.key, FAILED, reason)
+            for ping in claimed:
+                ledger.finish(ping.key, FAILED, reason, permanent=permanent)
                 report.failed.append((ping, reason))
+                if permanent:
+                    report.permanent.append(ping)
             return
-        for ping, was_uncertain in claimed:
+        for ping in claimed:
+            if ping.key in marked:
+                report.resent_uncertain.append(ping)
             ledger.finish(ping.key, SENT)
             report.sent.append(ping)
-            if was_uncertain:
-                report.resent_uncertain.append(ping)
         return
 
 
@@ -605,18 +734,20 @@ async def run_sweep(
     *,
     webhook_send: Send | None = None,
     admins: Iterable[int] | None = None,
+    retry_round: bool = False,
     **deliver_options: Any,
 ) -> DeliveryReport:
-    """The daily job (and the start-up catch-up): plan against the ledger, deliver, tell the
-    admins about blocked or failed pings (once, through the ledger too), compact the ledger.
-    ``admins``: every admin id (config and granted); defaults to ``config.admins``."""
+    """The daily job (and the start-up catch-up, and the same-day retry rounds): plan against
+    the ledger, deliver, tell the admins about blocked, failed or unconfirmed pings (once,
+    through the ledger too), compact the ledger. ``admins``: every admin id (config and
+    granted); defaults to ``config.admins``."""
     admins = list(admins) if admins is not None else None
     proposals = repo.proposals()
     contacts = {c.id: c for c in repo.contacts()}
     pings = plan_sweep(today, proposals, contacts, config, calendar,
                        departments=repo.departments(), admins=admins, sent=ledger)
     report = await deliver(pings, send, ledger, webhook_send=webhook_send, **deliver_options)
-    notice = report.admin_notice()
+    notice = report.admin_notice(retry_round=retry_round)
     if notice:
         step = f"notice-{ledger.clock().isoformat(timespec='seconds')}"
         notices = [Ping(SYSTEM, step, chat, notice, "system", "管理员") for chat in admin_targets(config, admins)]
@@ -727,9 +858,12 @@ def build_digest(
     calendar: WorkCalendar | None,
     *,
     limit: int = 15,
+    ledger: Ledger | None = None,
 ) -> str:
     """HTML for the admin chat: due within 7 days, overdue (by lead unit), replied since the
-    last workday (yesterday, or Friday and the weekend on a Monday)."""
+    last workday (yesterday, or Friday and the weekend on a Monday), and with ``ledger`` the
+    reminders sent today and since the last workday: how many were resent marked 「补发」,
+    unconfirmed, or still undelivered when their day ended."""
     week_end = today + timedelta(days=6)
     upcoming: list[tuple[date, Proposal]] = []
     overdue: dict[str, list[tuple[int, Proposal]]] = defaultdict(list)
@@ -784,9 +918,36 @@ def build_digest(
         lines.append(f"· {name}{cls}{issuer}")
     if len(replied) > limit:
         lines.append(f"……另有 {len(replied) - limit} 件")
+    if ledger is not None:
+        earlier: dict[str, int] = defaultdict(int)
+        day = since
+        while day < today:
+            for kind, n in ledger.tally(day).items():
+                earlier[kind] += n
+            day += timedelta(days=1)
+        rows = [row for row in (delivery_line("今日", ledger.tally(today)), delivery_line(label, earlier)) if row]
+        if rows:
+            lines.append("\n<b>提醒发送</b>")
+            lines += rows
     if calendar is not None and calendar.warnings:
         lines.append("\n" + "\n".join(f"ℹ {esc(w)}" for w in calendar.warnings))
     return "\n".join(lines)
+
+
+def delivery_line(label: str, counts: dict[str, int]) -> str | None:
+    """「· 今日：已发 12 条，其中补发 1 条……」 from a ledger tally; None when nothing happened."""
+    sent, resent = counts.get("sent", 0), counts.get("resent", 0)
+    unconfirmed, lost = counts.get("unconfirmed", 0), counts.get("lost", 0)
+    if not (sent or resent or unconfirmed or lost):
+        return None
+    parts = [f"已发 {sent + resent} 条"]
+    if resent:
+        parts.append(f"其中补发 {resent} 条（此前未确认送达，已标注「补发」）")
+    if unconfirmed:
+        parts.append(f"未确认 {unconfirmed} 条")
+    if lost:
+        parts.append(f"当天多次重试仍未送达 {lost} 条")
+    return f"· {label}：" + "，".join(parts)
 
 
 def _short(title: str, limit: int = 30) -> str:

@@ -12,12 +12,17 @@ core's delivery errors:
     BadRequest, ChatMigrated, InvalidToken, Conflict → PermanentError
     TimedOut, NetworkError (5xx, connection errors) → TransientError (backoff)
 
-Timeouts, and why one kind is not retried: ``sendMessage`` is not idempotent. A reminder waits
-up to ``read_timeout`` seconds (30) for Telegram's answer, so a slow answer is waited for rather
-than sent twice. A timeout before the request was out (connect, pool, write) is retried with
-backoff. A *read* timeout means the request reached Telegram and may have been delivered: it is
-not resent (that is how a retry would double a message); the ping is recorded as sent, and the
-admins are told it is unconfirmed. The countdown's next step still comes.
+Timeouts and lost answers: ``sendMessage`` is not idempotent. A reminder waits up to
+``read_timeout`` seconds (30) for Telegram's answer, so a slow answer is waited for rather than
+sent twice. A timeout before the request was out (connect, pool, write) is retried with backoff.
+When the request went out but the answer was lost (a *read* timeout, the connection dropped
+after the request, an unreadable answer) the ping may have been delivered: it is ``Unconfirmed``,
+sent once more marked 「补发」, and reported to the admins as 未确认 (never as failed).
+
+Pings still failing after their retries are tried again the same day in retry rounds, with
+backoff (``reminders.retry_backoff_minutes`` doubling up to ``retry_max_minutes``) on the
+injected clock, until delivered or the day ends; then the admins are told and the digest counts
+them as lost.
 
 "Today" is always ``services.today()`` (the injected clock, moved by ``run --today`` and by
 tests); the JobQueue only decides *when* the daily sweep runs. Tests call ``sweep_now(app)``.
@@ -31,7 +36,7 @@ import logging
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 import httpx
@@ -45,6 +50,7 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
     TimedOut,
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, TypeHandler
@@ -61,6 +67,7 @@ from bot.reminders import (
     PermanentError,
     RetryLater,
     TransientError,
+    Unconfirmed,
     admin_targets,
     build_digest,
     deliver,
@@ -84,6 +91,8 @@ COMMANDS = [
 ]
 
 SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
+RETRY_TICK_SECONDS = 30  # how often the JobQueue asks whether a retry round is due
+LAST_RETRY = time(23, 55)  # the day's last retry round (local time)
 TITLE_SHORT = 24
 SUPERVISOR = "sv:"
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
@@ -93,6 +102,8 @@ OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
 
 def classify(exc: BaseException) -> DeliveryError | None:
     """PTB's exceptions as the core's delivery errors (None: let the core decide)."""
+    if answer_lost(exc):
+        return Unconfirmed(f"{exc.__class__.__name__}: {exc}")
     if isinstance(exc, RetryAfter):
         with warnings.catch_warnings():  # PTB 22 notes that retry_after becomes a timedelta
             warnings.simplefilter("ignore")
@@ -106,9 +117,15 @@ def classify(exc: BaseException) -> DeliveryError | None:
     return None
 
 
-def read_timed_out(exc: BaseException) -> bool:
-    """The request reached Telegram, but its answer did not come back in time."""
-    return isinstance(exc, TimedOut) and isinstance(exc.__cause__, httpx.ReadTimeout)
+def answer_lost(exc: BaseException) -> bool:
+    """The request reached Telegram, but no readable answer came back: a read timeout, the
+    connection dropped after the request was written, or a 2xx body that is not JSON."""
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        return isinstance(cause, httpx.ReadTimeout)
+    if isinstance(exc, NetworkError):
+        return isinstance(cause, (httpx.RemoteProtocolError, httpx.ReadError))
+    return type(exc) is TelegramError and isinstance(cause, ValueError)  # "Invalid server response"
 
 
 @dataclass
@@ -116,17 +133,24 @@ class SweepResult:
     today: date
     report: DeliveryReport
     digest_sent: bool
-    unconfirmed: int
+
+    @property
+    def unconfirmed(self) -> int:
+        return len(self.report.unconfirmed)
 
     def summary(self) -> str:
         r = self.report
         parts = [f"新发送 {len(r.sent)} 条提醒"]  # pings already in the ledger are not planned again
-        if r.failed:
-            parts.append(f"失败 {len(r.failed)} 条（下次检查时重试）")
+        if r.resent_uncertain:
+            parts.append(f"其中补发 {len(r.resent_uncertain)} 条（已标注「补发」）")
+        if r.retrying:
+            parts.append(f"失败 {len(r.retrying)} 条（今天稍后自动重试）")
+        if r.permanent:
+            parts.append(f"无法发送 {len(r.permanent)} 条")
         if r.blocked or r.skipped_blocked:
             parts.append(f"对方已屏蔽 {len(r.blocked) + len(r.skipped_blocked)} 条")
         if self.unconfirmed:
-            parts.append(f"超时未确认 {self.unconfirmed} 条")
+            parts.append(f"未确认 {self.unconfirmed} 条（已标注「补发」重发）")
         text = f"已完成 {self.today.isoformat()} 的提醒检查：" + "，".join(parts) + "。"
         if self.digest_sent:
             text += "\n今日办理日报已发送。"
@@ -150,7 +174,11 @@ class ReminderService:
         self.sleep: Callable[[float], Any] = asyncio.sleep
         self.base_delay = 1.0
         self.read_timeout = SEND_READ_TIMEOUT
-        self._unconfirmed: list[Any] = []
+        # same-day retry rounds, on the services' clock
+        self.retry_at: datetime | None = None
+        self.retry_day: date | None = None
+        self.retry_rounds = 0
+        self.pending: list[Ping] = []  # failed in the last round, retried at retry_at
         services.extras["reminders"] = self
 
     # life cycle -------------------------------------------------------------------------------
@@ -168,6 +196,8 @@ class ReminderService:
             self.webhook_send = make_webhook_sender(config.webhooks, client=self.client)
         if app.job_queue is not None:
             app.job_queue.run_daily(self._daily_job, time=config.reminders.daily_time, name="reminders")
+            app.job_queue.run_repeating(self._retry_job, interval=RETRY_TICK_SECONDS, first=RETRY_TICK_SECONDS,
+                                        name="reminder-retries")
         else:
             log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
         self.catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="reminders-catch-up")
@@ -193,61 +223,101 @@ class ReminderService:
     async def _daily_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sweep()
 
+    async def _retry_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.retry_if_due()
+
     # sending ----------------------------------------------------------------------------------
 
     async def send(self, chat_id: int, text: str) -> None:
-        for part in split_message(text):
+        parts = split_message(text)
+        for number, part in enumerate(parts):
             try:
                 await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
                                             read_timeout=self.read_timeout)
-            except TimedOut as exc:
-                if not read_timed_out(exc):
-                    raise  # not sent yet: deliver retries it
-                log.warning("reminder to %s: no answer within %ss; not resent", chat_id, self.read_timeout)
-                self._unconfirmed.append(chat_id)
-                return
+            except Exception as exc:
+                if number == 0:
+                    raise
+                # the first parts arrived: sending the whole again is a resend, marked 「补发」
+                raise Unconfirmed(f"part {number + 1} of {len(parts)}: {exc}") from exc
 
     def _options(self) -> dict[str, Any]:
         return {"classify": classify, "sleep": self.sleep, "base_delay": self.base_delay}
 
     # the sweep --------------------------------------------------------------------------------
 
-    async def sweep(self) -> SweepResult:
+    async def sweep(self, *, retry_round: bool = False) -> SweepResult:
         """Plan today's pings against the ledger and deliver them, then the admins' digest.
-        One sweep at a time; safe to repeat (the ledger sends each ping once)."""
+        One sweep at a time; safe to repeat (the ledger sends each ping once). Pings that
+        still fail are retried later today (``retry_if_due``)."""
         async with self.lock:
             svc = self.services
             today = svc.today()
             admins = svc.admin_ids()
-            self._unconfirmed = []
             report = await run_sweep(today, svc.repo, svc.config, self.calendar, self.ledger, self.send,
-                                     webhook_send=self.webhook_send, admins=admins, **self._options())
-            digest_sent = await self._digest(today, admins)
-            unconfirmed = len(self._unconfirmed)
-            if unconfirmed:
-                await self._notify_unconfirmed(admins)
-            return SweepResult(today, report, digest_sent, unconfirmed)
+                                     webhook_send=self.webhook_send, admins=admins,
+                                     retry_round=retry_round, **self._options())
+            digest = await self._digest(today, admins)
+            self._plan_retry(today, report.retrying + (digest.retrying if digest else []), retry_round)
+            if self.retry_at is None and self.pending:  # the day is over for them
+                await self._give_up(admins)
+            return SweepResult(today, report, bool(digest and digest.sent))
 
-    async def _digest(self, today: date, admins: list[int]) -> bool:
+    def _plan_retry(self, today: date, failed: list[Ping], retry_round: bool) -> None:
+        """The next retry round: backoff doubling from ``retry_backoff_minutes`` up to
+        ``retry_max_minutes``, the last one at LAST_RETRY; none when nothing failed or the
+        day's last round has run."""
+        self.pending = failed
+        if not failed:
+            self.retry_at, self.retry_day, self.retry_rounds = None, None, 0
+            return
+        if not retry_round or self.retry_day != today:
+            self.retry_rounds = 0
+        rules = self.services.config.reminders
+        now = self.services.clock()
+        last = datetime.combine(today, LAST_RETRY, tzinfo=now.tzinfo)
+        delay = min(rules.retry_max_minutes, rules.retry_backoff_minutes * 2 ** self.retry_rounds)
+        self.retry_rounds += 1
+        self.retry_day = today
+        self.retry_at = None if now >= last else min(now + timedelta(minutes=delay), last)
+        if self.retry_at is not None:
+            log.info("%d reminder(s) failed; retry round %d at %s", len(failed), self.retry_rounds,
+                     self.retry_at.isoformat(timespec="minutes"))
+
+    async def retry_if_due(self) -> SweepResult | None:
+        """The JobQueue's tick (tests call it after moving the clock): run the retry round when
+        its time has come; when the day it belongs to has ended, report what is left."""
+        if self.retry_at is None or self.services.clock() < self.retry_at:
+            return None
+        if self.services.today() != self.retry_day:
+            self.retry_at = None
+            await self._give_up(self.services.admin_ids())
+            return None
+        return await self.sweep(retry_round=True)
+
+    async def _give_up(self, admins: list[int]) -> None:
+        """The day ended with pings undelivered: count them as lost and tell the admins."""
+        lost, day = self.pending, self.retry_day or self.services.today()
+        self.pending, self.retry_day, self.retry_rounds = [], None, 0
+        if not lost:
+            return
+        self.ledger.count("lost", len(lost), day)
+        log.warning("%d reminder(s) of %s still undelivered at the end of the day", len(lost), day)
+        lines = [f"⚠ {len(lost)} 条提醒 {day.isoformat()} 全天多次重试仍未送达，已停止重试，请人工通知："]
+        lines += [f"· {esc(p.who or p.recipient)} · {esc(p.step)}" for p in lost[:20]]
+        stamp = self.services.clock().isoformat(timespec="seconds")
+        pings = [Ping(SYSTEM, f"lost-{stamp}", chat, "\n".join(lines), "system", "管理员")
+                 for chat in admin_targets(self.services.config, admins)]
+        await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
+
+    async def _digest(self, today: date, admins: list[int]) -> DeliveryReport | None:
         """Once a workday, through the ledger (a restart or a second sweep sends no second one)."""
         config = self.services.config
         if config.reminders.workdays_only and not self.calendar.is_workday(today):
-            return False
-        text = build_digest(today, self.services.repo, config, self.calendar)
+            return None
+        text = build_digest(today, self.services.repo, config, self.calendar, ledger=self.ledger)
         pings = [Ping(SYSTEM, f"digest-{today.isoformat()}", chat, text, "system", "管理员")
                  for chat in admin_targets(config, admins)]
-        report = await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
-        return bool(report.sent)
-
-    async def _notify_unconfirmed(self, admins: list[int]) -> None:
-        names = {c.telegram_user_id: c.name + (f"（{c.unit}）" if c.unit else "")
-                 for c in self.services.repo.contacts() if c.telegram_user_id}
-        lines = [f"⚠ {len(self._unconfirmed)} 条提醒发送超时，无法确认是否送达（为避免重复，未重发）："]
-        lines += [f"· {esc(names.get(chat, chat))}" for chat in dict.fromkeys(self._unconfirmed)]
-        stamp = self.services.clock().isoformat(timespec="seconds")
-        pings = [Ping(SYSTEM, f"unconfirmed-{stamp}", chat, "\n".join(lines), "system", "管理员")
-                 for chat in admin_targets(self.services.config, admins)]
-        await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
+        return await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
 
     def unblock(self, *chat_ids: int | None) -> None:
         if self.ledger is None:
@@ -390,7 +460,7 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest: today's digest, to the caller only."""
     svc = services(context)
     rem = reminders_of(context)
-    await reply(update, build_digest(svc.today(), svc.repo, svc.config, rem.calendar))
+    await reply(update, build_digest(svc.today(), svc.repo, svc.config, rem.calendar, ledger=rem.ledger))
 
 
 def set_supervisor(svc: Services, user_id: int, unit: str, chat_id: int | None, here: bool) -> str:

@@ -112,7 +112,7 @@ async def test_restart_between_sweeps_sends_nothing_twice(ledger_path, tmp_path)
     assert [p.step for p in tomorrow] == ["due-1", "due-1"]
 
 
-async def test_crash_mid_send_resends_the_uncertain_ping_once(ledger_path):
+async def test_crash_mid_send_resends_the_uncertain_ping_marked(ledger_path):
     telegram = FakeTelegram()
     first = Ledger(ledger_path, clock=Clock())
     await deliver(pings(1), telegram, first, sleep=Sleeps())
@@ -126,15 +126,19 @@ async def test_crash_mid_send_resends_the_uncertain_ping_once(ledger_path):
     assert [p.proposal_id for p in report.sent] == [2, 3]
     assert [p.proposal_id for p in report.resent_uncertain] == [2]
     assert [p.proposal_id for p in report.skipped_already_sent] == [1]
+    texts = dict(telegram.delivered)
+    assert texts[502].startswith("【补发】第2号 提醒") and "如已收到请忽略" in texts[502]
+    assert texts[503] == "第3号 提醒"  # never uncertain: unmarked
+    assert second.tally(T0.date()) == {"sent": 2, "resent": 1}
 
-    # crash again while resending the same ping: never a third time
+    # crashed again while resending, max_resends times: it stays uncertain and is reported
     assert second.claim(pings(4)[3].key) == "send"
     second._journal.close()
     third = Ledger(ledger_path, clock=Clock())
-    third._entries[pings(4)[3].key]["u"] = 1  # as if this was already the resend
+    third._entries[pings(4)[3].key]["u"] = third.max_resends  # as if resent that often already
     report = await deliver(pings(4)[3:], telegram, third, sleep=Sleeps())
     assert report.uncertain and not report.sent
-    assert "无法确认是否送达" in report.admin_notice()
+    assert "仍无法确认" in report.admin_notice() and "承办人4" in report.admin_notice()
 
 
 async def test_at_most_once_policy_never_resends_uncertain(ledger_path):
@@ -173,6 +177,7 @@ def test_killed_process_mid_sweep_loses_and_duplicates_nothing_but_the_one_in_fl
 
         async def send(chat, text):
             delivered.append(chat)
+            assert text.startswith("【补发】") == (chat == 503)  # only the one in flight is marked
 
         ledger = Ledger(ledger_path)
         all_pings = [Ping(i, "due-3", 500 + i, "t", "2026-12-07") for i in range(1, 6)]
@@ -185,22 +190,45 @@ def test_killed_process_mid_sweep_loses_and_duplicates_nothing_but_the_one_in_fl
     assert [p.recipient for p in report.resent_uncertain] == [503]
 
 
-async def test_failures_are_recorded_and_retried_by_later_sweeps_a_bounded_number_of_times(ledger_path):
-    ledger = Ledger(ledger_path, clock=Clock(), max_sweeps=2)
+async def test_transient_failures_are_planned_again_permanent_ones_are_not(ledger_path):
+    ledger = Ledger(ledger_path, clock=Clock())
     always_down = FakeTelegram({501: [TransientError("down")] * 20})
     report = await deliver(pings(1), always_down, ledger, sleep=Sleeps(), max_attempts=3)
     assert len(report.failed) == 1 and ledger.status(pings(1)[0].key) == FAILED
-    assert always_down.calls == 3
-    assert pings(1)[0].key not in ledger  # the next sweep plans it again
-    await deliver(pings(1), always_down, ledger, sleep=Sleeps(), max_attempts=3)
-    assert always_down.calls == 6
-    assert pings(1)[0].key in ledger  # gave up after max_sweeps
-    report = await deliver(pings(1), always_down, ledger, sleep=Sleeps(), max_attempts=3)
-    assert always_down.calls == 6 and report.failed[0][1] == "多次发送失败，已放弃"
-    # a permanent error is not retried within the sweep
+    assert report.retrying == pings(1) and always_down.calls == 3
+    assert "今天稍后自动重试" in report.admin_notice()
+    assert report.admin_notice(retry_round=True) is None  # a retry round does not say it again
+    assert pings(1)[0].key not in ledger  # the next run (a retry round) plans it again
+    for _ in range(3):
+        await deliver(pings(1), always_down, ledger, sleep=Sleeps(), max_attempts=3)
+    assert always_down.calls == 12 and pings(1)[0].key not in ledger  # no cap: the day decides
+    # a permanent error is not retried within the run, nor planned again
     bad = FakeTelegram({502: [PermanentError("Bad Request: chat not found")]})
     report = await deliver(pings(2)[1:], bad, ledger, sleep=Sleeps())
-    assert bad.calls == 1 and "chat not found" in report.failed[0][1]
+    assert bad.calls == 1 and "chat not found" in report.failed[0][1] and report.retrying == []
+    assert "无法发送" in report.admin_notice() and pings(2)[1].key in ledger
+    again = await deliver(pings(2)[1:], bad, Ledger(ledger_path, clock=Clock()), sleep=Sleeps())
+    assert bad.calls == 1 and again.skipped_failed and again.admin_notice() is None
+
+
+async def test_a_lost_answer_is_unconfirmed_and_resent_marked_never_failed(ledger_path):
+    from bot.reminders import Unconfirmed
+
+    sleeps = Sleeps()
+    telegram = FakeTelegram({501: [Unconfirmed("read timeout")]})
+    ledger = Ledger(ledger_path, clock=Clock())
+    report = await deliver(pings(2), telegram, ledger, sleep=sleeps)
+    assert [p.recipient for p in report.unconfirmed] == [501] and not report.failed
+    assert [p.recipient for p in report.resent_uncertain] == [501]
+    assert telegram.delivered[0] == (501, "【补发】第1号 提醒\n（此提醒此前可能已送达，如已收到请忽略。）")
+    notice = report.admin_notice()
+    assert "未确认" in notice and "失败" not in notice and "承办人1" in notice
+    assert ledger.tally(T0.date()) == {"unconfirmed": 1, "resent": 1, "sent": 1}
+    # answers lost on every resend too: it stops after max_resends and stays reported
+    lossy = FakeTelegram({503: [Unconfirmed("dropped")] * 5})
+    report = await deliver(pings(3)[2:], lossy, ledger, sleep=sleeps)
+    assert lossy.calls == 1 + ledger.max_resends and report.uncertain and not report.failed
+    assert ledger.status(pings(3)[2].key) == UNCERTAIN and pings(3)[2].key in ledger
 
 
 async def test_blocked_user_recorded_reported_and_skipped(ledger_path, tmp_path):
@@ -383,6 +411,8 @@ async def test_a_crash_during_a_bundle_resends_the_bundle_once(ledger_path):
     telegram = FakeTelegram()
     report = await deliver(many(3), telegram, Ledger(ledger_path), sleep=Sleeps())
     assert len(telegram.delivered) == 1 and len(report.resent_uncertain) == 3
+    assert telegram.delivered[0][1].startswith("📋 3 项提醒（其中 3 项为补发）：")
+    assert telegram.delivered[0][1].count("【补发】") == 3
     assert (await deliver(many(3), telegram, Ledger(ledger_path), sleep=Sleeps())).sent == []
 
 

@@ -147,33 +147,56 @@ async def test_faults_still_deliver_each_ping_exactly_once(bot):
 
     bot.emulator.inject_fault("sendMessage", 429, retry_after=1)
     await sweep_on(bot, date(2026, 11, 23))
-    assert len(pings(bot, HANDLER)) == 1 and rem.sleep == [1.0]  # retry_after honoured
+    assert len(pings(bot, HANDLER)) == 1  # the rate limiter waited retry_after and sent it again
     assert ("sendMessage", 429, "Too Many Requests: retry after 1") in bot.emulator.errors
 
     bot.emulator.inject_fault("sendMessage", 500, times=2)
     await sweep_on(bot, date(2026, 11, 30))
-    assert len(pings(bot, HANDLER)) == 2 and rem.sleep[1:] == [1.0, 2.0]  # backoff
+    assert len(pings(bot, HANDLER)) == 2 and rem.sleep == [1.0, 2.0]  # backoff
 
     bot.emulator.inject_delay("sendMessage", 0.3)  # a slow answer is waited for, not resent
     await sweep_on(bot, date(2026, 12, 4))
     assert len(pings(bot, HANDLER)) == 3
 
-    # Telegram took the request but its answer never came: resending would double it
+    # Telegram took the request but its answer never came: resent once, marked 「补发」
     rem.read_timeout = 0.2
     bot.emulator.inject_delay("sendMessage", 0.6)
     marker = bot.emulator.mark(HANDLER)
     result = await sweep_on(bot, date(2026, 12, 7))
-    assert result.unconfirmed == 1 and "超时未确认 1 条" in result.summary()
-    (late,) = await bot.emulator.await_sent(HANDLER, since=marker)
-    assert late.text.startswith("⏰ 今天截止：第301号")
-    notice = [m.text for m in bot.emulator.sent(ADMIN) if "发送超时" in m.text]
-    assert len(notice) == 1 and "张三（晋城市农业农村局）" in notice[0]
+    assert result.unconfirmed == 1 and "未确认 1 条" in result.summary() and "失败" not in result.summary()
+    got = sorted(m.text for m in await bot.emulator.await_sent(HANDLER, count=2, since=marker))
+    assert got[0].startswith("⏰ 今天截止：第301号") and got[1].startswith("【补发】⏰ 今天截止：第301号")
+    notice = [m.text for m in bot.emulator.sent(ADMIN) if "未确认" in m.text and "⚠" in m.text]
+    assert len(notice) == 1 and "张三（晋城市农业农村局）" in notice[0] and "失败" not in notice[0]
     rem.read_timeout = 30
     await sweep_on(bot, date(2026, 12, 7))  # the same day again: nothing resent
-    attempts = [head(p["text"]) for p in sends_to_handler() if p["text"].startswith("⏰")]
+    attempts = [head(p["text"]) for p in sends_to_handler() if "⏰" in p["text"]]
     assert attempts == ["⏰ 还剩 14 天", "⏰ 还剩 14 天", "⏰ 还剩 7 天", "⏰ 还剩 7 天", "⏰ 还剩 7 天",
-                        "⏰ 还剩 3 天", "⏰ 今天截止"]  # 429 + ok, 500 + 500 + ok, slow, timed out
+                        "⏰ 还剩 3 天", "⏰ 今天截止", "【补发】⏰ 今天截止"]  # 429 + ok, 500 + 500 + ok, slow, lost
     assert [head(t) for t in pings(bot, HANDLER)] == ["⏰ 还剩 14 天", "⏰ 还剩 7 天", "⏰ 还剩 3 天", "⏰ 今天截止"]
+    today = reminders_of(bot.app).ledger.tally(date(2026, 12, 7))
+    assert today == {"unconfirmed": 1, "resent": 1}  # reminders only, not the admins' notices
+    (digest,) = await bot.send("/digest")
+    assert "今日：已发 1 条，其中补发 1 条" in digest.text and "未确认 1 条" in digest.text
+
+
+@pytest.mark.parametrize("how", ["garbled", "dropped"])
+async def test_an_unreadable_answer_is_unconfirmed_not_failed(bot, how):
+    await link(bot, "张三", HANDLER)
+    bot.emulator.inject_lost_answer("sendMessage", how)
+    result = await sweep_on(bot, date(2026, 11, 23))
+    assert [p.recipient for p in result.report.unconfirmed] == [HANDLER] and not result.report.failed
+    assert [head(t) for t in [m.text for m in bot.emulator.sent(HANDLER)][-2:]] == ["⏰ 还剩 14 天", "【补发】⏰ 还剩 14 天"]
+    (notice,) = [m.text for m in bot.emulator.sent(ADMIN) if "未确认" in m.text and "⚠" in m.text]
+    assert "张三" in notice and "失败" not in notice
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*")  # PTB 22's own int → timedelta notice
+async def test_a_chat_reply_hit_by_flood_control_is_retried(bot):
+    bot.emulator.inject_fault("sendMessage", 429, retry_after=1)
+    (answer,) = await bot.send("/status 302")
+    assert "关于优化城乡公交线路的建议" in answer.text
+    assert ("sendMessage", 429, "Too Many Requests: retry after 1") in bot.emulator.errors
 
 
 async def test_blocked_handler_is_reported_and_pinged_again_after_writing(bot):
@@ -466,3 +489,64 @@ async def test_overdue_list_stays_short(bot):
     (listing,) = await bot.send("/overdue")
     assert listing.text.startswith("逾期事项：12 件（2026-11-23）")
     assert "晋城市教育局（12 件）" in listing.text and "……另有 2 件（/dept 晋城市教育局 查看全部）" in listing.text
+
+
+# -- same-day retries after a 5xx burst ----------------------------------------------------------
+
+async def retry_rounds(chat):
+    """Move the injected clock to each scheduled retry round and run it; the rounds' times."""
+    rem = reminders_of(chat.app)
+    times = []
+    while rem.retry_at is not None:
+        chat.clock.now = rem.retry_at
+        times.append(rem.retry_at)
+        await rem.retry_if_due()
+    return times
+
+
+async def test_a_5xx_burst_longer_than_the_retries_still_delivers_every_ping_the_same_day(bot):
+    await link(bot, "张三", HANDLER)
+    await link(bot, "王五", OTHER)
+    bot.emulator.inject_fault("sendMessage", 502, times=32)  # the first sweep and a few rounds
+    first = await sweep_on(bot, date(2026, 11, 23))
+    assert not first.report.sent and len(first.report.retrying) == 2
+    assert "失败 2 条（今天稍后自动重试）" in first.summary()
+    times = await retry_rounds(bot)
+    assert [t.strftime("%H:%M") for t in times][:3] == ["09:05", "09:15", "09:35"]  # backoff
+    assert all(t.date() == date(2026, 11, 23) for t in times)
+    assert [head(t) for t in pings(bot, HANDLER)] == ["⏰ 还剩 14 天"]
+    assert [head(t) for t in pings(bot, OTHER)] == ["⏰ 还剩 14 天"]
+    assert len(digests(bot)) == 1  # sent at start-up, not repeated by the rounds
+    tally = reminders_of(bot.app).ledger.tally(date(2026, 11, 23))
+    assert tally == {"sent": 2}
+    assert not [m for m in bot.emulator.sent(ADMIN) if "仍未送达" in m.text]
+
+
+async def test_pings_still_failing_when_the_day_ends_are_reported_as_lost(bot):
+    await link(bot, "张三", HANDLER)
+    bot.emulator.inject_fault("sendMessage", 500, times=10_000)
+    await sweep_on(bot, date(2026, 11, 23))
+    times = await retry_rounds(bot)
+    assert times[-1].strftime("%H:%M") == "23:55" and len(times) < 30
+    assert pings(bot, HANDLER) == []
+    rem = reminders_of(bot.app)
+    assert rem.ledger.tally(date(2026, 11, 23)) == {"lost": 1}
+    bot.emulator.clear_faults()  # Telegram is back the next morning
+    await sweep_on(bot, date(2026, 11, 24))
+    digest = digests(bot)[-1]
+    assert digest.startswith("📋 提案办理日报 2026-11-24")
+    assert "昨日：已发 0 条，当天多次重试仍未送达 1 条" in digest
+
+
+async def test_the_day_ending_before_a_retry_round_reports_the_pings_lost(bot):
+    await link(bot, "张三", HANDLER)
+    bot.emulator.inject_fault("sendMessage", 500, times=40)
+    await sweep_on(bot, date(2026, 11, 23))
+    rem = reminders_of(bot.app)
+    assert rem.retry_at is not None
+    bot.clock.now = datetime(2026, 11, 24, 0, 1, tzinfo=TZ)  # the bot was busy or asleep until past midnight
+    bot.emulator.clear_faults()
+    assert await rem.retry_if_due() is None and rem.retry_at is None
+    assert rem.ledger.tally(date(2026, 11, 23)) == {"lost": 1}
+    (notice,) = [m.text for m in bot.emulator.sent(ADMIN) if "仍未送达" in m.text]
+    assert "2026-11-23" in notice and "张三" in notice
