@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:
 
 from bot.config import load_config  # noqa: E402
 from bot.importer import Importer  # noqa: E402
-from bot.model import Reply  # noqa: E402
+from bot.model import EV_CO_UNIT_OPINION, Event, Reply  # noqa: E402
 from bot.numbers import number_key  # noqa: E402
 from bot.parsing import parse_letter, parse_letter_bytes  # noqa: E402
 from bot.storage import Repository  # noqa: E402
@@ -874,6 +874,9 @@ def _run(folder: Path, n_letters: int, n_rows: int, n_formats: int, baseline_row
         "failed": len(report.failed), "proposals": totals["proposals"], "replies": totals["replies"],
         "contacts": totals["contacts"], "stored_proposals": len(repo.proposals()),
         "stored_replies": len(repo.all(Reply)), "db_bytes": repo.path.stat().st_size,
+        # a letter issued by one of the item's co-units is that unit's opinion, not a reply
+        "opinions": sum(e.kind == EV_CO_UNIT_OPINION for e in repo.all(Event)),
+        "expected_opinions": sum(x.truth["signed_by"] in x.truth["co_units"] for x in letters),
         "distinct_identities": len({x.identity for x in letters}),
         "failures": [f"{Path(r.name).name}: {r.error}" for r in report.failed[:show]],
     }
@@ -972,7 +975,7 @@ def report_figures(f: dict) -> None:
           f".pdf in {f['formats_build_s']['pdf']:.1f}s (not timed above)")
     print(f"  imported: {li['files']:,} files, {li['failed']} failed; proposals created "
           f"{li['proposals']['created']:,} (updated {li['proposals']['updated']}), replies created "
-          f"{li['replies']['created']:,}, contacts created {li['contacts']['created']:,}; "
+          f"{li['replies']['created']:,}, co-unit opinions {li['opinions']:,}, contacts created {li['contacts']['created']:,}; "
           f"{li['distinct_identities']:,} distinct proposals generated; db {li['db_bytes'] / 1e6:.1f} MB")
     for line in li["failures"]:
         print(f"    failed: {line}")

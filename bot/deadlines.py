@@ -294,6 +294,7 @@ def _copy(proposal: Proposal, **changes) -> Proposal:
         co_units=list(proposal.co_units),
         handlers=list(proposal.handlers),
         warnings=list(proposal.warnings),
+        co_units_done=list(proposal.co_units_done),
         **changes,
     )
 
@@ -352,20 +353,38 @@ def apply_feedback(proposal: Proposal, feedback: str, on_date: date | str, confi
     return _copy(proposal, **changes)
 
 
-def extend(proposal: Proposal, days: int) -> Proposal:
+def extend(proposal: Proposal, days: int, config: Config | None = None,
+           calendar: WorkCalendar | None = None) -> Proposal:
     """Push the current deadline by ``days`` (negative corrects an earlier extension).
 
-    Handling and reopened items: ``extension_days`` grows. Follow-up items: ``follow_up_date``
-    moves. Raises ValueError (Chinese) for a closed or replied item or a zero extension.
+    With ``config`` and ``calendar`` the new deadline is the current (workday-rolled) due date
+    plus ``days``, rolled to a workday: extending an item due on a Monday by one day gives the
+    Tuesday, not the same Monday. Handling and reopened items: ``extension_days`` grows by
+    what makes the unrolled deadline that day. Follow-up items: ``follow_up_date`` moves.
+    Raises ValueError (Chinese) for a closed or replied item, a zero extension, or one that
+    would leave the due date where it is.
     """
     if not isinstance(days, int) or isinstance(days, bool) or days == 0:
         raise ValueError("延期天数应为非零整数")
     if not proposal.is_open:
         raise ValueError(f"{number_label(proposal)}{STATE_LABELS.get(proposal.state, proposal.state)}，不能延期")
+    roll = calendar.next_workday if calendar is not None else (lambda day: day)
     if proposal.state == FOLLOW_UP and proposal.follow_up_date:
-        moved = as_date(proposal.follow_up_date) + timedelta(days=days)
+        current = roll(as_date(proposal.follow_up_date))
+        moved = roll(current + timedelta(days=days))
+        if moved == current:
+            raise ValueError(f"延期 {days} 天后截止日期仍是 {current.isoformat()}（顺延到工作日），未作更改")
         return _copy(proposal, follow_up_date=moved.isoformat())
-    total = proposal.extension_days + days
+    shift = days
+    if config is not None:
+        unrolled = handling_due_date(proposal, config, None)
+        if unrolled is not None:
+            current = roll(unrolled)
+            target = roll(current + timedelta(days=days))
+            if target == current:
+                raise ValueError(f"延期 {days} 天后截止日期仍是 {current.isoformat()}（顺延到工作日），未作更改")
+            shift = (target - unrolled).days
+    total = proposal.extension_days + shift
     if total < 0:
         raise ValueError(f"延期天数不能为负：当前已延期 {proposal.extension_days} 天")
     return _copy(proposal, extension_days=total)

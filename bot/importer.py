@@ -10,14 +10,32 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable
 
+from bot import history
 from bot.config import Config
-from bot.deadlines import apply_reply
-from bot.model import BODIES, CLOSED, HANDLING, REPLIED, Contact, Department, Proposal, Record, Reply
+from bot.deadlines import WorkCalendar
+from bot.model import (
+    BODIES,
+    EV_ASSIGNED,
+    EV_CO_UNIT_OPINION,
+    EV_EDIT,
+    EV_REPLY,
+    EVENT_LABELS,
+    FOLLOW_UP,
+    HANDLING,
+    STATE_LABELS,
+    Contact,
+    Department,
+    Event,
+    Proposal,
+    Record,
+    Reply,
+)
 from bot.numbers import body_of, number_key, region_in
 from bot.parsing import for_matching, parse_letter_bytes
 from bot.storage import Repository
@@ -46,6 +64,7 @@ class FileReport:
     )
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # per letter: 第12号 → 已答复 B类
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
@@ -106,10 +125,18 @@ def sha256(data: bytes) -> str:
 
 
 class Importer:
-    """Applies parsed documents to the repository."""
+    """Applies parsed documents to the repository.
 
-    def __init__(self, repo: Repository, config: Config):
-        self.repo, self.config = repo, config
+    ``quiet``: an assignment list is history (its new items send no reminders until someone
+    acts on them). Every list's new items carry its ``batch`` (the file's hash), so the next
+    sweep can sum them up in one message.
+    """
+
+    def __init__(self, repo: Repository, config: Config, *, quiet: bool = False,
+                 today: Callable[[], date] = date.today, calendar: WorkCalendar | None = None):
+        self.repo, self.config, self.quiet, self.today = repo, config, quiet, today
+        self.calendar = calendar or WorkCalendar.from_config(config)
+        self.batch = self.source = ""  # of the file being imported
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -132,6 +159,7 @@ class Importer:
     def import_bytes(self, data: bytes, filename: str, display: str | None = None) -> FileReport:
         """Import one document. Never raises for bad input: the report carries the error."""
         report = FileReport(display or filename)
+        self.batch, self.source = sha256(data)[:16], filename
         try:
             suffix = Path(filename).suffix.lower()
             if suffix in TABLE_SUFFIXES:
@@ -150,49 +178,105 @@ class Importer:
     # -- reply letters --------------------------------------------------------------------------
 
     def _import_letter(self, data: bytes, filename: str, report: FileReport) -> None:
-        parsed = for_matching(parse_letter_bytes(data, filename))  # Traditional: the Simplified copy
+        # Traditional: the Simplified copy is matched on
+        self.apply_letter(for_matching(parse_letter_bytes(data, filename)), filename, sha256(data), report)
+
+    def apply_letter(self, parsed: dict, filename: str, file_hash: str, report: FileReport) -> None:
+        """Record a parsed letter as a reply, a supplementary reply or a co-unit's opinion.
+        A letter already recorded (same normalised text, whatever the file name) adds nothing."""
         report.warnings.extend(parsed.get("warnings") or [])
         if parsed.get("error"):
             raise ImportFailed(parsed["error"])
         number = parsed.get("proposal_number")
         if not number:
             raise ImportFailed("信中未找到案号（第N号），无法对应到提案")
+        digest = parsed.get("text_hash") or file_hash
+        known = self.repo.events_with_hash(digest)
+        if known or any(r.source_hash == file_hash for r in self.repo.all(Reply)):
+            self._already_recorded(known, report)
+            return
         issuer = parsed.get("issuer") or parsed.get("signed_by")
         proposal = self._proposal_for_letter(parsed)
-        reply_fields = {
-            "issuer": parsed.get("issuer"),
-            "signed_by": parsed.get("signed_by"),
-            "doc_number": parsed.get("doc_number"),
-            "classification": parsed.get("classification"),
-            "reply_date": parsed.get("reply_date"),
-            "handlers": list(parsed.get("handlers") or []),
-            "leader": parsed.get("leader"),
-            "phones": list(parsed.get("phones") or []),
-            "warnings": list(parsed.get("warnings") or []),
-            "source_name": filename,
-            "source_hash": sha256(data),
-        }
-        # Plan everything, then write: contacts, the proposal, the reply.
-        contacts = [
-            self._contact_plan(name, issuer or "", reply_fields["phones"])
-            for name in reply_fields["handlers"]
-        ]
-        new_state = self._state_after_reply(proposal, reply_fields)
-        handler_ids: list[int] = []
-        for contact, outcome in contacts:
-            saved = self._save(contact, outcome, "contacts", report)
-            handler_ids.append(saved.id)
-        for unit in filter(None, {parsed.get("issuer"), parsed.get("signed_by"), parsed.get("lead_unit"),
+        is_new = proposal.id is None
+        reply_date = parsed.get("reply_date") or self.today().isoformat()
+        opinion_of = self._co_unit_of_letter(proposal, parsed)
+        phones = list(parsed.get("phones") or [])
+        names = list(parsed.get("handlers") or [])
+        unit = opinion_of or issuer or ""
+        # Plan everything, then write: contacts, the proposal, the reply, the event.
+        contacts = [self._contact_plan(name, unit, phones) for name in names]
+        handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
+        for name in filter(None, {parsed.get("issuer"), parsed.get("signed_by"), parsed.get("lead_unit"),
                                   *(parsed.get("co_units") or [])}):
-            self._ensure_department(unit)
-        if new_state is not None:
-            proposal.state = new_state.state
-            proposal.follow_up_date = new_state.follow_up_date
-        for contact_id in handler_ids:
-            if contact_id not in proposal.handlers:
-                proposal.handlers.append(contact_id)
-        saved_proposal = self._save_proposal(proposal, report)
-        self._save_reply(saved_proposal, reply_fields, report)
+            self._ensure_department(name)
+        before = None if is_new else self.repo.get(Proposal, proposal.id)
+        event = Event(proposal_id=0, kind=EV_CO_UNIT_OPINION, business_date=reply_date, source=filename,
+                      source_hash=digest, unit=unit, doc_number=parsed.get("doc_number"))
+        if opinion_of is None:
+            for contact_id in handler_ids:  # a co-unit's people never become the item's handlers
+                if contact_id not in proposal.handlers:
+                    proposal.handlers.append(contact_id)
+        saved = self._save_proposal(proposal, report)
+        if opinion_of is None:
+            reply = Reply(
+                proposal_id=saved.id, issuer=parsed.get("issuer"), signed_by=parsed.get("signed_by"),
+                doc_number=parsed.get("doc_number"), classification=parsed.get("classification"),
+                reply_date=parsed.get("reply_date"), handlers=names, leader=parsed.get("leader"),
+                phones=phones, warnings=list(parsed.get("warnings") or []), source_name=filename,
+                source_hash=file_hash,
+            )
+            self._save(reply, "created", "replies", report)
+            event.kind = history.reply_kind(self.repo.events_for(saved.id), reply_date)
+            event.classification = self._known_class(saved, parsed.get("classification"), report)
+            event.reply_id = reply.id
+        else:
+            report.count("replies", UNCHANGED)
+        after = history.record(self.repo, self.config, self.calendar, saved, [event], new=is_new)
+        report.changes.append(change_line(before, after, event))
+
+    def _already_recorded(self, known: list[Event], report: FileReport) -> None:
+        report.count("replies", UNCHANGED)
+        if not known:
+            return
+        proposal = self.repo.get(Proposal, known[0].proposal_id)
+        if proposal is not None:
+            when = known[0].business_date or known[0].recorded_at[:10]
+            report.changes.append(f"{item_label(proposal)}：这封信已登记过（{EVENT_LABELS.get(known[0].kind, '')}"
+                                  f" {when}），未做任何更改；当前状态 {state_text(proposal)}")
+
+    def _known_class(self, proposal: Proposal, classification: str | None, report: FileReport) -> str | None:
+        """The letter's class when the item's scheme knows it; else a warning and no class."""
+        if not classification:
+            return None
+        scheme = self.config.scheme_for(proposal.region, proposal.body)
+        try:
+            from bot.deadlines import normalize_class
+
+            return normalize_class(classification, scheme)
+        except ValueError as exc:
+            report.warnings.append(f"办理类别无法登记：{exc}")
+            return None
+
+    def _co_unit_of_letter(self, proposal: Proposal, parsed: dict) -> str | None:
+        """The co-unit whose opinion this letter is, or None when it is a reply.
+
+        An opinion: issued by one of the item's co-units, or calling itself 协办意见 / 会办意见 /
+        协办答复, or addressed to the lead unit rather than the proposer. In a 分办 item every
+        unit replies to the proposer itself: only a letter that calls itself an opinion is one.
+        """
+        issuer = parsed.get("issuer") or parsed.get("signed_by") or ""
+        co_unit = next((u for u in proposal.co_units if same_unit(u, issuer)), None)
+        if co_unit is not None and same_unit(issuer, proposal.lead_unit):
+            co_unit = None
+        says_opinion = bool(parsed.get("opinion_marker"))
+        addressee = parsed.get("addressee") or ""
+        to_lead_unit = bool(addressee and proposal.lead_unit and same_unit(addressee, proposal.lead_unit))
+        if proposal.split or parsed.get("split_units"):
+            if not says_opinion:
+                return None
+        elif not (co_unit or says_opinion or to_lead_unit):
+            return None
+        return co_unit or issuer or "协办单位"
 
     def _proposal_for_letter(self, parsed: dict) -> Proposal:
         """The stored proposal this letter answers (a working copy), or a new one."""
@@ -237,30 +321,6 @@ class Importer:
             state=HANDLING,
         )
 
-    def _state_after_reply(self, proposal: Proposal, reply_fields: dict) -> Proposal | None:
-        """The proposal as the reply leaves it: the class scheme decides (see deadlines);
-        an unclassed reply simply marks it replied."""
-        if proposal.state == CLOSED:
-            return None
-        classification = reply_fields["classification"]
-        if classification:
-            try:
-                return apply_reply(proposal, classification, reply_fields["reply_date"] or date.today(), self.config)
-            except ValueError as exc:
-                reply_fields["warnings"].append(f"办理类别无法登记：{exc}")
-        return replace(proposal, state=REPLIED, follow_up_date=None)
-
-    def _save_reply(self, proposal: Proposal, fields: dict, report: FileReport) -> None:
-        candidate = Reply(proposal_id=proposal.id, **fields)
-        existing = next((r for r in self.repo.replies_for(proposal.id) if r.identity == candidate.identity), None)
-        if existing is None:
-            self._save(candidate, CREATED, "replies", report)
-            return
-        candidate.id = existing.id
-        # The same letter saved in another encoding or under another name is the same reply.
-        outcome = UNCHANGED if _same(existing, candidate, ignore=("source_name", "source_hash")) else UPDATED
-        self._save(candidate, outcome, "replies", report)
-
     # -- assignment and contact lists -------------------------------------------------------------
 
     def _import_table(self, data: bytes, filename: str, report: FileReport) -> None:
@@ -283,7 +343,9 @@ class Importer:
             raise ImportFailed("看不出这是交办清单还是联系人表：请检查表头（提案号、案由、主办单位 / 姓名、单位、电话）")
 
     def _import_assignment_row(self, row: dict, report: FileReport) -> None:
-        """One row of an assignment list creates or updates its proposal (never its state)."""
+        """One row of an assignment list creates or updates its proposal. Its dates are history:
+        the item's assigned event, an edit when a later list changes them, and the reply the
+        list records (答复日期 / 办理类别) when none is on record yet."""
         body = row.get("body") or body_of(row.get("session") or "")
         region = row.get("region") or region_in(row.get("session") or "") or region_in(row.get("lead_unit") or "")
         if body not in BODIES:
@@ -295,12 +357,13 @@ class Importer:
         stored = self.repo.find_proposal(identity)
         proposal = _working_copy(stored) if stored else Proposal(
             body=body, region=region, term=row.get("term"), meeting=row.get("meeting"), number=number)
-        for name in ("title", "proposer", "lead_unit", "assigned_date", "due_date"):
+        for name in ("title", "proposer", "lead_unit"):
             if row.get(name):
                 setattr(proposal, name, row[name])
         if row.get("co_units"):
             proposal.co_units = list(row["co_units"])
         proposal.complex = bool(row.get("complex")) or proposal.complex
+        proposal.split = bool(row.get("split")) or proposal.split
         unit = proposal.lead_unit
         contacts = [self._contact_plan(name, unit, row.get("phones") or []) for name in row.get("handlers") or []]
         for contact, outcome in contacts:
@@ -309,7 +372,34 @@ class Importer:
                 proposal.handlers.append(saved.id)
         for name in filter(None, [proposal.lead_unit, *proposal.co_units]):
             self._ensure_department(name)
-        self._save_proposal(proposal, report)
+        events = self._list_events(stored, row)
+        saved = self._save_proposal(proposal, report, changed=bool(events))
+        if events:
+            history.record(self.repo, self.config, self.calendar, saved, events, new=stored is None)
+
+    def _list_events(self, stored: Proposal | None, row: dict) -> list[Event]:
+        """What a list row adds to the item's history (nothing when it says what is on record)."""
+        source = self.source
+        dates = {"assigned_date": row.get("assigned_date"), "due_date": row.get("due_date")}
+        past = self.repo.events_for(stored.id) if stored is not None else []
+        events = []
+        if stored is None or not any(e.kind == EV_ASSIGNED for e in past):
+            events.append(Event(
+                proposal_id=0, kind=EV_ASSIGNED, business_date=dates["assigned_date"], source=source,
+                changes={"due_date": dates["due_date"]} if dates["due_date"] else {},
+                quiet=self.quiet, batch=self.batch if stored is None else "",
+            ))
+        else:
+            changes = {k: v for k, v in dates.items() if v and v != _list_value(past, k)}
+            if changes:
+                events.append(Event(proposal_id=0, kind=EV_EDIT, business_date=self.today().isoformat(),
+                                    source=source, changes=changes))
+        if (row.get("classification") or row.get("reply_date")) and not any(
+                e.kind in history.REPLY_KINDS for e in past):
+            events.append(Event(proposal_id=0, kind=EV_REPLY, source=source,
+                                business_date=row.get("reply_date") or self.today().isoformat(),
+                                classification=row.get("classification") or None))
+        return events
 
     def _import_contact_row(self, row: dict, report: FileReport) -> None:
         contact, outcome = self._contact_plan(row["name"], row.get("unit") or "", row.get("phones") or [])
@@ -333,11 +423,11 @@ class Importer:
                 merged.phones.append(phone)
         return merged, UNCHANGED if merged.phones == existing.phones else UPDATED
 
-    def _save_proposal(self, proposal: Proposal, report: FileReport) -> Proposal:
+    def _save_proposal(self, proposal: Proposal, report: FileReport, changed: bool = False) -> Proposal:
         if proposal.id is None:
             return self._save(proposal, CREATED, "proposals", report)
         existing = self.repo.get(Proposal, proposal.id)
-        outcome = UNCHANGED if existing is not None and _same(existing, proposal) else UPDATED
+        outcome = UNCHANGED if existing is not None and _same(existing, proposal) and not changed else UPDATED
         return self._save(proposal, outcome, "proposals", report)
 
     def _save(self, record: Record, outcome: str, kind: str, report: FileReport):
@@ -352,6 +442,66 @@ class Importer:
 
 
 _FIELD_LABELS = {"title": "标题", "proposer": "提案人", "lead_unit": "主办单位"}
+
+
+def _list_value(events: list[Event], name: str) -> str | None:
+    """The assigned or due date the history holds now (the latest edit, else the assignment)."""
+    value = None
+    for event in sorted(events, key=history.event_order):
+        if event.kind == EV_ASSIGNED:
+            value = event.business_date if name == "assigned_date" else event.changes.get(name)
+        elif event.kind == EV_EDIT and event.target_id is None and name in event.changes:
+            value = event.changes[name]
+    return value
+
+
+def item_label(proposal: Proposal) -> str:
+    return f"{proposal.body}{proposal.session_label} 第{proposal.number}号"
+
+
+def state_text(proposal: Proposal) -> str:
+    return STATE_LABELS.get(proposal.state, proposal.state)
+
+
+def change_line(before: Proposal | None, after: Proposal, event: Event) -> str:
+    """What one letter did: 政协晋城市八届四次会议 第12号 → 已答复 B类（待跟进）."""
+    label = item_label(after)
+    kind = EVENT_LABELS.get(event.kind, event.kind)
+    when = event.business_date or ""
+    if event.kind == EV_CO_UNIT_OPINION:
+        return (f"{label}：已登记{event.unit}的协办意见（{when}）；提案仍由主办单位答复，"
+                f"当前状态 {state_text(after)}")
+    cls = f" {event.classification}类" if event.classification else ""
+    if event.late:
+        return (f"{label}：已补录{kind}{cls}（{when}），早于已有的办理记录，状态不变（{state_text(after)}）")
+    state = state_text(after)
+    if after.state == FOLLOW_UP:
+        state = f"已答复{cls}（待跟进，{after.follow_up_date} 前再次答复）"
+    elif cls and after.state in ("replied", "closed"):
+        state = f"{state}{cls}"
+    head = f"{label} → {state}" if before is None or before.state != after.state else f"{label}：状态仍为 {state}"
+    return head + (f"（补充答复 {when}）" if event.kind != EV_REPLY else f"（答复日期 {when}）")
+
+
+def same_unit(a: str, b: str) -> bool:
+    """Whether two unit names mean the same unit: equal, or equal without their region prefix
+    (晋城市财政局 / 市财政局), or the shorter one's characters in order inside the longer
+    (市发展改革委 / 晋城市发展和改革委员会)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    x, y = _REGION_PREFIX.sub("", a), _REGION_PREFIX.sub("", b)
+    if not x or not y:
+        return False
+    short, long_ = sorted((x, y), key=len)
+    if len(short) < 2 or short[-1] != long_[-1] and short[-1] not in long_[-3:]:
+        return False
+    rest = iter(long_)
+    return all(ch in rest for ch in short)
+
+
+_REGION_PREFIX = re.compile(r"^[\u4e00-\u9fff]{0,5}?[省市县区]")
 
 
 def _working_copy(record: Record) -> Record:

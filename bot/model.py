@@ -48,7 +48,7 @@ def _field_names(cls: type) -> frozenset[str]:
 
 @functools.cache
 def _list_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.default_factory is list)
+    return tuple(f.name for f in fields(cls) if f.default_factory in (list, dict))
 
 
 class _Defaults(dict):
@@ -92,10 +92,10 @@ class Record:
     def from_doc(cls: type[R], doc: dict[str, Any], doc_id: int | None = None) -> R:
         known = _field_names(cls)
         values = {k: v for k, v in doc.items() if k in known}
-        # Lists are copied: a record must never share a list with the stored document.
+        # Lists and dicts are copied: a record never shares one with the stored document.
         for name in _list_fields(cls):
             if name in values:
-                values[name] = list(values[name])
+                values[name] = type(values[name])(values[name])
         return cls(**values, id=doc_id)
 
 
@@ -122,6 +122,10 @@ class Proposal(Record):
     follow_up_date: str | None = None
     extension_days: int = 0
     warnings: list[str] = field(default_factory=list)
+    split: bool = False  # 分办: every unit handles and replies on its own
+    # Cached from the history (bot.history.replay), rebuilt at load:
+    co_units_done: list[str] = field(default_factory=list)  # co-units whose opinion is in
+    quiet: bool = False  # imported as history: no reminders until someone acts on it
 
     @property
     def number_key(self) -> str:
@@ -164,6 +168,59 @@ class Reply(Record):
     def identity(self) -> tuple:
         """A reply is its proposal plus its issuing unit (and doc number when present)."""
         return (self.proposal_id, self.issuer or self.signed_by or "", self.doc_number or "")
+
+
+# Event kinds: one dated step in a proposal's history (办理记录).
+EV_ASSIGNED = "assigned"
+EV_REPLY = "reply"
+EV_SUPPLEMENTARY = "supplementary_reply"
+EV_CO_UNIT_OPINION = "co_unit_opinion"
+EV_FEEDBACK = "feedback"
+EV_EXTENSION = "extension"
+EV_REOPEN = "reopen"
+EV_NUDGE = "nudge"
+EV_EDIT = "edit"
+
+EVENT_LABELS = {
+    EV_ASSIGNED: "交办",
+    EV_REPLY: "答复",
+    EV_SUPPLEMENTARY: "补充答复",
+    EV_CO_UNIT_OPINION: "协办意见",
+    EV_FEEDBACK: "反馈",
+    EV_EXTENSION: "延期",
+    EV_REOPEN: "重新办理",
+    EV_NUDGE: "催办",
+    EV_EDIT: "修改",
+}
+
+
+@dataclass(slots=True)
+class Event(Record):
+    """One dated step in a proposal's history. Events are only added (a correction is an
+    ``edit`` event naming its ``target_id``); the proposal's state and due date are replayed
+    from them (bot.history)."""
+
+    table: ClassVar[str] = "events"
+
+    proposal_id: int
+    kind: str
+    business_date: str | None = None  # the date the step happened (ISO); None: unknown
+    recorded_at: str = ""  # when the bot recorded it (UTC, ISO)
+    by: int | None = None  # Telegram user id; None: an import or the system
+    source: str = ""  # "chat", a file name, "import"
+    source_hash: str | None = None  # a letter: hash of its normalised text
+    unit: str = ""  # the unit that replied or sent the opinion
+    classification: str | None = None
+    doc_number: str | None = None
+    feedback: str | None = None
+    days: int = 0  # extension
+    reason: str = ""
+    reply_id: int | None = None  # the Reply record of a reply letter
+    target_id: int | None = None  # edit: the event it corrects
+    late: bool = False  # dated before a step already on record: history only, no state change
+    quiet: bool = False  # assigned: imported as history, sends nothing
+    batch: str = ""  # the import that added it (one summary per import)
+    changes: dict[str, Any] = field(default_factory=dict)  # assigned / edit: field → value
 
 
 @dataclass(slots=True)

@@ -9,7 +9,9 @@ A field the letter does not state is None (or []); nothing is guessed. What coul
 or does not agree is said in ``warnings`` (Chinese). It never raises and caps its work on huge
 inputs.
 
-``parse_letter_bytes(data, filename)`` reads the file first (``bot.documents.read_text``).
+``parse_letter_bytes(data, filename)`` reads the file first (``bot.documents.read_text``) and adds
+``text_hash``, the letter's identity whatever its file name or format (``text_hash``), and
+``opinion_marker`` when its heading calls it a co-unit's opinion (``opinion_marker``).
 
 The parser is a pipeline of named steps (``PIPELINE``), each filling in its part of the result
 from what the earlier ones found. Matching runs on a keyword copy of the text in which common
@@ -792,6 +794,8 @@ def parse_letter_bytes(data: bytes, filename: str) -> dict:
         return result
     result = parse_letter(doc.text)
     result["warnings"] = list(doc.warnings) + result["warnings"]
+    result["text_hash"] = text_hash(doc.text)
+    result["opinion_marker"] = opinion_marker(doc.text)
     return result
 
 
@@ -836,6 +840,30 @@ class _Letter:
     @property
     def in_title(self) -> range:
         return range(self.title_idx, self.title_end + 1) if self.title_idx is not None else range(0)
+
+
+_OPINION_HEADING = re.compile(r"(协办|会办)(单位)?(意见|答复|复函)")
+
+
+def opinion_marker(text: str) -> str | None:
+    """A co-unit's letter names itself in its heading (关于…提案的协办意见, 会办意见, 协办答复):
+    the phrase when one of the first lines carries it, else None (the body may mention a
+    co-unit's opinion without being one)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:8]
+    for line in lines:
+        match = _OPINION_HEADING.search(re.sub(r"\s+", "", unicodedata.normalize("NFKC", line)))
+        if match:
+            return match.group(0)
+    return None
+
+
+def text_hash(text: str) -> str:
+    """A letter's identity: its text with widths folded and every space and line break
+    removed, so the same letter as .docx, .pdf or under another name hashes the same."""
+    import hashlib
+
+    folded = unicodedata.normalize("NFKC", text or "")
+    return hashlib.sha256(re.sub(r"\s+", "", folded).encode("utf-8")).hexdigest()
 
 
 def _parse(text: str) -> dict:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
+from bot import history
 from bot.config import Config
 from bot.deadlines import WorkCalendar, due_date_of
-from bot.model import Contact, Proposal, Reply
+from bot.model import Contact, Event, Proposal, Reply
 from bot.storage import Repository
 
 ADMIN, STAFF, HANDLER = "admin", "staff", "handler"
@@ -29,6 +30,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.calendar = WorkCalendar.from_config(self.config)
+        history.rebuild_all(self.repo, self.config, self.calendar)  # stored states are a cache
 
     def today(self) -> date:
         return self.clock().date()
@@ -62,3 +64,13 @@ class Services:
     def proposal_view(self, proposal: Proposal) -> tuple[list[Reply], list[Contact]]:
         """What a status card needs beside the proposal itself."""
         return self.repo.replies_for(proposal.id), self.repo.contacts_by_id(proposal.handlers)
+
+    def record(self, proposal: Proposal, *events: Event) -> Proposal:
+        """Add events to a proposal's history; returns the proposal as they leave it (stored)."""
+        return history.record(self.repo, self.config, self.calendar, proposal, events)
+
+    def importer(self, quiet: bool = False):
+        """An importer on this bot's repository, clock and calendar."""
+        from bot.importer import Importer
+
+        return Importer(self.repo, self.config, quiet=quiet, today=self.today, calendar=self.calendar)

@@ -27,7 +27,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
-from bot.model import Contact, Department, Proposal, Record, Reply, User
+from bot.model import Contact, Department, Event, Proposal, Record, Reply, User
 from bot.numbers import number_key, number_keys
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def now_iso() -> str:
 
 
 META = "_meta"  # per-table bookkeeping kept in the same file as the table
-_META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "users": 5}
+_META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "users": 5, "events": 6}
 
 
 def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
@@ -167,6 +167,13 @@ def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
         return (("contact", record.identity), ("contact_user", record.telegram_user_id))
     if isinstance(record, Department):
         return (("department", record.name),)
+    if isinstance(record, Event):
+        keys = [("events_of", record.proposal_id)]
+        if record.source_hash:
+            keys.append(("event_hash", record.source_hash))
+        if record.batch:
+            keys.append(("event_batch", record.batch))
+        return tuple(keys)
     if isinstance(record, User):
         return (("user", record.user_id),)
     return ()
@@ -204,7 +211,8 @@ class _Index(dict):
 
 # Field values that repeat across many records; interned at load so records share one string.
 _SHARED_FIELDS = ("body", "region", "state", "lead_unit", "issuer", "signed_by", "unit",
-                  "classification", "assigned_date", "due_date", "reply_date", "feedback")
+                  "classification", "assigned_date", "due_date", "reply_date", "feedback",
+                  "kind", "business_date", "source", "batch")
 
 
 def _intern_shared(doc: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +235,7 @@ class Repository:
     per-insert update copies the whole table, which is quadratic over a bulk import).
     """
 
-    MAIN_TABLES = (Proposal, Reply, Contact, Department)
+    MAIN_TABLES = (Proposal, Reply, Contact, Department, Event)
 
     def __init__(self, path: str | os.PathLike, backups: int = 7):
         self.path = Path(path)
@@ -432,6 +440,24 @@ class Repository:
 
     def departments(self) -> list[Department]:
         return self.all(Department)
+
+    # -- events (a proposal's history) --------------------------------------------------------
+
+    def events_for(self, proposal_id: int) -> list[Event]:
+        """In the order they were recorded (bot.history sorts them by business date)."""
+        return self._lookup(Event, "events_of", proposal_id)
+
+    def events_with_hash(self, source_hash: str) -> list[Event]:
+        return self._lookup(Event, "event_hash", source_hash)
+
+    def events_of_batch(self, batch: str) -> list[Event]:
+        return self._lookup(Event, "event_batch", batch)
+
+    def event_batches(self) -> list[str]:
+        return list(self._index.get((Event.table, "event_batch"), {}))
+
+    def proposal_ids_with_events(self) -> list[int]:
+        return list(self._index.get((Event.table, "events_of"), {}))
 
     def department(self, name: str) -> Department | None:
         found = self._lookup(Department, "department", name)

@@ -10,14 +10,16 @@ A number that several sessions share is asked back with buttons; the action wait
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.deadlines import apply_feedback, apply_reply, extend, normalize_class
+from bot.history import REPLY_KINDS, corrected, event_order, reply_kind
 from bot.lookup import lookup_number
-from bot.model import CLOSED, FOLLOW_UP, REOPENED, Proposal, Reply
+from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal, Reply
 from bot.parsing import parse_date
 from bot.render import esc, number_label
 from bot.services import ADMIN, Services
@@ -40,6 +42,10 @@ USAGE = {
 }
 ACTION_LABELS = {"reply": "登记答复", "feedback": "登记反馈", "extend": "延期"}
 
+# Something typed as a date, valid or not (2025-13-01 is an impossible date, not a doc number).
+LOOKS_LIKE_DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?$|^\d{8}$")
+
+
 def may_act(svc: Services, user_id: int, proposal: Proposal, action: str) -> bool:
     """Admins always; the linked handler of this proposal for reply and feedback."""
     if svc.role_of(user_id) == ADMIN:
@@ -55,6 +61,8 @@ def day_arg(text: str | None, today: date) -> tuple[str | None, str | None]:
         return today.isoformat(), None
     iso = parse_date(text)
     if iso is None:
+        if LOOKS_LIKE_DATE.match(text):
+            return None, f"日期“{esc(text[:20])}”不存在（请检查月份 1–12 和当月的天数），请写成 2026-12-03。"
         return None, f"日期“{esc(text[:20])}”无法识别，请写成 2026-12-03。"
     if iso > today.isoformat():
         return None, f"日期 {iso} 晚于今天（{today.isoformat()}），请检查。"
@@ -67,43 +75,129 @@ def due_text(day: date | None) -> str:
 
 # -- the three actions --------------------------------------------------------------------------
 
-def do_reply(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
-    raw_class, reply_date, doc_number = args
+REPLY_MODE = "rp:"  # rp:<s|c>:<proposal id>:<class>:<yyyymmdd>[:<doc number>]  (fits 64 bytes)
+MODE_LABELS = {"s": "补充答复", "c": "更正上一次答复"}
+
+
+def late_note(event: Event) -> str:
+    return ("\n日期早于已有的办理记录：已记入办理记录，状态不变。" if event.late else "")
+
+
+def do_reply(svc: Services, user_id: int, p: Proposal, args: tuple):
+    """Register a reply. When one is on record already, ask first (button): a supplementary
+    reply (补充答复, a new step) or a correction of the last one (an edit of it)."""
+    raw_class, reply_date, doc_number, *rest = args
+    mode = rest[0] if rest else None
     scheme = svc.config.scheme_for(p.region, p.body)
     classification = normalize_class(raw_class, scheme)
+    events = svc.repo.events_for(p.id)
+    last = latest_reply(events)
+    if last is None and svc.repo.replies_for(p.id):
+        mode = mode or "s"  # a reply stored before histories: never overwritten
+    if last is not None and mode is None:
+        return ask_reply_mode(p, classification, reply_date, doc_number, last)
+    if mode == "c" and last is not None:
+        return correct_reply(svc, user_id, p, last, classification, reply_date, doc_number)
+    apply_reply(p, classification, reply_date, svc.config)  # refuses a closed item, in Chinese
     old_due = svc.due_date(p)
-    changed = apply_reply(p, classification, reply_date, svc.config)
     with svc.repo.batch():
-        svc.repo.put(changed)
-        svc.repo.put(Reply(proposal_id=p.id, issuer=p.lead_unit or None, doc_number=doc_number,
-                           classification=classification, reply_date=reply_date, source_name="chat"))
+        saved_reply = svc.repo.put(Reply(proposal_id=p.id, issuer=p.lead_unit or None, doc_number=doc_number,
+                                         classification=classification, reply_date=reply_date,
+                                         source_name="chat"))
+        event = Event(proposal_id=p.id, kind=reply_kind(events, reply_date), business_date=reply_date,
+                      by=user_id, source="chat", unit=p.lead_unit, classification=classification,
+                      doc_number=doc_number, reply_id=saved_reply.id)
+        changed = svc.record(p, event)
         svc.repo.audit("reply", user_id, proposal_id=p.id, number=p.number, classification=classification,
-                       reply_date=reply_date, doc_number=doc_number, old_state=p.state,
+                       reply_date=reply_date, doc_number=doc_number, old_state=p.state, kind=event.kind,
                        new_state=changed.state, old_due=due_text(old_due),
                        new_due=due_text(svc.due_date(changed)), on=svc.today().isoformat())
     facts = [f"{classification}类（{scheme.labels.get(classification, '')}）", f"答复日期 {reply_date}"]
     if doc_number:
         facts.append(f"文号 {doc_number}")
-    lines = [f"已登记答复：{esc(number_label(p))} {esc(p.title)}", esc(" · ".join(facts))]
-    if changed.state == FOLLOW_UP:
-        lines.append(f"状态：待跟进（回头看），请于 {esc(changed.follow_up_date)} 前再次答复；届时会再提醒。")
-    elif changed.state == CLOSED:
-        lines.append("状态：已办结。")
-    else:
-        lines.append("状态：已答复，等待提案人反馈；不再发送催办提醒。")
+    what = "补充答复" if event.kind == EV_SUPPLEMENTARY else "答复"
+    lines = [f"已登记{what}：{esc(number_label(p))} {esc(p.title)}", esc(" · ".join(facts))]
+    lines.append(state_note(changed) + late_note(event))
     return "\n".join(lines)
+
+
+def state_note(changed: Proposal) -> str:
+    if changed.state == FOLLOW_UP:
+        return f"状态：待跟进（回头看），请于 {esc(changed.follow_up_date)} 前再次答复；届时会再提醒。"
+    if changed.state == CLOSED:
+        return "状态：已办结。"
+    if changed.state == REOPENED:
+        return "状态：重新办理。"
+    return "状态：已答复，等待提案人反馈；不再发送催办提醒。"
+
+
+def latest_reply(events: list[Event]) -> Event | None:
+    replies = [e for e in corrected(events) if e.kind in REPLY_KINDS and not e.late]
+    return max(replies, key=event_order, default=None)
+
+
+def ask_reply_mode(p: Proposal, classification: str, reply_date: str, doc_number: str | None, last: Event):
+    """Which of the two the new /reply is, as buttons that still work after a restart."""
+    def data(mode: str) -> str:
+        payload = f"{REPLY_MODE}{mode}:{p.id}:{classification}:{reply_date.replace('-', '')}"
+        with_doc = f"{payload}:{doc_number}" if doc_number else payload
+        return with_doc if len(with_doc.encode()) <= 64 else payload
+
+    fits = not doc_number or all(data(m).endswith(doc_number) for m in MODE_LABELS)
+    facts = " · ".join(f for f in (f"{last.classification}类" if last.classification else "", last.business_date,
+                                   last.doc_number) if f)
+    text = (f"{esc(number_label(p))}已有答复（{esc(facts)}）。\n"
+            f"这次的 {esc(classification)}类（{esc(reply_date)}）是补充答复，还是更正上一次的答复？")
+    if not fits:
+        text += "\n（文号太长，按钮中不保存文号；如需登记文号，请选择后再用 /reply 更正。）"
+    buttons = [[(label, data(mode)) for mode, label in MODE_LABELS.items()]]
+    return text, buttons
+
+
+def correct_reply(svc: Services, user_id: int, p: Proposal, last: Event, classification: str,
+                  reply_date: str, doc_number: str | None) -> str:
+    """A correction is an edit event naming the reply it corrects; the reply record follows."""
+    changes = {"classification": classification, "business_date": reply_date}
+    if doc_number:
+        changes["doc_number"] = doc_number
+    old = {k: getattr(last, k) for k in changes}
+    if old == changes:
+        return f"{esc(number_label(p))}的答复已是 {esc(classification)}类（{esc(reply_date)}），未作更改。"
+    with svc.repo.batch():
+        changed = svc.record(p, Event(proposal_id=p.id, kind=EV_EDIT, business_date=svc.today().isoformat(),
+                                      by=user_id, source="chat", target_id=last.id, changes=changes))
+        stored = svc.repo.get(Reply, last.reply_id) if last.reply_id is not None else None
+        if stored is not None:
+            stored.classification, stored.reply_date = classification, reply_date
+            stored.doc_number = doc_number or stored.doc_number
+            svc.repo.put(stored)
+        svc.repo.audit("reply_correction", user_id, proposal_id=p.id, number=p.number, event_id=last.id,
+                       old=old, new=changes, old_state=p.state, new_state=changed.state,
+                       on=svc.today().isoformat())
+    return (f"已更正答复：{esc(number_label(p))} "
+            + esc(" · ".join(f"{k_label(k)} {old[k] or '无'} → {v}" for k, v in changes.items()))
+            + "\n" + state_note(changed))
+
+
+def k_label(name: str) -> str:
+    return {"classification": "类别", "business_date": "答复日期", "doc_number": "文号"}[name]
 
 
 def do_feedback(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
     value, on_date = args
     old_due = svc.due_date(p)
-    changed = apply_feedback(p, value, on_date, svc.config)
-    new_due = svc.due_date(changed)
-    svc.repo.put(changed)
-    svc.repo.audit("feedback", user_id, proposal_id=p.id, number=p.number, feedback=changed.feedback,
-                   feedback_date=on_date, old_state=p.state, new_state=changed.state,
-                   old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
-    head = f"已登记反馈：{esc(number_label(p))} {esc(changed.feedback)}（{on_date}）"
+    checked = apply_feedback(p, value, on_date, svc.config)  # refuses what cannot be, in Chinese
+    event = Event(proposal_id=p.id, kind=EV_FEEDBACK, business_date=on_date, by=user_id, source="chat",
+                  feedback=checked.feedback)
+    with svc.repo.batch():
+        changed = svc.record(p, event)
+        new_due = svc.due_date(changed)
+        svc.repo.audit("feedback", user_id, proposal_id=p.id, number=p.number, feedback=checked.feedback,
+                       feedback_date=on_date, old_state=p.state, new_state=changed.state,
+                       old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
+    head = f"已登记反馈：{esc(number_label(p))} {esc(checked.feedback)}（{on_date}）"
+    if event.late:
+        return head + late_note(event)
     if changed.state == REOPENED:
         return (f"{head}\n{esc(number_label(p))}转为重新办理，新的答复期限 {due_text(new_due)}；"
                 "承办人将重新收到提醒。")
@@ -117,22 +211,25 @@ def do_feedback(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
 def do_extend(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
     days, reason = args
     old_due = svc.due_date(p)
-    changed = extend(p, days)
-    new_due = svc.due_date(changed)
-    svc.repo.put(changed)
-    svc.repo.audit("extend", user_id, proposal_id=p.id, number=p.number, days=days, reason=reason,
-                   old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
+    extend(p, days, svc.config, svc.calendar)  # refuses an extension that changes nothing
+    with svc.repo.batch():
+        changed = svc.record(p, Event(proposal_id=p.id, kind=EV_EXTENSION, business_date=svc.today().isoformat(),
+                                      by=user_id, source="chat", days=days, reason=reason))
+        new_due = svc.due_date(changed)
+        svc.repo.audit("extend", user_id, proposal_id=p.id, number=p.number, days=days, reason=reason,
+                       old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
     verb = f"延期 {days} 天" if days > 0 else f"缩短 {-days} 天"
     return (f"已{verb}：{esc(number_label(p))} {esc(p.title)}\n"
             f"截止日期：{due_text(old_due)} → {due_text(new_due)}\n"
             f"原因：{esc(reason)}\n"
-            f"已记入审计记录（操作人 {user_id}，{svc.clock().strftime('%Y-%m-%d %H:%M')}）。")
+            f"已记入办理记录和审计记录（操作人 {user_id}，{svc.clock().strftime('%Y-%m-%d %H:%M')}）。")
 
 
 ACTIONS = {"reply": do_reply, "feedback": do_feedback, "extend": do_extend}
 
 
-def perform(svc: Services, user_id: int, proposal: Proposal, action: str, args: tuple) -> str:
+def perform(svc: Services, user_id: int, proposal: Proposal, action: str, args: tuple):
+    """The action's answer: a text, or (text, buttons) when it asks back."""
     if not may_act(svc, user_id, proposal, action):
         log.warning("refused %s on proposal %s for user %s", action, proposal.id, user_id)
         if action == "extend":
@@ -142,6 +239,10 @@ def perform(svc: Services, user_id: int, proposal: Proposal, action: str, args: 
         return ACTIONS[action](svc, user_id, proposal, args)
     except ValueError as exc:  # the transitions explain themselves in Chinese
         return f"未能{ACTION_LABELS[action]}：{esc(exc)}"
+
+
+def answer_parts(answer) -> tuple[str, list | None]:
+    return answer if isinstance(answer, tuple) else (answer, None)
 
 
 # -- finding the proposal -----------------------------------------------------------------------
@@ -157,7 +258,7 @@ async def with_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE, numb
         await reply(update, not_found_text(found))
         return
     if len(found.matches) == 1:
-        await reply(update, perform(svc, update.effective_user.id, found.matches[0], action, args))
+        await reply(update, *answer_parts(perform(svc, update.effective_user.id, found.matches[0], action, args)))
         return
     buttons = [
         [(session_label(p), f"{CALLBACK}{remember(context, (action, p.id, args))}")]
@@ -176,7 +277,24 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
         return
     await query.answer()
-    await edit(update, perform(svc, update.effective_user.id, proposal, action, args))
+    await edit(update, *answer_parts(perform(svc, update.effective_user.id, proposal, action, args)))
+
+
+async def pick_reply_mode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """补充答复 / 更正 under a second /reply: everything it needs is in the button."""
+    query = update.callback_query
+    svc = services(context)
+    parts = query.data[len(REPLY_MODE):].split(":", 4)
+    proposal = svc.repo.get(Proposal, int(parts[1])) if len(parts) >= 4 and parts[1].isdigit() else None
+    if proposal is None or parts[0] not in MODE_LABELS:
+        await query.answer("该选项已失效，请重新发送 /reply。", show_alert=True)
+        return
+    day = parts[3]
+    reply_date = f"{day[:4]}-{day[4:6]}-{day[6:8]}"
+    doc_number = parts[4] if len(parts) > 4 else None
+    await query.answer()
+    answer = perform(svc, update.effective_user.id, proposal, "reply", (parts[2], reply_date, doc_number, parts[0]))
+    await edit(update, *answer_parts(answer))
 
 
 # -- commands ----------------------------------------------------------------------------------------
@@ -190,7 +308,7 @@ async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     number, classification, rest = args[0], args[1], args[2:]
     today = services(context).today()
     reply_date = today.isoformat()
-    if rest and parse_date(rest[0]):
+    if rest and (parse_date(rest[0]) or LOOKS_LIKE_DATE.match(rest[0])):
         reply_date, error = day_arg(rest[0], today)
         if error:
             await reply(update, error)
@@ -234,3 +352,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("feedback", feedback_command))
     app.add_handler(CommandHandler("extend", extend_command))
     app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
+    app.add_handler(CallbackQueryHandler(pick_reply_mode, pattern=f"^{REPLY_MODE}"))

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.importer import SUPPORTED, Importer
+from bot.importer import SUPPORTED
 from bot.render import esc
 from handlers.common import admin_only, reply, services
 
@@ -41,9 +41,10 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
         return
     with svc.repo.batch():
-        report = Importer(svc.repo, svc.config).import_bytes(data, name)
+        report = svc.importer().import_bytes(data, name)
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
     lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
+    lines.extend(esc(change) for change in report.changes)
     notes = report.skipped + report.warnings
     lines.extend(esc(note) for note in notes[:20])
     if len(notes) > 20:

@@ -37,7 +37,10 @@ def test_bench_import_counts(tmp_path, capsys):
     assert letters["files"] == 30
     created = letters["proposals"]["created"]
     assert created + letters["failed"] == 30  # every letter is a new proposal, or a reported failure
-    assert letters["replies"]["created"] == created == letters["stored_proposals"] == letters["stored_replies"]
+    # a letter issued by a co-unit of its item is that unit's opinion (issue 8), every other one a reply
+    assert letters["opinions"] == letters["expected_opinions"] > 0
+    assert letters["replies"]["created"] + letters["opinions"] == created == letters["stored_proposals"]
+    assert letters["replies"]["created"] == letters["stored_replies"]
 
     rows = f["list"]
     assert rows["error"] is None

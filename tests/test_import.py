@@ -74,21 +74,25 @@ def test_parse_prints_one_json_line_per_file(tmp_path):
     assert ok.returncode == 0 and json.loads(ok.stdout)["doc_number"] == "高发改发〔2025〕85号"
 
 
-def test_reply_for_existing_proposal_updates_not_duplicates(tmp_path):
+def test_newer_letter_is_a_supplementary_reply_not_an_overwrite(tmp_path):
     from bot.config import load_config
     from bot.importer import Importer
+    from bot.model import Event
 
     repo = Repository(tmp_path / "p.json")
     importer = Importer(repo, load_config(write_config(tmp_path)))
     first = importer.import_bytes(NEW_LETTER.encode("gbk"), "letter.txt")
     assert first.counts["replies"]["created"] == 1, first
-    corrected = NEW_LETTER.replace("2024年6月3日", "2024年6月5日")
-    second = importer.import_bytes(corrected.encode("utf-8"), "letter-v2.txt")
-    assert second.counts["replies"]["updated"] == 1
+    same = importer.import_bytes(NEW_LETTER.encode("utf-8"), "renamed.txt")  # another encoding and name
+    assert not same.changed and "已登记过" in same.changes[0]
+    newer = NEW_LETTER.replace("2024年6月3日", "2024年6月5日")
+    second = importer.import_bytes(newer.encode("utf-8"), "letter-v2.txt")
+    assert second.counts["replies"]["created"] == 1
+    assert "补充答复 2024-06-05" in second.changes[0]
     (proposal,) = repo.proposals()
     assert proposal.state == "follow_up"  # B class stays open for a second reply
-    (reply,) = repo.all(Reply)
-    assert reply.reply_date == "2024-06-05"
+    assert sorted(r.reply_date for r in repo.all(Reply)) == ["2024-06-03", "2024-06-05"]
+    assert [e.kind for e in repo.all(Event)] == ["reply", "supplementary_reply"]
 
 
 async def test_upload_letter_in_chat(chat):

@@ -1,0 +1,170 @@
+"""A proposal's history (bot/history.py): events in, state and due date out, in any order;
+letters recorded once; late letters never move the state backwards."""
+
+import random
+from dataclasses import replace
+from datetime import date
+
+from bot.config import load_config
+from bot.deadlines import WorkCalendar, due_date_of, extend
+from bot.history import rebuild_all, replay, timeline
+from bot.importer import Importer
+from bot.model import Event, Proposal
+from bot.render import status_card
+from bot.services import Services
+from bot.storage import Repository
+from tests.conftest import Clock, write_config
+
+CO = "晋城市民政局"
+LEAD = "晋城市教育局"
+
+LETTER = """晋城市教育局
+{cls}类
+关于市政协八届四次会议第12号提案的答复
+张三委员：
+您提出的《关于加强中小学心理健康教育的建议》收悉，现答复如下：
+我局高度重视，{body}
+承办人：李某
+联系电话：0356-2023156
+晋城市教育局
+{day}
+"""
+
+OPINION = """晋城市民政局
+关于市政协八届四次会议第12号提案的协办意见
+晋城市教育局：
+《关于加强中小学心理健康教育的建议》收悉，现将我局意见函告如下：
+我局将配合做好社区心理服务。
+联系人：王某
+联系电话：0356-2020001
+晋城市民政局
+2025年5月30日
+"""
+
+
+def proposal(**changes) -> Proposal:
+    base = Proposal(body="政协", region="晋城市", term=8, meeting=4, number="12",
+                    title="关于加强中小学心理健康教育的建议", proposer="张三等3位委员",
+                    lead_unit=LEAD, co_units=[CO, "晋城市卫生健康委员会"], id=1)
+    return replace(base, **changes)
+
+
+def history_events() -> list[Event]:
+    stamp = "2025-06-25T08:00:0{}+00:00"
+    return [
+        Event(proposal_id=1, kind="assigned", business_date="2025-03-14", recorded_at=stamp.format(0), id=1),
+        Event(proposal_id=1, kind="co_unit_opinion", business_date="2025-05-30", unit=CO,
+              recorded_at=stamp.format(1), id=2),
+        Event(proposal_id=1, kind="reply", business_date="2025-06-12", classification="B",
+              doc_number="晋市教函〔2025〕36号", unit=LEAD, recorded_at=stamp.format(2), id=3),
+        Event(proposal_id=1, kind="feedback", business_date="2025-06-20", feedback="不满意",
+              recorded_at=stamp.format(3), id=4),
+        Event(proposal_id=1, kind="extension", business_date="2025-06-21", days=10, reason="需协调",
+              recorded_at=stamp.format(4), id=5),
+        Event(proposal_id=1, kind="nudge", business_date="2025-06-22", recorded_at=stamp.format(5), id=6),
+    ]
+
+
+def test_the_same_events_in_any_order_give_the_same_card(tmp_path):
+    config = load_config(write_config(tmp_path))
+    calendar = WorkCalendar.from_config(config)
+    today = date(2025, 7, 1)
+    events = history_events()
+    cards = set()
+    rng = random.Random(8)
+    for _ in range(20):
+        shuffled = events[:]
+        rng.shuffle(shuffled)
+        p = replay(proposal(), shuffled, config, calendar)
+        cards.add((status_card(p, [], [], due_date_of(p, config, calendar), today), tuple(p.co_units_done)))
+    (card, done), = cards
+    assert "状态：重新办理" in card and done == (CO,)
+    p = replay(proposal(), events, config, calendar)
+    # reopened on 06-20: due two months later (08-20), extended ten days from there → 08-30 (a
+    # Saturday), rolled to Monday 09-01
+    assert p.state == "reopened" and due_date_of(p, config, calendar) == date(2025, 9, 1)
+
+
+def test_an_extension_counts_from_the_rolled_due_date(tmp_path):
+    config = load_config(write_config(tmp_path))
+    calendar = WorkCalendar.from_config(config)
+    # assigned 2026-11-21 + 3 months = Sunday 2027-02-21, rolled to Monday 02-22
+    item = proposal(assigned_date="2026-11-21", state="assigned")
+    assert due_date_of(item, config, calendar) == date(2027, 2, 22)
+    longer = extend(item, 1, config, calendar)
+    assert due_date_of(longer, config, calendar) == date(2027, 2, 23)
+    try:
+        extend(item, -1, config, calendar)  # Sunday rolls back to the same Monday
+    except ValueError as exc:
+        assert "未作更改" in str(exc)
+    else:
+        raise AssertionError("an extension that changes nothing must be refused")
+
+
+def test_rebuild_at_load_replaces_a_stale_cached_state(tmp_path):
+    config = load_config(write_config(tmp_path))
+    repo = Repository(tmp_path / "p.json")
+    item = repo.put(proposal(id=None))
+    for event in history_events():
+        repo.put(replace(event, id=None, proposal_id=item.id))
+    item.state = "closed"  # a cache gone wrong (a crash between two writes, an old version)
+    repo.put(item)
+    repo.close()
+    again = Repository(tmp_path / "p.json")
+    assert rebuild_all(again, config, WorkCalendar.from_config(config)) == 1
+    assert again.get(Proposal, item.id).state == "reopened"
+
+
+def letter(cls: str, day: str, body: str = "已列入明年计划。") -> bytes:
+    return LETTER.format(cls=cls, day=day, body=body).encode("utf-8")
+
+
+def test_reupload_after_dissatisfied_feedback_changes_nothing(tmp_path):
+    config = load_config(write_config(tmp_path))
+    repo = Repository(tmp_path / "p.json")
+    services = Services(config, repo, Clock())
+    importer = services.importer()
+    first = importer.import_bytes(letter("B", "2025年6月12日"), "reply-12.txt")
+    assert "→ 已答复 B类（待跟进" in first.changes[0], first.changes
+    (item,) = repo.proposals()
+    services.record(item, Event(proposal_id=item.id, kind="feedback", business_date="2025-06-20",
+                                feedback="不满意", by=1001, source="chat"))
+    before = [(e.kind, e.business_date) for e in timeline(repo, item.id)]
+    assert repo.proposals()[0].state == "reopened"
+
+    # the same letter again, under another name and as GBK: nothing at all
+    again = importer.import_bytes(LETTER.format(cls="B", day="2025年6月12日", body="已列入明年计划。")
+                                  .encode("gbk"), "第12号答复（旧）.txt")
+    assert not again.changed and "已登记过" in again.changes[0]
+    assert [(e.kind, e.business_date) for e in timeline(repo, item.id)] == before
+    assert repo.proposals()[0].state == "reopened"
+
+    # a different letter dated before the feedback: in the history, the state stays
+    older = importer.import_bytes(letter("A", "2025年6月10日", "另函补充说明。"), "older.txt")
+    assert "状态不变（重新办理）" in older.changes[0], older.changes
+    assert repo.proposals()[0].state == "reopened"
+    kinds = [(e.kind, e.business_date, e.late) for e in timeline(repo, item.id)]
+    assert ("reply", "2025-06-10", True) in kinds and len(kinds) == len(before) + 1
+
+    # the re-reply after the feedback moves it on
+    newer = importer.import_bytes(letter("A", "2025年7月15日", "已办结。"), "rereply.txt")
+    assert "补充答复" in newer.changes[0]
+    assert repo.proposals()[0].state == "replied"
+
+    # and a restart rebuilds the same state from the events
+    repo.close()
+    reopened = Services(config, Repository(tmp_path / "p.json"), Clock())
+    assert reopened.repo.proposals()[0].state == "replied"
+
+
+def test_a_co_unit_opinion_leaves_the_proposal_open(tmp_path):
+    config = load_config(write_config(tmp_path))
+    repo = Repository(tmp_path / "p.json")
+    repo.put(proposal(id=None, state="assigned", assigned_date="2025-03-14"))
+    importer = Importer(repo, config)
+    report = importer.import_bytes(OPINION.encode("utf-8"), "民政局协办意见.txt")
+    assert "协办意见" in report.changes[0], report.changes
+    (item,) = repo.proposals()
+    assert item.is_open and item.co_units_done == [CO]
+    assert item.handlers == []  # its author is a contact of the co-unit, never a handler
+    assert [c.unit for c in repo.contacts()] == [CO]
