@@ -37,7 +37,7 @@ from bot.model import (
     Reply,
 )
 from bot.numbers import body_of, number_key, region_in
-from bot.parsing import for_matching, parse_letter_bytes
+from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
 from bot.storage import Repository
 from bot.tables import read_table
 
@@ -269,8 +269,8 @@ class Importer:
         if co_unit is not None and same_unit(issuer, proposal.lead_unit):
             co_unit = None
         says_opinion = bool(parsed.get("opinion_marker"))
-        addressee = parsed.get("addressee") or ""
-        to_lead_unit = bool(addressee and proposal.lead_unit and same_unit(addressee, proposal.lead_unit))
+        # addressed to a government unit (the lead unit), not to the proposer
+        to_lead_unit = is_government_unit(parsed.get("addressee") or "")
         if proposal.split or parsed.get("split_units"):
             if not says_opinion:
                 return None
@@ -492,16 +492,14 @@ def same_unit(a: str, b: str) -> bool:
     if a == b:
         return True
     x, y = _REGION_PREFIX.sub("", a), _REGION_PREFIX.sub("", b)
-    if not x or not y:
-        return False
     short, long_ = sorted((x, y), key=len)
-    if len(short) < 2 or short[-1] != long_[-1] and short[-1] not in long_[-3:]:
+    if len(short) < 3 or len(short) * 2 < len(long_) or short[-1] not in long_[-3:]:
         return False
     rest = iter(long_)
     return all(ch in rest for ch in short)
 
 
-_REGION_PREFIX = re.compile(r"^[\u4e00-\u9fff]{0,5}?[省市县区]")
+_REGION_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{0,3}?省)?[\u4e00-\u9fff]{0,3}?[市县区]")
 
 
 def _working_copy(record: Record) -> Record:
