@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.deadlines import apply_feedback, apply_reply, extend, normalize_class
-from bot.history import REPLY_KINDS, corrected, event_order, reply_kind
+from bot.history import REPLY_KINDS, corrected, event_order, latest_state_date, reply_kind
 from bot.lookup import lookup_number
 from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal, Reply
 from bot.parsing import parse_date
@@ -95,7 +95,10 @@ def do_reply(svc: Services, user_id: int, p: Proposal, args: tuple):
     if last is None and svc.repo.replies_for(p.id):
         mode = mode or "s"  # a reply stored before histories: never overwritten
     if last is not None and mode is None:
-        return ask_reply_mode(p, classification, reply_date, doc_number, last)
+        if latest_state_date(events) > (last.business_date or ""):
+            mode = "s"  # feedback came after the last reply: this one answers it (重新答复)
+        else:
+            return ask_reply_mode(p, classification, reply_date, doc_number, last)
     if mode == "c" and last is not None:
         return correct_reply(svc, user_id, p, last, classification, reply_date, doc_number)
     apply_reply(p, classification, reply_date, svc.config)  # refuses a closed item, in Chinese
