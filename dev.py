@@ -44,6 +44,8 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "run":
+        if not (ROOT / "config.toml").exists():  # a fresh clone: the commented default config
+            subprocess.run([str(BIN / "proposal-bot"), "init", str(ROOT)], check=True)
         return subprocess.call([str(BIN / "proposal-bot"), *rest], cwd=ROOT)
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 

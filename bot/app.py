@@ -5,16 +5,21 @@ This and ``handlers/`` are the only places that import telegram.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
 from datetime import datetime
-from typing import Callable
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 from bot.config import Config
+from bot.redact import scrub_exception
 from bot.search import SearchIndex
 from bot.services import Services
 from bot.storage import Repository
@@ -26,6 +31,56 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES = [access, start, status, find, upload, link, progress, reminders]
 
 ERROR_TEXT = "抱歉，处理您的请求时出错了，已记录。请稍后再试，或联系管理员。"
+
+STARTUP_RETRY_FIRST, STARTUP_RETRY_MAX = 1.0, 60.0  # seconds: 1, 2, 4 … then every minute
+
+
+class RedactingRequest(HTTPXRequest):
+    """PTB's HTTP layer, with the token scrubbed from every error it raises (httpx errors and
+    the texts built from them carry the request address, which contains the token)."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            return await super().do_request(*args, **kwargs)
+        except Exception as exc:
+            scrub_exception(exc)
+            raise
+
+
+async def retry_startup(what: str, call: Callable[[], Awaitable[Any]], first_delay: float) -> Any:
+    """Call until Telegram answers: network errors, 5xx and flood control are retried with a
+    doubling delay (logged each time); a refused token or a bad request is not."""
+    delay, attempt = first_delay, 1
+    while True:
+        try:
+            return await call()
+        except RetryAfter as exc:
+            wait, error = max(retry_seconds(exc), delay), exc
+        except (InvalidToken, BadRequest, Forbidden, ChatMigrated, Conflict) as exc:
+            scrub_exception(exc)
+            raise
+        except NetworkError as exc:  # TimedOut, 5xx, connection errors
+            wait, error = delay, exc
+        scrub_exception(error)
+        log.warning("start-up: %s failed (attempt %d: %s: %s); retrying in %.1f s",
+                    what, attempt, error.__class__.__name__, error, wait)
+        await asyncio.sleep(wait)
+        delay, attempt = min(delay * 2, STARTUP_RETRY_MAX), attempt + 1
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """Telegram's retry_after in seconds (PTB 22 warns that it becomes a timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+class BotApplication(Application):
+    """The PTB application whose start-up (getMe inside ``initialize``) rides out blips."""
+
+    async def initialize(self) -> None:
+        await retry_startup("getMe", super().initialize, self.bot_data.get("startup_retry", STARTUP_RETRY_FIRST))
 
 
 def make_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
@@ -46,14 +101,19 @@ def command_menu() -> list[tuple[str, str, bool]]:
 
 
 async def post_init(app: Application) -> None:
-    """Register the command menu: everyone sees the common commands, admins see all."""
+    """Polling: no webhook may be set. Register the command menu: everyone sees the common
+    commands, admins see all. Each call is retried until Telegram answers."""
+    delay = app.bot_data.get("startup_retry", STARTUP_RETRY_FIRST)
+    if not app.bot_data["services"].config.webhook_url:
+        await retry_startup("deleteWebhook", app.bot.delete_webhook, delay)
     commands = app.bot_data["commands"]
     common = [BotCommand(name, text) for name, text, admin in commands if not admin]
     everything = [BotCommand(name, text) for name, text, _ in commands]
-    await app.bot.set_my_commands(common, scope=BotCommandScopeDefault())
+    await retry_startup("setMyCommands", lambda: app.bot.set_my_commands(common, scope=BotCommandScopeDefault()), delay)
     for admin_id in app.bot_data["services"].config.admins:
         try:
-            await app.bot.set_my_commands(everything, scope=BotCommandScopeChat(admin_id))
+            await retry_startup(f"setMyCommands for admin {admin_id}", lambda: app.bot.set_my_commands(
+                everything, scope=BotCommandScopeChat(admin_id)), delay)
         except TelegramError as exc:  # an admin who never opened the chat has no chat yet
             log.info("admin menu for %s not set: %s", admin_id, exc)
     for hook in app.bot_data.get("post_init_hooks", []):
@@ -61,12 +121,15 @@ async def post_init(app: Application) -> None:
 
 
 async def post_shutdown(app: Application) -> None:
-    """Close what the post_init hooks opened (reminder ledger, HTTP clients)."""
+    """Close what the post_init hooks opened (reminder ledger, HTTP clients), then the
+    database (every write is already on disk; this releases it)."""
     for hook in app.bot_data.get("post_shutdown_hooks", []):
         try:
             await hook(app)
         except Exception:  # one failing hook must not keep the others from closing
             log.exception("shutdown hook %r failed", hook)
+    app.bot_data["services"].repo.close()
+    log.info("stopped; database closed")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,11 +147,15 @@ def build_application(
     token: str,
     base_url: str | None = None,
     base_file_url: str | None = None,
+    startup_retry: float = STARTUP_RETRY_FIRST,
 ) -> Application:
     config = services.config
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(token)
+        .request(RedactingRequest(connection_pool_size=256))
+        .get_updates_request(RedactingRequest(connection_pool_size=1))
         .base_url(base_url or config.base_url)
         .base_file_url(base_file_url or config.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tzinfo))
@@ -100,10 +167,32 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = services
     app.bot_data["commands"] = command_menu()
+    app.bot_data["startup_retry"] = startup_retry
     for module in HANDLER_MODULES:
         module.register(app)
     app.add_error_handler(on_error)
     return app
+
+
+def webhook_args(config: Config) -> dict[str, Any]:
+    """How PTB serves the webhook: on ``listen:port`` at the path of ``webhook_url`` (the
+    public HTTPS address a reverse proxy forwards), checking Telegram's secret header."""
+    return {"listen": config.listen, "port": config.port,
+            "url_path": urlsplit(config.webhook_url).path.strip("/"),
+            "webhook_url": config.webhook_url, "secret_token": config.webhook_secret}
+
+
+def run(app: Application) -> None:
+    """Serve until SIGINT/SIGTERM: a webhook when ``bot.webhook_url`` is set, else long polling
+    (Telegram holds each getUpdates up to ``bot.poll_timeout`` seconds: an idle bot makes one
+    request per timeout). A stop lets running handlers finish, then post_shutdown closes the
+    ledger and the database."""
+    config = app.bot_data["services"].config
+    if config.webhook_url:
+        log.info("serving the webhook on %s:%s for %s", config.listen, config.port, config.webhook_url)
+        app.run_webhook(**webhook_args(config), bootstrap_retries=-1)
+    else:
+        app.run_polling(timeout=config.poll_timeout, bootstrap_retries=-1)
 
 
 def quiet_http_logs() -> None:

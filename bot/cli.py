@@ -1,5 +1,6 @@
 """The `proposal-bot` command: run the bot (console mode without a token), and admin tools.
 
+    proposal-bot init [DIR]
     proposal-bot [run] [--config PATH] [--today YYYY-MM-DD]
     proposal-bot status NUMBER [--db PATH] [--json]
     proposal-bot parse FILE... --json
@@ -19,7 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from bot.config import TOKEN_ENV, Config, ConfigError, load_config
+from bot.config import CONFIG_NAME, TEMPLATE, TOKEN_ENV, WEBHOOK_SECRET_ENV, Config, ConfigError, load_config
+from bot.redact import add_secret
 from bot.storage import Repository, StorageError
 
 log = logging.getLogger("proposal-bot")
@@ -49,9 +51,10 @@ def open_repo(config: Config, db: str | None, samples: bool = True) -> Repositor
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import build_application, make_services, quiet_http_logs
+    from bot.app import build_application, make_services, quiet_http_logs, run
 
-    quiet_http_logs()
+    if not args.verbose:
+        quiet_http_logs()
     services = make_services(config, shifted_clock(config, args.today))
     if config.token is None:
         from bot.console import run_console
@@ -59,7 +62,24 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return run_console(services)
     app = build_application(services, config.token)
     log.info("bot starting with database %s", config.database)
-    app.run_polling()
+    run(app)
+    log.info("bot stopped")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a commented config.toml and an empty data folder into DIR (never overwriting)."""
+    folder = Path(args.dir).expanduser()
+    target = folder / CONFIG_NAME
+    if target.exists():
+        print(f"{target} 已存在，未改动。", file=sys.stderr)
+        return EXIT_USAGE
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(exist_ok=True)
+    target.write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+    print(f"已生成 {target} 和空的数据目录 {folder / 'data'}。\n"
+          f"请在 [access] 中填写管理员的 Telegram 用户编号；令牌放在环境变量 {TOKEN_ENV} 中，不写入文件。\n"
+          f"在该目录中运行 proposal-bot，或用 --config {target} 指定。")
     return EXIT_OK
 
 
@@ -93,7 +113,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK if found.matches else EXIT_NOT_FOUND
 
 
-def cmd_parse(args: argparse.Namespace, config: Config) -> int:
+def cmd_parse(args: argparse.Namespace, config: Config | None) -> int:
     """One JSON object per file, one per line; changes nothing."""
     from bot.parsing import parse_letter_bytes
 
@@ -173,7 +193,7 @@ def cmd_find(args: argparse.Namespace, config: Config) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
-    parser.add_argument("--config", help="配置文件路径（默认：项目根目录的 config.toml）")
+    parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     parser.set_defaults(func=cmd_run, today=None)  # no subcommand: run
     sub = parser.add_subparsers(dest="command")
@@ -181,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")
     run.add_argument("--today", type=date.fromisoformat, help="把“今天”设为该日期（YYYY-MM-DD），用于演示提醒")
     run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init", help="生成带注释的 config.toml 和空的数据目录")
+    init.add_argument("dir", nargs="?", default=".", help="目标目录（默认：当前目录）")
+    init.set_defaults(func=cmd_init)
 
     status = sub.add_parser("status", help="查询提案办理状态")
     status.add_argument("number", help="案号，如 125、TA0010、“八届三次 125”")
@@ -212,13 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The console chat shares the terminal with the log: keep the log to warnings there.
     quiet = args.func is not cmd_run or not os.environ.get(TOKEN_ENV)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
+    if args.func is cmd_init:
+        return cmd_init(args)
     try:
-        config = load_config(args.config)
+        config = None if args.func is cmd_parse else load_config(args.config)  # parse reads no config
         return args.func(args, config)
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
@@ -226,6 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_NOT_FOUND
+    except Exception as exc:  # the log line is scrubbed of the token; the bare traceback would not be
+        log.critical("stopped by an error: %s", exc, exc_info=True)
+        return EXIT_NOT_FOUND
+
+
+def setup_logging(level: int) -> None:
+    """One format for every line, to stderr (the journal under systemd); the token and the
+    webhook secret are scrubbed from every record, tracebacks included."""
+    add_secret(os.environ.get(TOKEN_ENV))
+    add_secret(os.environ.get(WEBHOOK_SECRET_ENV))
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TOKEN_ENV = "PROPOSAL_BOT_TOKEN"
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
+WEBHOOK_SECRET_ENV = "PROPOSAL_BOT_WEBHOOK_SECRET"
+CONFIG_ENV = "PROPOSAL_BOT_CONFIG"
+CONFIG_NAME = "config.toml"
+TEMPLATE = Path(__file__).with_name("config_template.toml")  # what `proposal-bot init` writes
 
 
 class ConfigError(Exception):
@@ -81,6 +84,10 @@ class Config:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     webhooks: dict[str, dict[str, str]] = field(default_factory=dict)
     rate_limit_retries: int = 3  # a chat reply hit by flood control (429) is retried this often
+    poll_timeout: int = 50  # seconds Telegram holds a getUpdates open (long polling)
+    webhook_url: str = ""  # set: Telegram POSTs updates there (webhook mode) instead of polling
+    listen: str = "127.0.0.1"
+    port: int = 8443
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -89,6 +96,11 @@ class Config:
     @property
     def token(self) -> str | None:
         return os.environ.get(TOKEN_ENV) or None
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """Telegram sends it in every webhook request's X-Telegram-Bot-Api-Secret-Token."""
+        return os.environ.get(WEBHOOK_SECRET_ENV) or None
 
     def rule_for(self, region: str, body: str) -> HandlingRule:
         """The most specific rule: exact region and body, then any region for the body."""
@@ -158,9 +170,25 @@ class _Reader:
         return _Reader(self.get(key, dict, {}), self._key(key))
 
 
+def find_config(path: str | os.PathLike | None = None) -> Path:
+    """The config file: the given path (--config), else $PROPOSAL_BOT_CONFIG, else
+    ./config.toml in the working directory; otherwise say how to make one."""
+    if path:
+        return Path(path)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    here = Path.cwd() / CONFIG_NAME
+    if here.exists():
+        return here
+    raise ConfigError(
+        f"找不到配置文件：当前目录没有 {CONFIG_NAME}，也未设置环境变量 {CONFIG_ENV}。"
+        f"请用 --config 指定，或运行 proposal-bot init 目录 生成一份带注释的配置文件和空的数据目录。")
+
+
 def load_config(path: str | os.PathLike | None = None) -> Config:
-    """Read and validate config.toml. Raises ConfigError with one clear Chinese line."""
-    path = Path(path) if path else DEFAULT_CONFIG
+    """Read and validate config.toml (found by ``find_config``). Raises ConfigError with one
+    clear Chinese line."""
+    path = find_config(path)
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -191,6 +219,16 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     schemes = _class_schemes(root)
     rules = _rules(root, schemes)
 
+    webhook_url = bot.get("webhook_url", str, "")
+    if webhook_url and not webhook_url.startswith(("https://", "http://")):
+        raise ConfigError(f"配置项 bot.webhook_url 应为 https:// 开头的地址，实际为 {webhook_url!r}")
+    if webhook_url and not os.environ.get(WEBHOOK_SECRET_ENV):
+        raise ConfigError(f"配置了 bot.webhook_url，但未设置环境变量 {WEBHOOK_SECRET_ENV}"
+                          "（webhook 的校验密钥，1–256 个字符 A-Z a-z 0-9 _ -）")
+    port = bot.positive("port", 8443)
+    if not 0 < port < 65536:
+        raise ConfigError(f"配置项 bot.port 无效：{port}")
+
     return Config(
         path=path.resolve(),
         database=database,
@@ -215,6 +253,10 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             if isinstance(hook, dict)
         },
         rate_limit_retries=bot.positive("rate_limit_retries", 3),
+        poll_timeout=bot.positive("poll_timeout", 50),
+        webhook_url=webhook_url,
+        listen=bot.get("listen", str, "127.0.0.1"),
+        port=port,
     )
 
 

@@ -409,6 +409,8 @@ class BotApiEmulator:
         self._subscribers: list[Callable[[SentMessage], None]] = []
         self._async_waiters: set[Callable[[], None]] = set()
         self._poll_gen = 0
+        self.privacy_mode = True  # Telegram's default for bots in groups (see push_text)
+        self.withheld: list[dict] = []  # group messages privacy mode kept from the bot
         self._handlers = {name.lower(): getattr(self, "_m_" + name) for name in (
             "getMe", "deleteWebhook", "getWebhookInfo", "setWebhook", "setMyCommands",
             "getMyCommands", "deleteMyCommands", "sendMessage", "editMessageText",
@@ -1034,18 +1036,58 @@ class BotApiEmulator:
         self._updates.append({"update_id": next(self._update_seq), **body})
         self._wake_pollers()
 
+    def add_group(self, chat_id: int, title: str = "测试群组", kind: str = "group") -> dict:
+        """Register a group (negative id; kind "group" or "supergroup") the bot is a member of."""
+        with self._lock:
+            self._chats[chat_id] = {"id": chat_id, "type": kind, "title": title}
+            return dict(self._chats[chat_id])
+
+    def _for_bot(self, chat: dict, text: str, command: re.Match | None,
+                 replied: dict | None) -> bool:
+        """Whether Telegram hands a group message to the bot. With privacy mode on (the
+        default) only commands (not those addressed to another bot), messages mentioning the
+        bot and replies to its messages get through."""
+        if chat["type"] == "private" or not self.privacy_mode:
+            return True
+        if command:
+            addressee = command.group(0).partition("@")[2]
+            return not addressee or addressee.lower() == self.bot_user["username"].lower()
+        if f"@{self.bot_user['username']}".lower() in text.lower():
+            return True
+        return replied is not None and replied["from"]["id"] == self.bot_user["id"]
+
     def push_text(self, user_id: int, text: str, *, first_name: str | None = None,
-                  username: str | None = None, chat_id: int | None = None) -> dict:
-        """Deliver a text message from a user (default name 测试用户); return the Message."""
+                  username: str | None = None, chat_id: int | None = None,
+                  reply_to: int | None = None) -> dict:
+        """Deliver a text message from a user (default name 测试用户), optionally replying to
+        message ``reply_to`` of that chat; return the Message. In a group with privacy mode on
+        a message that is not for the bot is kept in the chat but never delivered (it is
+        counted in ``withheld``)."""
         with self._lock:
             user = self.add_user(user_id, first_name=first_name, username=username)
+            chat = self._chat_for(user, chat_id)
             command = _COMMAND.match(text)
             entities = ([{"type": "bot_command", "offset": 0,
-                          "length": utf16_len(command.group(0))}] if command else None)
-            message = self._new_message(self._chat_for(user, chat_id), user, text=text,
-                                        entities=entities)
+                          "length": utf16_len(command.group(0))}] if command else [])
+            mention = f"@{self.bot_user['username']}"
+            at = text.lower().find(mention.lower())
+            if at >= 0 and not (command and at < command.end()):
+                entities.append({"type": "mention", "offset": utf16_len(text[:at]),
+                                 "length": utf16_len(mention)})
+            replied = None
+            if reply_to is not None:
+                stored = self._messages.get((chat["id"], reply_to))
+                if stored is None:
+                    raise KeyError(f"no message {reply_to} in chat {chat['id']}")
+                replied = copy.deepcopy(stored.message)
+                replied.pop("reply_to_message", None)
+            message = self._new_message(chat, user, text=text, entities=entities or None,
+                                        reply_to_message=replied)
             self._messages[(message["chat"]["id"], message["message_id"])] = _Stored(message)
-            self._enqueue({"message": message})
+            if self._for_bot(chat, text, command, replied):
+                self._enqueue({"message": message})
+            else:
+                self.withheld.append(copy.deepcopy(message))
             return copy.deepcopy(message)
 
     def push_document(self, user_id: int, filename: str, content: bytes,

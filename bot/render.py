@@ -13,6 +13,7 @@ from datetime import date
 from bot.model import FOLLOW_UP, STATE_LABELS, Contact, Proposal, Reply
 
 TELEGRAM_LIMIT = 4096
+PRIVATE_ONLY = "电话：本群未开放联系方式，请在与机器人的私聊中查看"
 
 
 def esc(value: object) -> str:
@@ -69,8 +70,11 @@ def state_line(proposal: Proposal, replies: list[Reply], due: date | None, today
 
 
 def status_card(
-    proposal: Proposal, replies: list[Reply], handlers: list[Contact], due: date | None, today: date
+    proposal: Proposal, replies: list[Reply], handlers: list[Contact], due: date | None, today: date,
+    personal: bool = True,
 ) -> str:
+    """The card of one proposal; ``personal=False`` leaves out phone numbers (a group chat that
+    no admin allowed to see them)."""
     lines = [esc(session_line(proposal))]
     lines.append(f"<b>{esc(proposal.title or '（无标题）')}</b>")
     if proposal.proposer:
@@ -90,7 +94,7 @@ def status_card(
     if dates:
         lines.append(esc(" · ".join(dates)))
     for contact in handlers:
-        phones = "、".join(contact.phones)
+        phones = "、".join(contact.phones) if personal else ""
         lines.append(f"承办人：{esc(contact.name)}" + (f" {esc(phones)}" if phones else ""))
     for reply in replies:
         facts = [reply.classification and f"{reply.classification}类", reply.reply_date,
@@ -98,7 +102,7 @@ def status_card(
         lines.append("答复：" + esc(" · ".join(f for f in facts if f)))
         if reply.handlers and not handlers:
             lines.append(f"承办人：{esc('、'.join(reply.handlers))}")
-        if reply.phones:
+        if reply.phones and personal:
             lines.append(f"联系电话：{esc('、'.join(reply.phones))}")
     if proposal.feedback:
         when = f"（{proposal.feedback_date}）" if proposal.feedback_date else ""
@@ -173,10 +177,17 @@ def proposal_line(proposal: Proposal, due: date | None, today: date) -> str:
     return f"{esc(proposal.number)} {esc(title)}（{esc(state)}）"
 
 
-def contact_card(contact: Contact, handled: list[tuple[Proposal, date | None]], today: date) -> str:
-    """Name and unit, phones written plainly (one tap to call), then the items they handle."""
+def contact_card(contact: Contact, handled: list[tuple[Proposal, date | None]], today: date,
+                 personal: bool = True) -> str:
+    """Name and unit, phones written plainly (one tap to call; with ``personal=False`` only
+    said to be shown in a private chat), then the items they handle."""
     lines = [f"<b>{esc(contact.name)}</b>" + (f" · {esc(contact.unit)}" if contact.unit else "")]
-    lines.append("电话：" + (esc("、".join(contact.phones)) if contact.phones else "（未登记）"))
+    if not contact.phones:
+        lines.append("电话：（未登记）")
+    elif personal:
+        lines.append("电话：" + esc("、".join(contact.phones)))
+    else:
+        lines.append(PRIVATE_ONLY)
     for proposal, due in handled:
         label = "在办" if proposal.is_open else "经办"
         lines.append(f"{label}：{proposal_line(proposal, due, today)}")

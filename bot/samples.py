@@ -1,7 +1,8 @@
 """Sample records for an empty database (console mode, first run of the CLI).
 
-They are made by importing the files in data/samples/ — the two published seed letters and
-an example assignment list — through the same importer staff use, never typed in.
+They are made by importing the files in bot/sample_data/ (package data: an installed bot has
+them too) — the two published seed letters and an example assignment list — through the same
+importer staff use, never typed in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bot.storage import Repository
 
 log = logging.getLogger(__name__)
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "sample_data"
 
 
 def load_samples(repo: Repository, config: Config, folder: Path = SAMPLES) -> int:

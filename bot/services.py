@@ -18,6 +18,9 @@ from bot.storage import Repository
 
 ADMIN, STAFF, HANDLER = "admin", "staff", "handler"
 ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
+# A group chat an admin allowed to see personal details (phones) is kept as a users-table entry
+# under the group's chat id (always negative, never a person's id) with this role.
+GROUP_DETAILS = "group_details"
 
 
 @dataclass
@@ -40,13 +43,18 @@ class Services:
         if user_id in self.config.admins:
             return ADMIN
         user = self.repo.user(user_id)
-        if user is not None:
+        if user is not None and user.role != GROUP_DETAILS:
             return user.role
         if user_id in self.config.staff:
             return STAFF
         if self.repo.contact_for_user(user_id) is not None:
             return HANDLER
         return None
+
+    def group_shows_details(self, chat_id: int) -> bool:
+        """Whether an admin allowed this group chat to see phone numbers (``/group allow``)."""
+        entry = self.repo.user(chat_id)
+        return entry is not None and entry.role == GROUP_DETAILS
 
     def is_admin(self, user_id: int) -> bool:
         return self.role_of(user_id) == ADMIN

@@ -43,6 +43,8 @@ class TableResult:
 
 # Header synonyms, checked in this order: the first field whose pattern matches a header wins.
 _HEADER_FIELDS: list[tuple[str, re.Pattern]] = [
+    # The proposer's own phone or address is never imported: it would be shown as a handler's.
+    ("proposer_contact", re.compile(r"(提案人|提案者|领衔|提出人|建议人|代表|委员).{0,6}(电话|手机|联系方式|地址|邮箱|邮编)")),
     ("co_units", re.compile(r"协办|会办|配合单位|配合部门")),
     ("lead_unit", re.compile(r"主办|承办单位|承办部门|责任单位|办理单位|牵头单位")),
     ("phones", re.compile(r"电话|手机|联系方式")),

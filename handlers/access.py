@@ -1,4 +1,10 @@
-"""Who may talk to the bot: the gate in front of every handler, and /grant, /revoke, /users."""
+"""Who may talk to the bot: the gate in front of every handler, and /grant, /revoke, /users,
+/group.
+
+Access depends on the user and on the chat. In a private chat an unknown user gets a refusal
+showing their own id. In a group the bot answers allowed users only (unknown members get no
+answer at all), and shows phone numbers only where an admin sent ``/group allow`` in that group.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler
 
 from bot.render import esc
-from bot.services import ADMIN, ROLE_LABELS, STAFF
-from handlers.common import admin_only, reply, services
+from bot.services import ADMIN, GROUP_DETAILS, ROLE_LABELS, STAFF
+from handlers.common import admin_only, in_private, reply, services
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +25,9 @@ COMMANDS = [
     ("grant", "授权用户：/grant 用户编号 staff|admin", True),
     ("revoke", "撤销权限：/revoke 用户编号", True),
     ("users", "查看用户与权限", True),
+    ("group", "在群组中发送：/group allow|deny 是否在本群显示联系方式", True),
 ]
+PRIVATE_ONLY_COMMAND = "请在与机器人的私聊中使用 /{command}。"
 
 
 def refusal(user_id: int) -> str:
@@ -27,7 +35,8 @@ def refusal(user_id: int) -> str:
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every other handler: unknown users get a refusal and nothing else."""
+    """Runs before every other handler: unknown users get a refusal (in a group: silence)
+    and nothing else."""
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop
@@ -35,12 +44,14 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     message = update.effective_message
     text = message.text if message and message.text else ""
-    if text.startswith("/start ") and len(text.split()) == 2:
+    private = in_private(update)
+    if private and text.startswith("/start ") and len(text.split()) == 2:
         return  # a one-time link token: the start handler decides
-    log.warning("refused user %s (%s): %r", user.id, user.username, text[:80])
+    log.warning("refused user %s (%s) in chat %s: %r", user.id, user.username,
+                update.effective_chat and update.effective_chat.id, text[:80])
     if update.callback_query:
         await update.callback_query.answer("抱歉，您尚未获得使用权限。", show_alert=True)
-    elif update.effective_chat:
+    elif update.effective_chat and private:
         await reply(update, refusal(user.id))
     raise ApplicationHandlerStop
 
@@ -79,20 +90,59 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/users: everyone who may use the bot, and why."""
+    """/users: everyone who may use the bot, and why; the groups that may see phone numbers."""
+    if not in_private(update):
+        await reply(update, PRIVATE_ONLY_COMMAND.format(command="users"))
+        return
     svc = services(context)
     lines = ["<b>用户与权限</b>"]
     for user_id in svc.config.admins:
         lines.append(f"{user_id} · 管理员（配置文件）")
     for user_id in svc.config.staff:
         lines.append(f"{user_id} · 工作人员（配置文件）")
-    for user in sorted(svc.repo.all_users(), key=lambda u: u.user_id):
+    entries = sorted(svc.repo.all_users(), key=lambda u: u.user_id)
+    for user in (u for u in entries if u.role != GROUP_DETAILS):
         by = f" · 由 {user.granted_by} 授权" if user.granted_by else ""
         lines.append(esc(f"{user.user_id} · {ROLE_LABELS.get(user.role, user.role)}{by}"))
     linked = [c for c in svc.repo.contacts() if c.telegram_user_id]
     for contact in linked:
         lines.append(esc(f"{contact.telegram_user_id} · 承办人 {contact.name}（{contact.unit}）"))
+    groups = [u for u in entries if u.role == GROUP_DETAILS]
+    lines.append("")
+    lines.append("<b>可显示联系方式的群组</b>（/group allow）" if groups else "没有群组获准显示联系方式。")
+    for group in groups:
+        lines.append(esc(f"{group.user_id} {group.name} · 由 {group.granted_by} 于 {group.granted_at} 允许"))
     await reply(update, "\n".join(lines))
+
+
+GROUP_USAGE = ("用法（在群组中发送）：/group allow 允许本群中已授权的用户看到联系电话；"
+               "/group deny 不再显示。未允许的群组只显示不含电话的信息。")
+
+
+@admin_only
+async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/group allow|deny, sent in the group itself: may its allowed users see phone numbers?"""
+    if in_private(update):
+        await reply(update, GROUP_USAGE)
+        return
+    svc = services(context)
+    chat = update.effective_chat
+    allowed = svc.group_shows_details(chat.id)
+    args = context.args or []
+    if len(args) != 1 or args[0] not in ("allow", "deny"):
+        state = "已允许" if allowed else "未允许"
+        await reply(update, f"本群（{chat.id}）显示联系电话：{state}。\n{GROUP_USAGE}")
+        return
+    admin_id = update.effective_user.id
+    if args[0] == "allow":
+        svc.repo.set_user(chat.id, GROUP_DETAILS, granted_by=admin_id, name=chat.title or "")
+        svc.repo.audit("group_allow", admin_id, chat_id=chat.id, title=chat.title)
+        await reply(update, "已允许：本群中已授权的用户可以看到联系电话。撤销请发送 /group deny。")
+    else:
+        if allowed:
+            svc.repo.remove_user(chat.id)
+        svc.repo.audit("group_deny", admin_id, chat_id=chat.id, title=chat.title, was_allowed=allowed)
+        await reply(update, "已设置：本群不再显示联系电话，需要时请在私聊中查看。")
 
 
 def register(app: Application) -> None:
@@ -100,3 +150,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("grant", grant))
     app.add_handler(CommandHandler("revoke", revoke))
     app.add_handler(CommandHandler("users", users))
+    app.add_handler(CommandHandler("group", group))

@@ -8,6 +8,7 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.render import split_message
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
 
 NOT_ADMIN = "抱歉，此操作仅限管理员。"
+PRIVATE_HINT = "联系电话请在与机器人的私聊中查看。"
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -69,9 +71,29 @@ def recall(context: ContextTypes.DEFAULT_TYPE, key: str, forget: bool = False) -
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    """Rows of (label, callback data); data that is an https:// address makes a link button."""
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(label, url=data) if data.startswith("https://")
+         else InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in rows
+    ])
+
+
+def in_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is None or chat.type == ChatType.PRIVATE
+
+
+def shows_personal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Phone numbers and other personal details: in private chats, and in the groups an admin
+    allowed with /group allow."""
+    return in_private(update) or services(context).group_shows_details(update.effective_chat.id)
+
+
+def private_chat_button(context: ContextTypes.DEFAULT_TYPE, payload: str) -> list[list[tuple[str, str]]]:
+    """A button opening the private chat with the bot (``/start payload`` there): a bot cannot
+    write first to someone who never started it."""
+    return [[("在私聊中查看联系方式", f"https://t.me/{context.bot.username}?start={payload}")]]
 
 
 def admin_only(handler: Handler) -> Handler:

@@ -13,8 +13,9 @@ from bot.render import contact_card, esc, unit_listing
 from bot.report import figures_text, listing_text
 from bot.search import Hit, SearchResult
 from bot.services import Services
-from handlers.common import edit, recall, remember, reply, services
-from handlers.status import card_for
+from handlers.common import (PRIVATE_HINT, edit, in_private, private_chat_button, recall, remember, reply, services,
+                             shows_personal)
+from handlers.status import send_card
 
 COMMANDS = [
     ("find", "模糊查找：案号、标题、单位、人名", False),
@@ -25,6 +26,7 @@ COMMANDS = [
 CHOICE = "f:"
 PAGE = "dp:"
 PAGE_SIZE = 10
+CONTACT_PAYLOAD = "c"  # /start c<id> in the private chat shows that contact's card
 KIND_LABELS = {"proposal": "提案", "contact": "联系人", "unit": "单位"}
 
 
@@ -34,10 +36,10 @@ def dated(svc: Services, proposals: list[Proposal]) -> list[tuple[Proposal, date
     return [(p, svc.due_date(p)) for p in proposals]
 
 
-def contact_text(svc: Services, contact: Contact) -> str:
+def contact_text(svc: Services, contact: Contact, personal: bool = True) -> str:
     handled = svc.repo.proposals_handled_by(contact.id)
     handled.sort(key=lambda p: (not p.is_open, svc.due_date(p) or date.max))
-    return contact_card(contact, dated(svc, handled), svc.today())
+    return contact_card(contact, dated(svc, handled), svc.today(), personal)
 
 
 def unit_page(svc: Services, unit: str, page: int) -> tuple[str, int]:
@@ -63,9 +65,12 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
     svc = services(context)
     buttons = None
     if kind == "proposal":
-        text = card_for(svc, record)
-    elif kind == "contact":
-        text = contact_text(svc, record)
+        await send_card(update, context, record, in_place)
+        return
+    if kind == "contact":
+        text = contact_text(svc, record, shows_personal(update, context))
+        if record.phones and not shows_personal(update, context):
+            buttons = private_chat_button(context, f"{CONTACT_PAYLOAD}{record.id}")
     else:
         text, pages = unit_page(svc, record.name, 0)
         buttons = page_buttons(context, record.name, 0, pages)
@@ -128,8 +133,10 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: 
         await reply(update, note + figures_text(answer.figures))
     elif answer.unit is not None:
         people = [hit.record for hit in answer.result.hits]
+        personal = shows_personal(update, context)
         head = f"<b>{esc(answer.unit)}</b> · 联系人 {len(people)} 人"
-        await reply(update, "\n\n".join([head] + [contact_text(svc, c) for c in people]))
+        tail = [] if personal or not any(c.phones for c in people) else [PRIVATE_HINT]
+        await reply(update, "\n\n".join([head] + [contact_text(svc, c, personal) for c in people] + tail))
     else:
         await answer_search(update, context, answer.result)
 
@@ -164,9 +171,30 @@ async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run_search(update, context, ("unit",), "用法：/dept 单位名称或简称，例如 /dept 发改委")
 
 
+def addressed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The text meant for the bot: all of a private message; in a group only a message that
+    mentions the bot (the mention removed) or replies to one of its messages, else None (with
+    privacy mode off the bot sees every group message, and must not answer them all)."""
+    message = update.effective_message
+    text = message.text.strip()
+    if in_private(update):
+        return text
+    mention = f"@{context.bot.username}"
+    if mention.lower() in text.lower():
+        start = text.lower().index(mention.lower())
+        return (text[:start] + text[start + len(mention):]).strip()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == context.bot.id:
+        return text
+    return None
+
+
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message without a command: a question, a number, or anything to search."""
-    await answer_text(update, context, update.effective_message.text.strip())
+    """A message without a command (in a group: one addressed to the bot): a question, a
+    number, or anything to search."""
+    text = addressed_text(update, context)
+    if text:
+        await answer_text(update, context, text)
 
 
 async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

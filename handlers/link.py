@@ -6,6 +6,11 @@ and forwards the answer's ``https://t.me/<bot>?start=<token>`` to that person. O
 contact's ``telegram_user_id`` and the reminders for the contact's items go to it. A token works
 once, expires after ``reminders.link_token_hours``, and a newer token for the same contact
 replaces an unused older one. Tokens live in ``<database>.links.json`` (bot.reminders.LinkTokens).
+
+``/link`` and ``/start TOKEN`` work only in a private chat: a token shown in a group could be
+redeemed by any member. A token for a contact already linked to another account does not
+re-bind it by itself: the admins are asked, and only an admin's button press moves the link
+(pending requests live in memory; after a restart the person asks for a new link).
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import itertools
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.model import Contact
 from bot.reminders import LinkError
 from bot.render import esc
 from bot.services import Services
-from handlers.common import admin_only, edit, reply, services
+from handlers.common import admin_only, edit, in_private, keyboard, reply, services
 from handlers.reminders import reminders_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,8 @@ log = logging.getLogger(__name__)
 COMMANDS = [("link", "生成承办人绑定链接：/link 姓名", True)]
 
 CALLBACK = "lk:"
+RELINK = "rl:"
+PRIVATE_ONLY = "请在与机器人的私聊中使用 /link：绑定链接只能私下转发给本人，发在群里任何人都能抢先使用。"
 USAGE = "用法：/link 承办人姓名（也可用拼音、首字母或电话），例如 /link 唐志文"
 
 
@@ -56,13 +66,17 @@ def issue(context: ContextTypes.DEFAULT_TYPE, contact: Contact, admin_id: int) -
         f"（也可以在与机器人的对话中发送：/start {esc(token)}）",
     ]
     if contact.telegram_user_id:
-        lines.append(f"注意：该联系人已绑定账号 {contact.telegram_user_id}，使用新链接后将改绑为新账号。")
+        lines.append(f"注意：该联系人已绑定账号 {contact.telegram_user_id}。新账号使用链接后，需管理员确认才会改绑。")
     return "\n".join(lines)
 
 
 @admin_only
 async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/link CONTACT: one-time deep link for a handler; several candidates → buttons."""
+    if not in_private(update):
+        log.warning("/link refused in group %s", update.effective_chat.id)
+        await reply(update, PRIVATE_ONLY)
+        return
     text = " ".join(context.args or []).strip()
     if not text:
         await reply(update, USAGE)
@@ -85,6 +99,9 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A contact button under /link."""
     query = update.callback_query
+    if not in_private(update):
+        await query.answer(PRIVATE_ONLY, show_alert=True)
+        return
     svc = services(context)
     raw = query.data[len(CALLBACK):]
     contact = svc.repo.get(Contact, int(raw)) if raw.isdigit() else None
@@ -95,8 +112,11 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await edit(update, issue(context, contact, update.effective_user.id))
 
 
-async def redeem(svc: Services, user_id: int, token: str) -> str:
-    """/start TOKEN: link the account, or say plainly why not (HTML)."""
+async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    """/start TOKEN in a private chat: link the account, ask the admins to confirm a re-link,
+    or say plainly why not."""
+    svc = services(context)
+    user_id = update.effective_user.id
     rem = svc.extras["reminders"]
     try:
         contact_id = rem.links.redeem_link_token(token, user_id, svc.clock())
@@ -105,30 +125,95 @@ async def redeem(svc: Services, user_id: int, token: str) -> str:
         if err.code == "used" and err.used_by == user_id:
             contact = svc.repo.get(Contact, err.contact_id)
             if contact is not None and contact.telegram_user_id == user_id:
-                return f"您已绑定为 {esc(contact_label(contact))}，无需重复绑定。发送 /due 查看在办事项。"
+                await reply(update, f"您已绑定为 {esc(contact_label(contact))}，无需重复绑定。发送 /due 查看在办事项。")
+                return
         hint = {"unknown": "，请检查链接是否完整，或联系管理员重新生成",
                 "used": "。如需重新绑定，请联系管理员生成新链接"}.get(err.code, "")
-        return f"无法绑定：{esc(str(err))}{hint}。"
+        await reply(update, f"无法绑定：{esc(str(err))}{hint}。")
+        return
     contact = svc.repo.get(Contact, contact_id)
     if contact is None:
-        return "无法绑定：该联系人已被删除。请联系管理员。"
+        await reply(update, "无法绑定：该联系人已被删除。请联系管理员。")
+        return
+    if contact.telegram_user_id not in (None, user_id):
+        await ask_admins_to_relink(update, context, contact)
+        return
+    await reply(update, bind(svc, contact, user_id, confirmed_by=None))
+
+
+def bind(svc: Services, contact: Contact, user_id: int, confirmed_by: int | None) -> str:
+    """Link the account to the contact (audited); the welcome text for the linked person."""
     previous = contact.telegram_user_id
     contact.telegram_user_id = user_id
     svc.repo.put(contact)
-    svc.repo.audit("link", user_id, contact_id=contact.id, contact=contact.name, previous_user=previous)
-    rem.unblock(user_id)
+    svc.repo.audit("link", user_id, contact_id=contact.id, contact=contact.name, previous_user=previous,
+                   confirmed_by=confirmed_by)
+    svc.extras["reminders"].unblock(user_id)
     count = open_items(svc, contact.id)
     return (f"绑定成功：您已绑定为 {esc(contact_label(contact))}。\n"
             f"目前在办 {count} 件；办理期限临近时，提醒会发到这里。\n"
             "发送 /due 查看在办事项，/reply 登记答复，/mute 暂停提醒。")
 
 
+_relink_keys = itertools.count(1)
+
+
+async def ask_admins_to_relink(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
+    """The contact is linked to someone else: nothing changes until an admin confirms."""
+    svc = services(context)
+    user = update.effective_user
+    key = str(next(_relink_keys))
+    context.bot_data.setdefault("relinks", {})[key] = (contact.id, user.id, contact.telegram_user_id)
+    svc.repo.audit("relink_requested", user.id, contact_id=contact.id, contact=contact.name,
+                   current_user=contact.telegram_user_id)
+    who = esc(f"{user.full_name}（@{user.username}）" if user.username else user.full_name)
+    text = (f"改绑申请：账号 {user.id} {who} 使用了{esc(contact_label(contact))}的绑定链接，"
+            f"但该联系人已绑定账号 {contact.telegram_user_id}。\n确认后提醒将改发给新账号。")
+    buttons = keyboard([[("确认改绑", f"{RELINK}{key}:y"), ("拒绝", f"{RELINK}{key}:n")]])
+    told = 0
+    for admin_id in svc.admin_ids():
+        try:
+            await context.bot.send_message(admin_id, text, reply_markup=buttons)
+            told += 1
+        except TelegramError as exc:
+            log.warning("relink request not sent to admin %s: %s", admin_id, exc)
+    log.warning("relink of contact %s to user %s waits for an admin (%d told)", contact.id, user.id, told)
+    await reply(update, f"{esc(contact_label(contact))}已绑定其他账号。已请管理员确认改绑，确认后会通知您。")
+
+
+@admin_only
+async def confirm_relink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's answer to a re-link request."""
+    query = update.callback_query
+    svc = services(context)
+    key, _, answer = query.data[len(RELINK):].partition(":")
+    request = context.bot_data.get("relinks", {}).pop(key, None)
+    contact = svc.repo.get(Contact, request[0]) if request else None
+    if contact is None:
+        await query.answer("该申请已处理或已过期（机器人重启后需重新生成链接）。", show_alert=True)
+        return
+    await query.answer()
+    _, user_id, previous = request
+    admin_id = update.effective_user.id
+    if answer != "y":
+        svc.repo.audit("relink_refused", admin_id, contact_id=contact.id, user=user_id)
+        await edit(update, f"已拒绝账号 {user_id} 改绑为{esc(contact_label(contact))}。")
+        await tell(context, user_id, f"管理员未同意将您绑定为{esc(contact_label(contact))}。如有疑问请联系管理员。")
+        return
+    welcome = bind(svc, contact, user_id, confirmed_by=admin_id)
+    await edit(update, f"已确认：{esc(contact_label(contact))}改绑为账号 {user_id}（原账号 {previous}）。")
+    await tell(context, user_id, welcome)
+
+
+async def tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> None:
+    try:
+        await context.bot.send_message(user_id, text)
+    except TelegramError as exc:
+        log.warning("could not tell user %s about the relink: %s", user_id, exc)
+
+
 def register(app: Application) -> None:
-    svc = app.bot_data["services"]
-
-    async def redeem_link(user_id: int, token: str) -> str:
-        return await redeem(svc, user_id, token)
-
-    svc.extras["redeem_link"] = redeem_link
+    app.bot_data["services"].extras["redeem_link"] = redeem  # /start TOKEN (handlers.start)
     app.add_handler(CommandHandler("link", link))
     app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
+    app.add_handler(CallbackQueryHandler(confirm_relink, pattern=f"^{RELINK}"))

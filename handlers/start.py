@@ -1,13 +1,28 @@
-"""/start and /help."""
+"""/start and /help.
+
+``/start PAYLOAD`` comes from a deep link ``t.me/<bot>?start=PAYLOAD``: ``p<id>`` / ``c<id>``
+(the private-chat buttons under cards shown in a group) show that proposal's or contact's card;
+anything else is a one-time link token (handlers.link). Both work only in a private chat.
+"""
 
 from __future__ import annotations
+
+import logging
+import re
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.model import Contact, Proposal
 from bot.render import esc
 from bot.services import ADMIN, ROLE_LABELS
-from handlers.common import reply, services
+from handlers.common import in_private, reply, services
+from handlers.access import refusal
+from handlers.find import show_hit
+
+log = logging.getLogger(__name__)
+
+VIEW_PAYLOAD = re.compile(r"^([pc])(\d{1,12})$")
 
 COMMANDS = [
     ("start", "开始使用", False),
@@ -21,14 +36,38 @@ WELCOME = (
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start [TOKEN]: welcome, or link this account to a handler with a one-time token."""
+    """/start [PAYLOAD]: welcome; a card asked for from a group; or link this account to a
+    handler with a one-time token."""
     svc = services(context)
-    redeem = svc.extras.get("redeem_link")
-    if context.args and redeem is not None:
-        await reply(update, await redeem(update.effective_user.id, context.args[0]))
+    if context.args and not in_private(update):
+        log.warning("/start with a payload refused in group %s from user %s",
+                    update.effective_chat.id, update.effective_user.id)
+        await reply(update, "请在与机器人的私聊中打开该链接（点机器人头像，再点“发消息”）。")
         return
+    if context.args:
+        view = VIEW_PAYLOAD.match(context.args[0])
+        if view:
+            await show_requested(update, context, view.group(1), int(view.group(2)))
+            return
+        redeem = svc.extras.get("redeem_link")
+        if redeem is not None:
+            await redeem(update, context, context.args[0])
+            return
     role = svc.role_of(update.effective_user.id)
     await reply(update, f"{WELCOME}\n您的身份：{ROLE_LABELS.get(role, role)}。")
+
+
+async def show_requested(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, record_id: int) -> None:
+    """The card a private-chat button under a group answer asked for (allowed users only)."""
+    svc = services(context)
+    if svc.role_of(update.effective_user.id) is None:
+        await reply(update, refusal(update.effective_user.id))
+        return
+    record = svc.repo.get(Proposal if kind == "p" else Contact, record_id)
+    if record is None:
+        await reply(update, "该记录已不存在，请重新查询。")
+        return
+    await show_hit(update, context, "proposal" if kind == "p" else "contact", record)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

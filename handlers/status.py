@@ -9,7 +9,7 @@ from bot.lookup import NumberLookup, lookup_number
 from bot.model import Proposal
 from bot.render import esc, status_card
 from bot.services import Services
-from handlers.common import edit, reply, services
+from handlers.common import PRIVATE_HINT, edit, private_chat_button, reply, services, shows_personal
 
 COMMANDS = [("status", "查询办理状态，如 /status 125", False)]
 
@@ -17,9 +17,24 @@ CALLBACK = "st:"
 USAGE = "用法：/status 案号，例如 /status 125、/status TA0010、/status 八届三次 125"
 
 
-def card_for(svc: Services, proposal: Proposal) -> str:
+PAYLOAD = "p"  # /start p<id> in the private chat shows that proposal's card
+
+
+def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
     replies, handlers = svc.proposal_view(proposal)
-    return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today())
+    return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal)
+
+
+async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal,
+                    in_place: bool = False) -> None:
+    """The card; where phones may not be shown, without them and with a private-chat button."""
+    svc = services(context)
+    personal = shows_personal(update, context)
+    text, buttons = card_for(svc, proposal, personal), None
+    if not personal and text != card_for(svc, proposal):
+        text += "\n" + PRIVATE_HINT
+        buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}")
+    await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
 
 
 def session_label(proposal: Proposal) -> str:
@@ -34,14 +49,15 @@ def not_found_text(found: NumberLookup) -> str:
     return text
 
 
-async def answer_number(update: Update, svc: Services, text: str) -> None:
+async def answer_number(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """The card, a choice between sessions, or "not found" with the nearest numbers."""
+    svc = services(context)
     found = lookup_number(svc.repo, text)
     if not found.query.key:
         await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{USAGE}")
         return
     if len(found.matches) == 1:
-        await reply(update, card_for(svc, found.matches[0]))
+        await send_card(update, context, found.matches[0])
         return
     if found.matches:
         buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
@@ -56,7 +72,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text.strip():
         await reply(update, USAGE)
         return
-    await answer_number(update, services(context), text)
+    await answer_number(update, context, text)
 
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,7 +85,7 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return
     await query.answer()
-    await edit(update, card_for(svc, proposal))
+    await send_card(update, context, proposal, in_place=True)
 
 
 def register(app: Application) -> None:

@@ -19,6 +19,7 @@ from bot.emulator import BotApiEmulator
 from bot.samples import load_samples
 
 ADMIN, STAFF, STRANGER = 1001, 1002, 4242
+TOKEN = "123456:TEST-token-for-the-emulator"
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 
@@ -51,15 +52,20 @@ class Chat:
     def __init__(self, emulator: BotApiEmulator, app, services, clock: Clock):
         self.emulator, self.app, self.services, self.clock = emulator, app, services, clock
 
-    async def send(self, text: str, user: int = ADMIN, expect: int = 1, timeout: float = 10.0):
-        marker = self.emulator.mark(user)
-        self.emulator.push_text(user, text)
-        return await self.emulator.await_sent(user, count=expect, since=marker, timeout=timeout)
+    async def send(self, text: str, user: int = ADMIN, expect: int = 1, timeout: float = 10.0,
+                   chat_id: int | None = None, reply_to: int | None = None):
+        """Send as ``user`` (in their private chat, or in group ``chat_id``); the answers."""
+        where = user if chat_id is None else chat_id
+        marker = self.emulator.mark(where)
+        self.emulator.push_text(user, text, chat_id=chat_id, reply_to=reply_to)
+        return await self.emulator.await_sent(where, count=expect, since=marker, timeout=timeout)
 
     async def press(self, message, index: int = 0, user: int = ADMIN, expect: int = 1):
-        marker = self.emulator.mark(user)
-        self.emulator.press_button(user, message.message_id, index)
-        return await self.emulator.await_sent(user, count=expect, since=marker)
+        where = message.chat_id
+        marker = self.emulator.mark(where)
+        self.emulator.press_button(user, message.message_id, index,
+                                   chat_id=None if where == user else where)
+        return await self.emulator.await_sent(where, count=expect, since=marker)
 
     async def upload(self, filename: str, data: bytes, user: int = ADMIN, expect: int = 1, timeout: float = 20.0):
         marker = self.emulator.mark(user)
@@ -87,7 +93,7 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
     services = make_services(config, clock)
     if samples:
         load_samples(services.repo, config)
-    app = build_application(services, "123456:TEST", emulator.base_url, emulator.base_file_url)
+    app = build_application(services, TOKEN, emulator.base_url, emulator.base_file_url, startup_retry=0.05)
     await app.initialize()
     await app.post_init(app)  # run_polling would call it; we drive the app by hand
     await app.start()
@@ -107,7 +113,7 @@ async def stop_bot(app) -> None:
         await app.stop()
     await app.shutdown()
     await app.post_shutdown(app)  # run_polling would call it
-    app.bot_data["services"].repo.close()
+    # post_shutdown closed the database
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
+import os
 import subprocess
 import sys
 from datetime import date
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import TEMPLATE, ConfigError, load_config
 
 
 def write(tmp_path, text):
@@ -14,7 +15,7 @@ def write(tmp_path, text):
 
 
 def test_project_config_loads_with_documented_defaults():
-    config = load_config()
+    config = load_config(TEMPLATE)
     assert config.timezone == "Asia/Shanghai"
     assert config.database.name == "proposals.json"
     assert config.rule_for("晋城市", "政协").reply_months == 3
@@ -78,8 +79,55 @@ def test_cli_unreadable_database_names_the_path(tmp_path):
     db.write_bytes(b"\x00\xff garbage")
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "status", "125", "--db", str(db)],
-        capture_output=True, text=True,
+        capture_output=True, text=True, env={**os.environ, "PROPOSAL_BOT_CONFIG": str(write(tmp_path, ""))},
     )
     assert done.returncode == 1
     assert str(db) in done.stderr and "Traceback" not in done.stderr
     assert db.read_bytes() == b"\x00\xff garbage"
+
+
+def test_config_found_by_flag_then_environment_then_working_directory(tmp_path, monkeypatch):
+    """--config, else PROPOSAL_BOT_CONFIG, else ./config.toml; otherwise how to make one."""
+    from bot.config import find_config
+
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    (elsewhere / "bot.toml").write_text("", encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("PROPOSAL_BOT_CONFIG", raising=False)
+    with pytest.raises(ConfigError) as err:
+        find_config()
+    assert "proposal-bot init" in str(err.value) and "PROPOSAL_BOT_CONFIG" in str(err.value)
+    write(work, "")
+    assert find_config() == work / "config.toml"
+    monkeypatch.setenv("PROPOSAL_BOT_CONFIG", str(elsewhere / "bot.toml"))
+    assert find_config() == elsewhere / "bot.toml"
+    assert find_config(tmp_path / "given.toml") == tmp_path / "given.toml"
+
+
+def test_init_writes_commented_config_and_empty_data_folder(tmp_path):
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "init", str(site)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    text = (site / "config.toml").read_text(encoding="utf-8")
+    assert text.startswith("# proposal-bot configuration") and "PROPOSAL_BOT_TOKEN" in text
+    assert (site / "data").is_dir() and not any((site / "data").iterdir())
+    config = load_config(site / "config.toml")
+    assert config.database == (site / "data" / "proposals.json").resolve()
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "init", str(site)], capture_output=True, text=True)
+    assert again.returncode == 2 and "已存在" in again.stderr
+    assert (site / "config.toml").read_text(encoding="utf-8") == text
+
+
+def test_webhook_mode_needs_the_secret_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("PROPOSAL_BOT_WEBHOOK_SECRET", raising=False)
+    path = write(tmp_path, '[bot]\nwebhook_url = "https://bot.example.org/telegram"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "PROPOSAL_BOT_WEBHOOK_SECRET" in str(err.value)
+    monkeypatch.setenv("PROPOSAL_BOT_WEBHOOK_SECRET", "s3cret-s3cret")
+    config = load_config(path)
+    assert (config.webhook_url, config.listen, config.port, config.webhook_secret) == (
+        "https://bot.example.org/telegram", "127.0.0.1", 8443, "s3cret-s3cret")

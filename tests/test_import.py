@@ -12,7 +12,7 @@ from tests.conftest import STAFF, write_config
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 if not SEEDS.exists():  # a clone elsewhere: the samples folder carries copies of the seeds
-    SEEDS = Path(__file__).resolve().parents[1] / "data" / "samples" / "letters"
+    SEEDS = Path(__file__).resolve().parents[1] / "bot" / "sample_data" / "letters"
 
 NEW_LETTER = """晋城市住房和城乡建设局
 

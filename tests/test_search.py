@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.config import TEMPLATE, load_config
 from bot.model import Contact, Department, Proposal, Reply
 from bot.search import (
     CERTAIN_MIN, SearchIndex, clean_query, norm, pinyin_forms, record_to_json, run_contact, run_find,
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def config():
-    return load_config(ROOT / "config.toml")
+    return load_config(TEMPLATE)
 
 
 def seed(repo: Repository) -> dict[str, object]:

@@ -200,3 +200,13 @@ def test_several_phone_columns_are_all_read():
     rows = [["姓名", "部门", "办公电话", "手机"], ["唐志文", "发改局", "0356-5220956", "13912345678"]]
     result = read_table(xlsx(rows), "c.xlsx")
     assert result.rows[0]["phones"] == ["0356-5220956", "13912345678"]
+
+
+def test_proposer_phone_and_address_are_never_imported():
+    """A proposer's own contact details must not become a handler's phone (issue 10)."""
+    rows = [["提案号", "案由", "提案人", "提案人电话", "代表联系地址", "主办单位", "承办人", "联系电话"],
+            ["0125", "关于城乡融合的建议", "王明", "13800001111", "城区某街1号", "市发改委", "唐志文", "0356-5220956"]]
+    result = read_table(xlsx(rows), "a.xlsx")
+    row = result.rows[0]
+    assert row["phones"] == ["0356-5220956"]
+    assert "13800001111" not in repr(result) and "某街" not in repr(result)
