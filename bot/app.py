@@ -88,6 +88,7 @@ def make_services(config: Config, clock: Callable[[], datetime] | None = None) -
     repo = Repository(config.database, backups=config.backups)
     tz = config.tzinfo
     services = Services(config=config, repo=repo, clock=clock or (lambda: datetime.now(tz)))
+    services.units.link_legacy()
     services.extras["index"] = SearchIndex.build(repo, config.aliases)
     return services
 

@@ -147,6 +147,8 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     report = Importer(repo, config).import_paths(files, progress=progress)
     for file_report in report.files:
         print(file_report.summary())
+        for note in file_report.unit_notes:
+            print(f"  待确认：{note}")
         for reason in file_report.skipped:
             print(f"  跳过：{reason}")
         for warning in file_report.warnings:

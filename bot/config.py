@@ -82,6 +82,10 @@ class Config:
     class_schemes: dict[str, ClassScheme]
     reminders: Reminders
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    region: str = ""  # bot.region: the default region of unit names without one (市发改委)
+    liaison_positions: tuple[str, ...] = ("联络员",)
+    leader_positions: tuple[str, ...] = ("分管领导", "负责人", "主任", "局长", "主席", "书记", "部长", "院长", "行长")
+    liaison_fallback: str = "first"  # several contacts, none a 联络员: "first" listed (待确认) or "none"
     webhooks: dict[str, dict[str, str]] = field(default_factory=dict)
     rate_limit_retries: int = 3  # a chat reply hit by flood control (429) is retried this often
     poll_timeout: int = 50  # seconds Telegram holds a getUpdates open (long polling)
@@ -218,6 +222,10 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
 
     schemes = _class_schemes(root)
     rules = _rules(root, schemes)
+    units = root.table("units")
+    fallback = units.get("liaison_fallback", str, "first")
+    if fallback not in ("first", "none"):
+        raise ConfigError(f"配置项 units.liaison_fallback 应为 first 或 none，实际为 {fallback!r}")
 
     webhook_url = bot.get("webhook_url", str, "")
     if webhook_url and not webhook_url.startswith(("https://", "http://")):
@@ -247,6 +255,10 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             name: tuple(_str_list(root.table("aliases"), name))
             for name in root.get("aliases", dict, {})
         },
+        region=bot.get("region", str, ""),
+        liaison_positions=tuple(_str_list(units, "liaison_positions") or Config.liaison_positions),
+        leader_positions=tuple(_str_list(units, "leader_positions") or Config.leader_positions),
+        liaison_fallback=fallback,
         webhooks={
             unit: {k: str(v) for k, v in hook.items()}
             for unit, hook in root.get("webhooks", dict, {}).items()

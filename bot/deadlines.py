@@ -58,6 +58,7 @@ from bot.model import (
     Proposal,
 )
 from bot.render import esc, number_label
+from bot.units import handler_ids
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +437,11 @@ class _Planner:
     """One sweep's worth of caches: rules per (region, body), deadlines per distinct input,
     parsed dates per string, the calendar per date (inside WorkCalendar)."""
 
-    def __init__(self, today, config, calendar, contacts_by_id, departments, admins, sent):
+    def __init__(self, today, config, calendar, contacts_by_id, departments, admins, sent,
+                 liaisons=None, leaders=None):
         self.today = today
+        self.liaisons = liaisons or {}  # unit id → its liaison's contact id
+        self.leaders = leaders or {}  # unit id → its unit leader's contact id
         self.today_ord = today.toordinal()
         self.config = config
         self.calendar = calendar
@@ -465,11 +469,14 @@ class _Planner:
         self.dates: dict[str, date] = {}
         self.supervisors: dict[str, int] = {}
         self.canonical: dict[str, str] = {}
+        self.unit_supervisors: dict[int, int] = {}
         for dept in departments:
             for name in (dept.name, *dept.aliases):
                 self.canonical.setdefault(name, dept.name)
             if dept.supervisor_chat_id:
                 self.supervisors[dept.name] = dept.supervisor_chat_id
+                if dept.id is not None:
+                    self.unit_supervisors[dept.id] = dept.supervisor_chat_id
         if rem.admin_chat_id:
             self.admin_targets = [rem.admin_chat_id]
         else:
@@ -527,14 +534,24 @@ class _Planner:
 
     # recipients ----------------------------------------------------------------------------
 
+    def reachable(self, cid: int | None) -> Contact | None:
+        contact = self.contacts.get(cid) if cid is not None else None
+        if contact is None or contact.telegram_user_id is None or contact.muted:
+            return None
+        return contact
+
     def handlers(self, p: Proposal) -> tuple[list[Contact], list[Contact]]:
-        """(lead-unit handlers, co-unit handlers) that can receive a ping."""
+        """(lead-unit handlers, co-unit handlers) that can receive a ping: the item's own
+        handlers, else its lead unit's liaison (bot.units.handler_ids, the one rule)."""
         lead, co = [], []
         co_units = p.co_units
         co_names = None
-        for cid in p.handlers:
-            contact = self.contacts.get(cid)
-            if contact is None or contact.telegram_user_id is None or contact.muted:
+        for cid in handler_ids(p, self.liaisons):
+            contact = self.reachable(cid)
+            if contact is None:
+                continue
+            if contact.unit_id is not None and contact.unit_id in p.co_unit_ids:
+                co.append(contact)
                 continue
             unit = contact.unit
             if co_units and unit and unit != p.lead_unit:
@@ -606,7 +623,7 @@ class _Planner:
                 step = f"due-{self.bucket[days_left]}"
             if step is not None:
                 cycle = self.iso(due)
-                lead, co = self.handlers(p) if p.handlers else ([], [])
+                lead, co = self.handlers(p)
                 targets = self.contact_targets(lead)
                 hook = self.webhook_for(p.lead_unit)
                 if hook:
@@ -620,9 +637,17 @@ class _Planner:
             self.plan_co_units(p, due)
 
     def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
-        supervisor = self.supervisors.get(self.unit_name(p.lead_unit)) if p.lead_unit else None
-        targets = [supervisor] if supervisor else self.admin_targets
-        recipients = [(chat, "督办" if supervisor else "管理员") for chat in targets]
+        """To the lead unit's supervisor chat; else its unit leader when linked; else the admins."""
+        supervisor = self.unit_supervisors.get(p.lead_unit_id) if p.lead_unit_id is not None else None
+        if supervisor is None and p.lead_unit:
+            supervisor = self.supervisors.get(self.unit_name(p.lead_unit))
+        leader = self.reachable(self.leaders.get(p.lead_unit_id)) if supervisor is None else None
+        if supervisor:
+            recipients = [(supervisor, "督办")]
+        elif leader is not None:
+            recipients = [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
+        else:
+            recipients = [(chat, "管理员") for chat in self.admin_targets]
         self.emit(p, "escalate", cycle, recipients, lambda chat: self.escalation_text(p, due, overdue))
 
     def plan_co_units(self, p: Proposal, main_due: date | None) -> None:
@@ -638,7 +663,12 @@ class _Planner:
             step = f"co-due-{self.bucket[days_left]}"
         else:
             return
-        _, co = self.handlers(p) if p.handlers else ([], [])
+        _, co = self.handlers(p)
+        # Each co-unit's liaison gets the sub-deadline ping (they are not handlers of the item).
+        for unit_id in p.co_unit_ids:
+            liaison = self.reachable(self.liaisons.get(unit_id))
+            if liaison is not None and liaison not in co:
+                co.append(liaison)
         targets = self.contact_targets(co)
         for unit in p.co_units:
             hook = self.webhook_for(unit)
@@ -662,7 +692,7 @@ class _Planner:
                 return
         else:
             point = due + timedelta(days=(-days_left // every) * every)
-        lead, _ = self.handlers(p) if p.handlers else ([], [])
+        lead, _ = self.handlers(p)
         targets = self.contact_targets(lead)
         hook = self.webhook_for(p.lead_unit)
         if hook:
@@ -717,7 +747,7 @@ class _Planner:
 
     def escalation_text(self, p: Proposal, due: date, overdue: int) -> str:
         names = []
-        for cid in p.handlers:
+        for cid in handler_ids(p, self.liaisons):
             contact = self.contacts.get(cid)
             if contact is None:
                 continue
@@ -759,19 +789,24 @@ def plan_sweep(
     departments: Iterable[Department] = (),
     admins: Iterable[int] | None = None,
     sent: Container | None = None,
+    liaisons: Mapping[int, int] | None = None,
+    leaders: Mapping[int, int] | None = None,
 ) -> list[Ping]:
     """What is due today, as pings. Pure: reads nothing but its arguments.
 
     - nothing on a non-workday when ``reminders.workdays_only`` (needs a calendar);
-    - only open items; only contacts in ``proposal.handlers`` with a ``telegram_user_id`` and
-      not ``muted``; plus the unit's group robot when ``config.webhooks`` has one;
+    - only open items; only their handlers (``proposal.handlers``, else the lead unit's liaison
+      from ``liaisons``: unit id → contact id) with a ``telegram_user_id`` and not ``muted``;
+      co-unit sub-deadlines also to each co-unit's liaison; escalations to the supervisor chat,
+      else the lead unit's leader (``leaders``) when linked, else the admins; plus the unit's
+      group robot when ``config.webhooks`` has one;
     - ``sent`` (the ledger) leaves out pings already delivered, so a restart, a second sweep on
       the same day or a catch-up after downtime sends only what is still missing;
     - ``admins`` defaults to ``config.admins`` (pass granted admins too).
     """
     if calendar is not None and config.reminders.workdays_only and not calendar.is_workday(today):
         return []
-    planner = _Planner(today, config, calendar, contacts_by_id, departments, admins, sent)
+    planner = _Planner(today, config, calendar, contacts_by_id, departments, admins, sent, liaisons, leaders)
     pings = planner.plan(proposals)
     planner.system_pings()
     return pings

@@ -40,6 +40,7 @@ from bot.numbers import body_of, number_key, region_in
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
 from bot.storage import Repository
 from bot.tables import read_table
+from bot.units import Match, UnitRegistry
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # per letter: 第12号 → 已答复 B类
+    unit_notes: list[str] = field(default_factory=list)  # units and liaisons to confirm
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
@@ -133,9 +135,11 @@ class Importer:
     """
 
     def __init__(self, repo: Repository, config: Config, *, quiet: bool = False,
-                 today: Callable[[], date] = date.today, calendar: WorkCalendar | None = None):
+                 today: Callable[[], date] = date.today, calendar: WorkCalendar | None = None,
+                 units: UnitRegistry | None = None):
         self.repo, self.config, self.quiet, self.today = repo, config, quiet, today
         self.calendar = calendar or WorkCalendar.from_config(config)
+        self.units = units or UnitRegistry(repo, config)
         self.batch = self.source = ""  # of the file being imported
 
     # -- entry points ---------------------------------------------------------------------------
@@ -202,16 +206,20 @@ class Importer:
         opinion_of = self._co_unit_of_letter(proposal, parsed)
         phones = list(parsed.get("phones") or [])
         names = list(parsed.get("handlers") or [])
-        unit = opinion_of or issuer or ""
-        # Plan everything, then write: contacts, the proposal, the reply, the event.
+        # Plan everything, then write: units, contacts, the proposal, the reply, the event.
+        region = parsed.get("region") or proposal.region
+        writer = opinion_of or issuer
+        unit = self._unit(writer, region, report) if writer else None
+        for name in filter(None, {parsed.get("signed_by"), parsed.get("lead_unit")}):
+            self._unit(name, region, report)
+        if proposal.lead_unit_id is None or (proposal.co_units and not proposal.co_unit_ids):
+            self._assign_units(proposal, proposal.lead_unit if proposal.lead_unit_id is None else None,
+                               proposal.co_units, region, report)
         contacts = [self._contact_plan(name, unit, phones) for name in names]
         handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
-        for name in filter(None, {parsed.get("issuer"), parsed.get("signed_by"), parsed.get("lead_unit"),
-                                  *(parsed.get("co_units") or [])}):
-            self._ensure_department(name)
         before = None if is_new else self.repo.get(Proposal, proposal.id)
         event = Event(proposal_id=0, kind=EV_CO_UNIT_OPINION, business_date=reply_date, source=filename,
-                      source_hash=digest, unit=unit, doc_number=parsed.get("doc_number"))
+                      source_hash=digest, unit=unit.name if unit else "", doc_number=parsed.get("doc_number"))
         if opinion_of is None:
             for contact_id in handler_ids:  # a co-unit's people never become the item's handlers
                 if contact_id not in proposal.handlers:
@@ -265,7 +273,11 @@ class Importer:
         unit replies to the proposer itself: only a letter that calls itself an opinion is one.
         """
         issuer = parsed.get("issuer") or parsed.get("signed_by") or ""
-        co_unit = next((u for u in proposal.co_units if same_unit(u, issuer)), None)
+        issuing = self.units.resolve(issuer, parsed.get("region") or proposal.region).unit if issuer else None
+        if issuing is not None and issuing.id in proposal.co_unit_ids:
+            co_unit = issuing.name
+        else:
+            co_unit = next((u for u in proposal.co_units if same_unit(u, issuer)), None)
         if co_unit is not None and same_unit(issuer, proposal.lead_unit):
             co_unit = None
         says_opinion = bool(parsed.get("opinion_marker"))
@@ -331,8 +343,9 @@ class Importer:
         for _row, reason in table.errors:
             report.skip(reason)
         if table.kind == "contacts":
-            for row in table.rows:
-                self._import_contact_row(row, report)
+            region = region_in(table.title or "") or self.config.region
+            units = [self._import_contact_row(row, region, report) for row in table.rows]
+            self._liaison_notes([u for u in units if u is not None], report)
         elif table.kind == "assignment":
             for row in table.rows:
                 try:
@@ -347,7 +360,8 @@ class Importer:
         the item's assigned event, an edit when a later list changes them, and the reply the
         list records (答复日期 / 办理类别) when none is on record yet."""
         body = row.get("body") or body_of(row.get("session") or "")
-        region = row.get("region") or region_in(row.get("session") or "") or region_in(row.get("lead_unit") or "")
+        region = (row.get("region") or region_in(row.get("session") or "")
+                  or self.units.resolver.split(row.get("lead_unit") or "", None)[0] or self.config.region)
         if body not in BODIES:
             raise ImportFailed("无法确定是政协提案还是人大建议（请在标题或“类别”列写明）")
         if not region:
@@ -357,21 +371,18 @@ class Importer:
         stored = self.repo.find_proposal(identity)
         proposal = _working_copy(stored) if stored else Proposal(
             body=body, region=region, term=row.get("term"), meeting=row.get("meeting"), number=number)
-        for name in ("title", "proposer", "lead_unit"):
+        for name in ("title", "proposer"):
             if row.get(name):
                 setattr(proposal, name, row[name])
-        if row.get("co_units"):
-            proposal.co_units = list(row["co_units"])
+        self._assign_units(proposal, row.get("lead_unit"), row.get("co_units") or [], region, report)
         proposal.complex = bool(row.get("complex")) or proposal.complex
         proposal.split = bool(row.get("split")) or proposal.split
-        unit = proposal.lead_unit
+        unit = self.units.unit(proposal.lead_unit_id)
         contacts = [self._contact_plan(name, unit, row.get("phones") or []) for name in row.get("handlers") or []]
         for contact, outcome in contacts:
             saved = self._save(contact, outcome, "contacts", report)
             if saved.id not in proposal.handlers:
                 proposal.handlers.append(saved.id)
-        for name in filter(None, [proposal.lead_unit, *proposal.co_units]):
-            self._ensure_department(name)
         events = self._list_events(stored, row)
         saved = self._save_proposal(proposal, report, changed=bool(events))
         if events:
@@ -401,22 +412,58 @@ class Importer:
                                 classification=row.get("classification") or None))
         return events
 
-    def _import_contact_row(self, row: dict, report: FileReport) -> None:
-        contact, outcome = self._contact_plan(row["name"], row.get("unit") or "", row.get("phones") or [])
+    def _import_contact_row(self, row: dict, region: str | None, report: FileReport) -> int | None:
+        """One person of a contact list, a contact of their unit with their 职务; the unit's id."""
+        unit = self._unit(row["unit"], region, report) if row.get("unit") else None
+        contact, outcome = self._contact_plan(row["name"], unit, row.get("phones") or [])
         username = (row.get("telegram") or "").lstrip("@") or None
         if username and contact.telegram_username != username:
             contact.telegram_username = username
             outcome = CREATED if contact.id is None else UPDATED
+        position = row.get("position") or ""
+        if position and contact.position != position:
+            contact.position = position
+            outcome = CREATED if contact.id is None else UPDATED
         self._save(contact, outcome, "contacts", report)
-        if contact.unit:
-            self._ensure_department(contact.unit)
+        return contact.unit_id
+
+    def _liaison_notes(self, unit_ids: Iterable[int], report: FileReport) -> None:
+        """Name the units whose liaison had to be guessed (several contacts, no 联络员)."""
+        for unit_id in dict.fromkeys(unit_ids):
+            liaison = self.units.liaison_of(unit_id)
+            if liaison is not None and liaison.pending:
+                unit = self.units.unit(unit_id)
+                report.unit_notes.append(
+                    f"{unit.name}的联络员待确认：名单中没有职务为“联络员”的人，暂定为第一位 {liaison.contact.name}")
 
     # -- shared pieces ----------------------------------------------------------------------------
 
-    def _contact_plan(self, name: str, unit: str, phones: list[str]) -> tuple[Contact, str]:
-        existing = self.repo.find_contact(name, unit)
+    def _unit(self, name: str, region: str | None, report: FileReport):
+        unit, match = self.units.unit_for(name, region)
+        self._note_pending(unit, match, report)
+        return unit
+
+    def _assign_units(self, proposal: Proposal, lead: str | None, co: list[str], region: str | None,
+                      report: FileReport) -> None:
+        found: list = []
+        self.units.assign_units(proposal, lead, co, region, found)
+        for unit, match in found:
+            self._note_pending(unit, match, report)
+
+    def _note_pending(self, unit, match: Match, report: FileReport) -> None:
+        if not unit.pending:
+            return
+        nearest = "、".join(u.name for u in match.nearest) if match.nearest else "无"
+        note = f"单位“{unit.name}”待确认：未能对应到已有单位，最接近的是：{nearest}。管理员可用 /merge 合并"
+        if note not in report.unit_notes:
+            report.unit_notes.append(note)
+
+    def _contact_plan(self, name: str, unit, phones: list[str]) -> tuple[Contact, str]:
+        """The contact ``name`` of ``unit`` (a Department, or None), merged with new phones."""
+        existing = self.repo.find_contact(name, unit.id if unit is not None else "")
         if existing is None:
-            return Contact(name=name, unit=unit, phones=list(phones)), CREATED
+            return Contact(name=name, unit=unit.name if unit else "", unit_id=unit.id if unit else None,
+                           phones=list(phones)), CREATED
         merged = _working_copy(existing)
         for phone in phones:
             if phone not in merged.phones:
@@ -435,10 +482,6 @@ class Importer:
         if outcome == UNCHANGED:
             return self.repo.get(type(record), record.id)
         return self.repo.put(record)
-
-    def _ensure_department(self, name: str) -> None:
-        if self.repo.department(name) is None:
-            self.repo.put(Department(name=name))
 
 
 _FIELD_LABELS = {"title": "标题", "proposer": "提案人", "lead_unit": "主办单位"}

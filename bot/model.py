@@ -110,8 +110,12 @@ class Proposal(Record):
     number: str
     title: str = ""
     proposer: str = ""
+    # Units by id (Department records); the names beside them are those units' current names,
+    # kept equal by bot.units (renames and merges rewrite them), for display and search.
     lead_unit: str = ""
     co_units: list[str] = field(default_factory=list)
+    lead_unit_id: int | None = None
+    co_unit_ids: list[int] = field(default_factory=list)  # parallel to co_units
     assigned_date: str | None = None  # ISO dates throughout
     due_date: str | None = None
     complex: bool = False
@@ -228,24 +232,33 @@ class Contact(Record):
     table: ClassVar[str] = "contacts"
 
     name: str
-    unit: str = ""
+    unit: str = ""  # the unit's current name (see Proposal.lead_unit)
     phones: list[str] = field(default_factory=list)
     telegram_user_id: int | None = None
     telegram_username: str | None = None
     muted: bool = False
+    unit_id: int | None = None
+    position: str = ""  # 职务 as the contact list gives it (联络员, 分管领导 …)
 
     @property
     def identity(self) -> tuple:
-        return (self.name, self.unit)
+        """One contact per name and unit (the unit's id once it has one)."""
+        return (self.name, self.unit if self.unit_id is None else self.unit_id)
 
 
 @dataclass(slots=True)
 class Department(Record):
     table: ClassVar[str] = "departments"
 
+    """A unit (单位): one per region and full name. Its contacts are the Contact records
+    pointing at it (``Repository.contacts_of_unit``); its liaison and leader are worked out
+    from them (bot.units)."""
+
     name: str
-    aliases: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # other names it was written as (learned)
     supervisor_chat_id: int | None = None
+    region: str = ""
+    pending: bool = False  # 待确认: a name that resolved to no unit while near some
 
 
 @dataclass(slots=True)

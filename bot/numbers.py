@@ -79,6 +79,15 @@ def number_key(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
+def number_order(printed: str) -> tuple:
+    """Sort key for numbers as people expect: by numeric part (4 < 23 < 104), numbers that
+    start with letters after all plain ones (TA1 < TA23), then segment by segment."""
+    key = number_key(printed or "")
+    segments = tuple((0, int(seg), "") if seg.isdigit() else (1, 0, seg) for seg in re.findall(r"\d+|\D+", key))
+    return (0 if key[:1].isdigit() else 1, segments, printed or "")
+
+
+@functools.lru_cache(maxsize=65536)
 def number_keys(printed: str) -> frozenset[str]:
     """Every key a stored number answers to: its own key, plus the sequence of a year-prefixed
     number (``20190017`` also answers to ``17``)."""

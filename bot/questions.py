@@ -269,7 +269,7 @@ def _contact(svc, index: SearchIndex, q: Question) -> Answer:
         result = _by_number(svc, q)
         if result.certain:
             (proposal,) = [h.record for h in result.hits]
-            handlers = svc.repo.contacts_by_id(proposal.handlers)
+            handlers = svc.units.handlers_of(proposal)  # its own, else the lead unit's liaison
             if handlers:
                 hits = [Hit("contact", 100.0, c, "handler") for c in handlers]
                 return Answer(q, SearchResult(q.text, hits, certain=len(hits) == 1))

@@ -71,8 +71,10 @@ from bot.deadlines import (
     plan_sweep,
 )
 from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Proposal, Reply
+from bot.numbers import number_order
 from bot.render import esc, number_label
 from bot.storage import StorageError, atomic_write
+from bot.units import UnitRegistry
 
 log = logging.getLogger(__name__)
 
@@ -744,8 +746,10 @@ async def run_sweep(
     admins = list(admins) if admins is not None else None
     proposals = repo.proposals()
     contacts = {c.id: c for c in repo.contacts()}
+    units = UnitRegistry(repo, config)
     pings = plan_sweep(today, proposals, contacts, config, calendar,
-                       departments=repo.departments(), admins=admins, sent=ledger)
+                       departments=repo.departments(), admins=admins, sent=ledger,
+                       liaisons=units.liaisons(), leaders=units.leaders())
     report = await deliver(pings, send, ledger, webhook_send=webhook_send, **deliver_options)
     notice = report.admin_notice(retry_round=retry_round)
     if notice:
@@ -893,7 +897,7 @@ def build_digest(
 
     lines = [f"📋 <b>提案办理日报 {today.isoformat()}</b>"]
     lines.append(f"\n<b>7 天内到期：{len(upcoming)} 件</b>")
-    for due, p in sorted(upcoming, key=lambda x: (x[0], x[1].number))[:limit]:
+    for due, p in sorted(upcoming, key=lambda x: (x[0], number_order(x[1].number)))[:limit]:
         lines.append(f"· {esc(number_label(p))} {esc(_short(p.title))}{tag(p)} · 截止 {due.isoformat()}"
                      + (f" · {esc(p.lead_unit)}" if p.lead_unit else ""))
     if len(upcoming) > limit:
@@ -902,7 +906,7 @@ def build_digest(
     lines.append(f"\n<b>已逾期：{total} 件</b>")
     units = sorted(overdue.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     for unit, items in units[:limit]:
-        items.sort(key=lambda x: -x[0])
+        items.sort(key=lambda x: (-x[0], number_order(x[1].number)))
         shown = "、".join(f"{esc(number_label(p))}{tag(p)} 逾期 {days} 天" for days, p in items[:5])
         more = f" 等 {len(items)} 件" if len(items) > 5 else ""
         lines.append(f"· {esc(unit)}（{len(items)}）：{shown}{more}")

@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.deadlines import WorkCalendar, due_date_of
 from bot.model import Contact, Event, Proposal, Reply
 from bot.storage import Repository
+from bot.units import UnitRegistry
 
 ADMIN, STAFF, HANDLER = "admin", "staff", "handler"
 ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
@@ -30,9 +31,11 @@ class Services:
     clock: Callable[[], datetime]  # aware datetime in the configured time zone
     extras: dict[str, Any] = field(default_factory=dict)  # later components (search index, ledger)
     calendar: WorkCalendar = field(init=False)  # workdays and holidays for due dates
+    units: UnitRegistry = field(init=False)  # units, their liaisons and leaders; who handles what
 
     def __post_init__(self) -> None:
         self.calendar = WorkCalendar.from_config(self.config)
+        self.units = UnitRegistry(self.repo, self.config)
         history.rebuild_all(self.repo, self.config, self.calendar)  # stored states are a cache
 
     def today(self) -> date:
@@ -71,7 +74,7 @@ class Services:
 
     def proposal_view(self, proposal: Proposal) -> tuple[list[Reply], list[Contact]]:
         """What a status card needs beside the proposal itself."""
-        return self.repo.replies_for(proposal.id), self.repo.contacts_by_id(proposal.handlers)
+        return self.repo.replies_for(proposal.id), self.units.handlers_of(proposal)
 
     def record(self, proposal: Proposal, *events: Event) -> Proposal:
         """Add events to a proposal's history; returns the proposal as they leave it (stored)."""
@@ -81,4 +84,5 @@ class Services:
         """An importer on this bot's repository, clock and calendar."""
         from bot.importer import Importer
 
-        return Importer(self.repo, self.config, quiet=quiet, today=self.today, calendar=self.calendar)
+        return Importer(self.repo, self.config, quiet=quiet, today=self.today, calendar=self.calendar,
+                        units=self.units)

@@ -29,7 +29,7 @@ from typing import Iterable
 
 from bot.deadlines import as_date, handling_due_date
 from bot.model import Proposal, Reply, _cn
-from bot.numbers import Session
+from bot.numbers import Session, number_order
 
 SATISFIED = ("满意", "基本满意")
 NO_UNIT = "（未指定主办单位）"
@@ -125,7 +125,7 @@ class DueList:
 
 
 def _sorted(items: list[DueItem]) -> list[DueItem]:
-    return sorted(items, key=lambda i: (i.due or date.max, i.proposal.number_key, i.proposal.id or 0))
+    return sorted(items, key=lambda i: (i.due or date.max, number_order(i.proposal.number), i.proposal.id or 0))
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:

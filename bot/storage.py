@@ -153,18 +153,26 @@ _META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "use
 def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
     """The look-ups each kind of record answers to (kept current on every put)."""
     if isinstance(record, Proposal):
-        units = {record.lead_unit, *record.co_units} if record.co_units else (record.lead_unit,)
+        if record.co_unit_ids:
+            units = {record.lead_unit_id, *record.co_unit_ids}
+        else:
+            units = (record.lead_unit_id,)
+        names = {record.lead_unit, *record.co_units} if record.co_units else (record.lead_unit,)
         return (
             *(("number", key) for key in number_keys(record.number)),
             *(("handler", cid) for cid in record.handlers),
-            *(("unit", unit) for unit in units if unit),
+            *(("unit", unit) for unit in units if unit is not None),
+            *(("unit_name", name) for name in names if name),
         )
     if isinstance(record, Reply):
         return (("replies_of", record.proposal_id),)
     if isinstance(record, Contact):
-        if record.telegram_user_id is None:
-            return (("contact", record.identity),)
-        return (("contact", record.identity), ("contact_user", record.telegram_user_id))
+        keys = (("contact", record.identity),)
+        if record.unit_id is not None:
+            keys += (("unit_contacts", record.unit_id),)
+        if record.telegram_user_id is not None:
+            keys += (("contact_user", record.telegram_user_id),)
+        return keys
     if isinstance(record, Department):
         return (("department", record.name),)
     if isinstance(record, Event):
@@ -405,9 +413,16 @@ class Repository:
     def proposals_handled_by(self, contact_id: int) -> list[Proposal]:
         return self._lookup(Proposal, "handler", contact_id)
 
-    def open_proposals_of_unit(self, unit: str) -> list[Proposal]:
-        """Open items where the unit leads or co-handles."""
-        return [p for p in self._lookup(Proposal, "unit", unit) if p.is_open]
+    def proposals_of_unit(self, unit_id: int) -> list[Proposal]:
+        """Items where the unit (by id) leads or co-handles."""
+        return self._lookup(Proposal, "unit", unit_id)
+
+    def open_proposals_of_unit(self, unit_id: int) -> list[Proposal]:
+        return [p for p in self._lookup(Proposal, "unit", unit_id) if p.is_open]
+
+    def proposals_naming_unit(self, name: str) -> list[Proposal]:
+        """Items whose lead or co-unit is written ``name`` (records without unit ids)."""
+        return self._lookup(Proposal, "unit_name", name)
 
     def number_keys(self) -> list[str]:
         return list(self._index.get((Proposal.table, "number"), {}))
@@ -430,9 +445,16 @@ class Repository:
     def contacts_by_id(self, ids: Iterable[int]) -> list[Contact]:
         return [c for c in (self.get(Contact, i) for i in ids) if c is not None]
 
-    def find_contact(self, name: str, unit: str) -> Contact | None:
+    def find_contact(self, name: str, unit: str | int) -> Contact | None:
+        """By name and unit: its id, or its name (the unit record's, else as written)."""
+        if isinstance(unit, str):
+            dept = self.department(unit)
+            unit = dept.id if dept is not None else unit
         found = self._lookup(Contact, "contact", (name, unit))
         return found[0] if found else None
+
+    def contacts_of_unit(self, unit_id: int) -> list[Contact]:
+        return self._lookup(Contact, "unit_contacts", unit_id)
 
     def contact_for_user(self, user_id: int) -> Contact | None:
         found = self._lookup(Contact, "contact_user", user_id)

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from .documents import decode_text, sniff_kind, xls_rows
@@ -39,6 +40,7 @@ class TableResult:
     error: str | None = None
     header_row: int | None = None
     sheet: str | None = None
+    title: str | None = None  # the first text above the header (a list's title row)
 
 
 # Header synonyms, checked in this order: the first field whose pattern matches a header wins.
@@ -136,6 +138,16 @@ def _date_value(value) -> tuple[str | None, bool]:
     return iso, iso is not None
 
 
+_NUMBER_CELL = re.compile(r"^第?[(（\[【]?(.+?)[)）\]】]?号?$")
+
+
+def number_value(text: str) -> str:
+    """A number cell as the number itself: 第4号, 4号 and （4） all give 4 (TA0010 and 6.11 stay)."""
+    text = re.sub(r"\s+", "", text)
+    match = _NUMBER_CELL.match(text)
+    return match.group(1) if match and match.group(1) else text
+
+
 def _bool_value(value) -> bool | None:
     text = _cell_text(value).lower()
     if not text:
@@ -177,12 +189,14 @@ def _sheets_xlsx(data: bytes) -> tuple[list[tuple[str, list[list]]], str | None]
         return [], "无法读取 Excel 文件：文件已损坏或不是 .xlsx 表格，请用 Excel/WPS 重新另存为 .xlsx"
     sheets: list[tuple[str, list[list]]] = []
     try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
         for ws in wb.worksheets:
             rows: list[list] = []
             for row in ws.iter_rows(min_row=1, values_only=True):
                 rows.append(list(row))
                 if len(rows) > MAX_ROWS:
                     break
+            _fill_merged(rows, _merged_ranges(archive, getattr(ws, "_worksheet_path", None)))
             sheets.append((ws.title, rows))
     except Exception:  # noqa: BLE001
         if not sheets:
@@ -193,6 +207,45 @@ def _sheets_xlsx(data: bytes) -> tuple[list[tuple[str, list[list]]], str | None]
         except Exception:  # noqa: BLE001
             pass
     return sheets, None
+
+
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_ranges(archive: zipfile.ZipFile, path: str | None) -> list[tuple[int, int, int, int]]:
+    """(first row, last row, first col, last col), 0-based, of the sheet's merged cells. Read
+    from the sheet XML: openpyxl's read-only mode (the fast one) does not expose them."""
+    if not path:
+        return []
+    try:
+        xml = archive.read(path.lstrip("/"))
+    except KeyError:
+        return []
+    ranges = []
+    for c1, r1, c2, r2 in _MERGE_CELL.findall(xml):
+        ranges.append((int(r1) - 1, int(r2) - 1, _col_index(c1.decode()), _col_index(c2.decode())))
+    return ranges
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _fill_merged(rows: list[list], ranges: list[tuple[int, int, int, int]]) -> None:
+    """A vertically merged cell (one lead unit for several rows) fills every row it spans;
+    merges within one row (a title across the columns) are left as they are."""
+    for r1, r2, c1, c2 in ranges:
+        if r2 <= r1 or r1 >= len(rows):
+            continue
+        top = rows[r1]
+        for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+            row = rows[r]
+            for c in range(c1, c2 + 1):
+                if c < len(top) and c < len(row) and row[c] in (None, ""):
+                    row[c] = top[c]
 
 
 def _rows_csv(data: bytes) -> tuple[list[list] | None, list[str], str | None]:
@@ -280,6 +333,7 @@ def _read_table(data: bytes, filename: str) -> TableResult:
             first_problem = first_problem or result  # a header without the needed columns
             continue
         result.sheet = sheet_name
+        result.title = next((t for row in rows[:header_index] for t in map(_cell_text, row) if t), None)
         result.warnings = warnings + result.warnings
         others = [name for name, r in sheets if name != sheet_name and any(any(c not in (None, "") for c in row) for row in r)]
         if others:
@@ -376,7 +430,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
         if not title:
             problems.append("缺少案由")
         out: dict = {
-            "number": re.sub(r"\s+", "", number) or None, "title": title or None,
+            "number": number_value(number) or None, "title": title or None,
             "proposer": _cell_text(_get(row, mapping, "proposer")) or None,
             "lead_unit": _cell_text(_get(row, mapping, "lead_unit")) or None,
             "co_units": [u for u in _SPLIT_UNITS.split(_cell_text(_get(row, mapping, "co_units"))) if u],

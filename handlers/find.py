@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.model import Contact, Department, Proposal
 from bot.questions import Answer, answer_question
+from bot.numbers import number_order
 from bot.render import contact_card, esc, unit_listing
 from bot.report import figures_text, listing_text
 from bot.search import Hit, SearchResult
@@ -42,12 +43,12 @@ def contact_text(svc: Services, contact: Contact, personal: bool = True) -> str:
     return contact_card(contact, dated(svc, handled), svc.today(), personal)
 
 
-def unit_page(svc: Services, unit: str, page: int) -> tuple[str, int]:
-    items = svc.repo.open_proposals_of_unit(unit)
-    rows = sorted(dated(svc, items), key=lambda pair: (pair[1] or date.max, pair[0].number))
+def unit_page(svc: Services, unit: Department, page: int) -> tuple[str, int]:
+    items = svc.units.open_items(unit)
+    rows = sorted(dated(svc, items), key=lambda pair: (pair[1] or date.max, number_order(pair[0].number)))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    text = unit_listing(unit, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], len(rows), svc.today(), page, pages)
+    text = unit_listing(unit.name, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], len(rows), svc.today(), page, pages)
     return text, pages
 
 
@@ -72,16 +73,21 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
         if record.phones and not shows_personal(update, context):
             buttons = private_chat_button(context, f"{CONTACT_PAYLOAD}{record.id}")
     else:
-        text, pages = unit_page(svc, record.name, 0)
-        buttons = page_buttons(context, record.name, 0, pages)
+        text, pages = unit_page(svc, record, 0)
+        buttons = page_buttons(context, ref_of_unit(record), 0, pages)
     await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
 
 
 # -- choices: buttons carry a short key, the record reference stays in chat_data ------------
 
+def ref_of_unit(unit: Department):
+    """A unit record's id; a name used by items without a unit record stays a name."""
+    return unit.id if unit.id is not None else unit.name
+
+
 def ref_of(hit: Hit):
     if hit.kind == "unit":
-        return hit.record.name
+        return ref_of_unit(hit.record)
     return hit.record.id
 
 
@@ -90,7 +96,7 @@ def resolve(svc: Services, kind: str, ref):
         return svc.repo.get(Proposal, ref)
     if kind == "contact":
         return svc.repo.get(Contact, ref)
-    return Department(name=ref)
+    return svc.repo.get(Department, ref) if isinstance(ref, int) else Department(name=ref)
 
 
 def page_buttons(context, unit: str, page: int, pages: int):
@@ -167,7 +173,13 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def dept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/dept UNIT: the unit's open items by due date."""
+    """/dept UNIT: the unit's open items by due date. A name the unit registry resolves (its
+    name, an alias, a short form) shows that unit; anything else is searched."""
+    text = " ".join(context.args or []).strip()
+    unit = services(context).units.resolve(text[:100]).unit if text else None
+    if unit is not None:
+        await show_hit(update, context, "unit", unit)
+        return
     await run_search(update, context, ("unit",), "用法：/dept 单位名称或简称，例如 /dept 发改委")
 
 
@@ -209,9 +221,13 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     if kind == "page":
-        unit, page = ref
+        unit_ref, page = ref
+        unit = resolve(svc, "unit", unit_ref)
+        if unit is None:
+            await query.edit_message_text("该单位已合并或删除，请重新查询。")
+            return
         text, pages = unit_page(svc, unit, page)
-        await edit(update, text, page_buttons(context, unit, page, pages))
+        await edit(update, text, page_buttons(context, unit_ref, page, pages))
         return
     record = resolve(svc, kind, ref)
     if record is None:

@@ -46,7 +46,8 @@ def contact_label(contact: Contact) -> str:
 
 
 def open_items(svc: Services, contact_id: int) -> int:
-    return sum(1 for p in svc.repo.proposals_handled_by(contact_id) if p.is_open)
+    contact = svc.repo.get(Contact, contact_id)
+    return len(svc.units.items_of(contact)[0]) if contact is not None else 0
 
 
 def issue(context: ContextTypes.DEFAULT_TYPE, contact: Contact, admin_id: int) -> str:

@@ -47,12 +47,13 @@ LOOKS_LIKE_DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\
 
 
 def may_act(svc: Services, user_id: int, proposal: Proposal, action: str) -> bool:
-    """Admins always; the linked handler of this proposal for reply and feedback."""
+    """Admins always; the linked handler of this proposal (its own, else the lead unit's
+    liaison) for reply and feedback."""
     if svc.role_of(user_id) == ADMIN:
         return True
     if action == "extend":
         return False
-    return any(c.telegram_user_id == user_id for c in svc.repo.contacts_by_id(proposal.handlers))
+    return svc.units.may_reply(proposal, user_id)
 
 
 def day_arg(text: str | None, today: date) -> tuple[str | None, str | None]:

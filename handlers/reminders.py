@@ -57,6 +57,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.deadlines import SYSTEM, Ping
 from bot.model import FOLLOW_UP, REOPENED, Contact, Department, Proposal
+from bot.numbers import number_order
+from bot.units import handler_ids
 from bot.render import days_left_text, esc, split_message
 from bot.reminders import (
     Blocked,
@@ -355,6 +357,10 @@ def item_line(proposal: Proposal, due: date | None, today: date) -> str:
     return line
 
 
+def sort_by_due(svc: Services, items) -> list[tuple[Proposal, date | None]]:
+    return sorted(((p, svc.due_date(p)) for p in items), key=lambda r: (r[1] or date.max, number_order(r[0].number)))
+
+
 def linked_contacts(svc: Services, user_id: int) -> list[Contact]:
     return [c for c in svc.repo.contacts() if c.telegram_user_id == user_id]
 
@@ -367,16 +373,24 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         hint = "管理员可用 /overdue 查看全部逾期事项。" if svc.is_admin(update.effective_user.id) else ""
         await reply(update, "您还没有绑定承办人身份，没有分配给您的事项。请向管理员索取绑定链接。" + hint)
         return
-    ids = {c.id for c in mine}
-    items = [p for p in svc.repo.proposals() if p.is_open and ids & set(p.handlers)]
+    items: dict[int, Proposal] = {}
+    co_items: dict[int, Proposal] = {}
+    for contact in mine:
+        own, co = svc.units.items_of(contact)
+        items.update((p.id, p) for p in own)
+        co_items.update((p.id, p) for p in co)
     today = svc.today()
-    rows = sorted(((p, svc.due_date(p)) for p in items), key=lambda r: (r[1] or date.max, r[0].number))
+    rows = sort_by_due(svc, items.values())
+    co_rows = sort_by_due(svc, (p for p in co_items.values() if p.id not in items))
     who = "、".join(esc(c.name + (f"（{c.unit}）" if c.unit else "")) for c in mine)
-    if not rows:
+    if not rows and not co_rows:
         text = f"{who}：目前没有在办事项。"
     else:
         text = "\n".join([f"<b>您的在办事项：{len(rows)} 件</b> · {who}"]
                          + [item_line(p, d, today) for p, d in rows])
+        if co_rows:
+            text += "\n\n" + "\n".join([f"<b>本单位协办事项：{len(co_rows)} 件</b>（请按期向主办单位提交协办意见）"]
+                                         + [item_line(p, d, today) for p, d in co_rows])
     muted = all(c.muted for c in mine)
     text += "\n\n" + ("提醒已暂停，发送 /unmute 恢复。" if muted else "到期提醒已开启（/mute 可暂停）。")
     await reply(update, text)
@@ -399,14 +413,15 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     total = sum(len(items) for items in by_unit.values())
     contacts = {c.id: c for c in svc.repo.contacts()}
+    liaisons = svc.units.liaisons_for(p for items in by_unit.values() for _, p, _ in items)
     lines = [f"<b>逾期事项：{total} 件</b>（{today.isoformat()}）"]
     units = sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     for unit, items in units[:OVERDUE_UNITS]:
         lines.append(f"\n<b>{esc(unit)}</b>（{len(items)} 件）")
-        items.sort(key=lambda x: (-x[0], x[1].number))
+        items.sort(key=lambda x: (-x[0], number_order(x[1].number)))
         for days, p, deadline in items[:OVERDUE_ITEMS]:
             names = []
-            for cid in p.handlers:
+            for cid in handler_ids(p, liaisons):
                 contact = contacts.get(cid)
                 if contact is not None:
                     names.append(esc(contact.name) + ("" if contact.telegram_user_id else "（未绑定）"))

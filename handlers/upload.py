@@ -45,7 +45,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
     lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
     lines.extend(esc(change) for change in report.changes)
-    notes = report.skipped + report.warnings
+    notes = report.unit_notes + report.skipped + report.warnings
     lines.extend(esc(note) for note in notes[:20])
     if len(notes) > 20:
         lines.append(f"……另有 {len(notes) - 20} 条提示")
