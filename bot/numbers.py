@@ -165,6 +165,6 @@ def region_in(text: str) -> str | None:
     """The first city, county or district named at the start of a unit or session text:
     晋城市发展和改革委员会 → 晋城市, 高平市政协七届五次会议 → 高平市. None when there is none."""
     text = unicodedata.normalize("NFKC", text or "").strip()
-    text = re.sub(r"^(?:\d{4}年度?|关于|政协|人大|[(（]?示例数据[^)）:：]*[)）:：]?)", "", text)
+    text = re.sub(r"^(?:\d{4}年度?|关于|政协|人大|[(（]?示例数据[^)）:：]*[)）]?[:：]?)", "", text)
     match = _REGION.match(text)
     return match.group(1) if match else None

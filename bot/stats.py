@@ -152,7 +152,7 @@ def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = N
 def open_list(svc, as_of: date, unit: str) -> DueList:
     """The unit's open items, lead or co-unit (as /dept lists them)."""
     items = []
-    for p in svc.repo.open_proposals_of_unit(unit):
+    for p in svc.units.open_items_named(unit):
         due = svc.due_date(p)
         items.append(DueItem(p, due, (due - as_of).days if due else None))
     return DueList(OPEN, as_of, _sorted(items), unit=unit)

@@ -29,6 +29,7 @@ LEVELS = "市县区旗"
 # A region named at the start of a unit: 2–4 characters ending in a level (高平市, 泽州县, 城区).
 _REGION_HEAD = re.compile(rf"^([\u4e00-\u9fff]{{1,3}}?(?:自治县|[{LEVELS}]))")
 _NOT_REGIONS = ("中共", "中国", "共青", "民建", "民盟", "民进", "农工", "致公", "九三", "台盟", "民革")
+_WORDS_NOT_REGIONS = {"城市", "超市", "夜市", "社区", "园区", "景区", "新区", "市区", "县区", "街区", "矿区", "开发区"}
 SUFFIX_SPAN = 3  # an abbreviation's last character lies in the last 3 of the full core (委员会)
 
 
@@ -64,8 +65,8 @@ def split_region(name: str, doc_region: str | None, known: Iterable[str] = (),
     match = _REGION_HEAD.match(text)
     if match and len(text) > len(match.group(1)) + 1 and not text.startswith(_NOT_REGIONS):
         head = match.group(1)
-        # 市场监督管理局, 城市管理局: a level character inside an ordinary word is not a region.
-        if len(head) >= 2 and not head.endswith(("城市", "超市", "夜市", "社区", "园区", "景区", "新区")):
+        # 城市管理局, 社区服务中心: a level character inside an ordinary word is not a region.
+        if len(head) >= 2 and head not in _WORDS_NOT_REGIONS:
             return head, text[len(head):]
     return doc, text
 
@@ -332,6 +333,10 @@ class UnitRegistry:
                 if p.is_open and p.lead_unit_id in (None, unit.id):
                     items.setdefault(p.id, p)
         return list(items.values())
+
+    def open_items_named(self, name: str) -> list[Proposal]:
+        """open_items of the unit called ``name`` (a name used without a unit record too)."""
+        return self.open_items(self.repo.department(name) or Department(name=name))
 
     # -- liaisons, leaders, handlers -------------------------------------------------------------
 

@@ -140,3 +140,6 @@ def test_region_prefix_rules():
     assert split_region("高平市教育局", CITY, regions) == ("高平市", "教育局")
     assert split_region("市城市管理局", CITY, regions) == (CITY, "城市管理局")
     assert split_region("晋城市城市管理局", CITY, regions) == (CITY, "城市管理局")
+    # with no region known yet, the name's own prefix is the region
+    assert split_region("晋城市教育局", None) == (CITY, "教育局")
+    assert split_region("城市管理局", None) == ("", "城市管理局")
