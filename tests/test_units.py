@@ -86,7 +86,7 @@ def test_at_least_twenty_pairs_none_of_them_in_the_config_aliases():
     from bot.config import load_config
 
     assert registry().aliases == {}
-    aliases = load_config(Path(__file__).resolve().parents[1] / "config.toml").aliases
+    aliases = load_config(Path(__file__).resolve().parents[1] / "bot" / "config_template.toml").aliases
     outside = [short for short, _region, _full in PAIRS
                if not any(abbr in short for abbr in aliases)]
     assert len(outside) >= 20
