@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Iterable
 
 from bot.deadlines import as_date, handling_due_date
-from bot.model import Proposal, Reply, _cn
+from bot.model import Proposal, _cn
 from bot.numbers import Session, number_order
 
 SATISFIED = ("满意", "基本满意")
@@ -37,45 +37,93 @@ NO_UNIT = "（未指定主办单位）"
 
 @dataclass(slots=True)
 class Facts:
-    """What the office figures need to know about one item, as of a date."""
+    """What the office figures need to know about one item (its whole history; the as-of date
+    is applied when counting)."""
 
     proposal: Proposal
     is_open: bool
     due: date | None            # what reminders count down to now
     first_due: date | None      # the first handling round's due date (for 按期办复)
-    first_reply: date | None
-    last_class: str | None
+    replies: tuple[tuple[date, str | None], ...]  # (reply date, class), oldest first
     feedback: str | None
+    feedback_date: date | None
 
     @property
     def lead_unit(self) -> str:
         return self.proposal.lead_unit or NO_UNIT
 
+    def first_reply(self, as_of: date) -> date | None:
+        return self.replies[0][0] if self.replies and self.replies[0][0] <= as_of else None
 
-def facts_of(svc, as_of: date, proposals: Iterable[Proposal] | None = None) -> list[Facts]:
-    """Facts for every item (or the given ones) from the stored records."""
-    replies: dict[int, list[Reply]] = defaultdict(list)
-    cutoff = as_of.isoformat()
-    for r in svc.repo.all(Reply):
-        if r.reply_date and r.reply_date[:10] <= cutoff:
-            replies[r.proposal_id].append(r)
-    out = []
-    for p in svc.repo.proposals() if proposals is None else proposals:
-        mine = sorted(replies.get(p.id, ()), key=lambda r: r.reply_date)
-        first_round = replace(p, state="assigned", feedback=None, feedback_date=None)
-        if p.feedback == "不满意":
-            first_round.due_date = None  # /feedback 不满意 replaced it with the re-reply date
-        feedback = p.feedback if p.feedback_date and p.feedback_date[:10] <= cutoff else None
-        out.append(Facts(
-            proposal=p,
-            is_open=p.is_open,
-            due=svc.due_date(p) if p.is_open else None,
-            first_due=handling_due_date(first_round, svc.config, svc.calendar),
-            first_reply=as_date(mine[0].reply_date[:10]) if mine else None,
-            last_class=mine[-1].classification if mine else None,
-            feedback=feedback,
-        ))
-    return out
+    def last_class(self, as_of: date) -> str | None:
+        known = [cls for day, cls in self.replies if day <= as_of]
+        return known[-1] if known else None
+
+    def feedback_on(self, as_of: date) -> str | None:
+        return self.feedback if self.feedback_date is not None and self.feedback_date <= as_of else None
+
+
+def facts_for(svc, p: Proposal) -> Facts:
+    """One item's facts from the stored records."""
+    replies = sorted((as_date(r.reply_date[:10]), r.classification) for r in svc.repo.replies_for(p.id) if r.reply_date)
+    first_round = replace(p, state="assigned", feedback=None, feedback_date=None)
+    if p.feedback == "不满意":
+        first_round.due_date = None  # /feedback 不满意 replaced it with the re-reply date
+    return Facts(
+        proposal=p,
+        is_open=p.is_open,
+        due=svc.due_date(p) if p.is_open else None,
+        first_due=handling_due_date(first_round, svc.config, svc.calendar),
+        replies=tuple(replies),
+        feedback=p.feedback,
+        feedback_date=as_date(p.feedback_date[:10]) if p.feedback_date else None,
+    )
+
+
+class OfficeView:
+    """Every item's facts, kept in memory and current through ``Repository.subscribe``: a change
+    to a proposal or to one of its replies marks that item, and only marked items are recomputed
+    at the next question. Lists and figures then cost a pass over small records, not a due-date
+    computation and a reply look-up per item."""
+
+    def __init__(self, svc) -> None:
+        self.svc = svc
+        self._facts: dict[int, Facts] | None = None
+        self._dirty: set[int] = set()
+        svc.repo.subscribe(self._on_change)
+
+    def _on_change(self, op: str, record) -> None:
+        if isinstance(record, Proposal):
+            self._dirty.add(record.id)
+        else:
+            pid = getattr(record, "proposal_id", None)  # replies (and any record of one item)
+            if pid is not None:
+                self._dirty.add(pid)
+
+    def facts(self) -> list[Facts]:
+        if self._facts is None:
+            self._facts = {p.id: facts_for(self.svc, p) for p in self.svc.repo.proposals()}
+            self._dirty.clear()
+        while self._dirty:
+            pid = self._dirty.pop()
+            p = self.svc.repo.get(Proposal, pid)
+            if p is None:
+                self._facts.pop(pid, None)
+            else:
+                self._facts[pid] = facts_for(self.svc, p)
+        return list(self._facts.values())
+
+
+def office_view(svc) -> OfficeView:
+    """The one view of a running bot (made at the first question)."""
+    view = svc.extras.get("office")
+    if view is None:
+        view = svc.extras["office"] = OfficeView(svc)
+    return view
+
+
+def facts_of(svc, as_of: date | None = None) -> list[Facts]:
+    return office_view(svc).facts()
 
 
 def in_session(p: Proposal, session: Session | None) -> bool:
@@ -129,23 +177,21 @@ def _sorted(items: list[DueItem]) -> list[DueItem]:
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
-    items = []
-    for p in svc.repo.proposals():
-        if p.is_open and (unit is None or p.lead_unit == unit) and in_session(p, session):
-            due = svc.due_date(p)
-            if due is not None and due < as_of:
-                items.append(DueItem(p, due, (due - as_of).days))
+    items = [
+        DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
+        if f.is_open and f.due is not None and f.due < as_of
+        and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
+    ]
     return DueList(OVERDUE, as_of, _sorted(items), unit=unit, session=session)
 
 
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
                   session: Session | None = None) -> DueList:
-    items = []
-    for p in svc.repo.proposals():
-        if p.is_open and (unit is None or p.lead_unit == unit) and in_session(p, session):
-            due = svc.due_date(p)
-            if due is not None and start <= due <= end:
-                items.append(DueItem(p, due, (due - as_of).days))
+    items = [
+        DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
+        if f.is_open and f.due is not None and start <= f.due <= end
+        and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
+    ]
     return DueList(DUE_SOON, as_of, _sorted(items), start=start, end=end, unit=unit, session=session)
 
 
@@ -221,16 +267,19 @@ def figures(facts: Iterable[Facts], as_of: date, session: Session | None = None,
         out.items += 1
         per_unit = units[f.lead_unit]
         per_unit[1] += 1
-        if f.first_reply is not None:
+        first_reply = f.first_reply(as_of)
+        if first_reply is not None:
             out.replied += 1
             per_unit[0] += 1
-            if f.first_due is None or f.first_reply <= f.first_due:
+            if f.first_due is None or first_reply <= f.first_due:
                 out.on_time += 1
-            if f.last_class:
-                classes[f.last_class] += 1
-        if f.feedback:
+            last_class = f.last_class(as_of)
+            if last_class:
+                classes[last_class] += 1
+        feedback = f.feedback_on(as_of)
+        if feedback:
             out.feedback += 1
-            out.satisfied += f.feedback in SATISFIED
+            out.satisfied += feedback in SATISFIED
         if f.is_open:
             out.open += 1
             open_[f.lead_unit] += 1
