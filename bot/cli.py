@@ -7,6 +7,7 @@
     proposal-bot import FILE|DIR... [--db PATH]
     proposal-bot find TEXT [--db PATH] [--json]
     proposal-bot contact TEXT [--db PATH] [--json]
+    proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
 """
 
 from __future__ import annotations
@@ -193,6 +194,45 @@ def cmd_find(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def session_arg(text: str | None):
+    """--session 八届三次 → Session; None when absent. Raises ValueError (Chinese) when unreadable."""
+    from bot.numbers import parse_session
+
+    if not text:
+        return None
+    session = parse_session(text if "会议" in text else text + "会议")
+    if session is None:
+        raise ValueError(f"没有看懂届次“{text}”，请写成 八届三次 或 政协八届三次会议")
+    return session
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    """Write the Excel file (internal, or public without names and phones)."""
+    from bot.export import export_workbook
+    from bot.services import Services
+    from bot.stats import facts_of, figures, session_text
+    from bot.storage import atomic_write
+
+    try:
+        session = session_arg(args.session)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    out = Path(args.file)
+    if out.suffix.lower() != ".xlsx":
+        print("导出文件名应以 .xlsx 结尾", file=sys.stderr)
+        return EXIT_USAGE
+    services = Services(config, open_repo(config, args.db), shifted_clock(config, None))
+    scope = figures(facts_of(services), services.today(), session)
+    label = session_text(session) if session else "全部"
+    if not scope.items:
+        print(f"没有找到{label}的提案或建议，未导出。", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    atomic_write(out.resolve(), export_workbook(services, session, args.public))
+    print(f"已导出 {out}（{label}，{'公开版' if args.public else '内部版'}）：{scope.items} 件")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
@@ -230,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
         finder.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
         finder.add_argument("--json", action="store_true", help="输出 JSON")
         finder.set_defaults(func=cmd_find)
+    export = sub.add_parser("export", help="导出 Excel 办理情况表（含统计表）")
+    export.add_argument("file", help="输出文件，如 办理情况.xlsx")
+    export.add_argument("--session", help="只导出一个届次，如 八届三次")
+    export.add_argument("--public", action="store_true", help="公开版：不含承办人姓名和联系电话")
+    export.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
