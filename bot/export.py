@@ -5,7 +5,8 @@ sheet comes first and its headers are ones the importer reads (类别, 地区, �
 主办单位, 协办单位, 承办人, 联系电话, 交办日期, 办理期限, 复杂件), so importing our own export changes
 nothing; the columns after those (current due date, state, reply, feedback, days overdue) are
 for reading and are not imported. 办理期限 is the explicit due date as stored (blank when it is
-computed from the rules); 当前截止日 is the date reminders count down to.
+computed from the rules) as the lists said it (the history's assigned event and edits, not a
+re-handling round's date); 当前截止日 is the date reminders count down to.
 
 The public variant (``public=True``) leaves out every handler name and phone number: no 承办人
 or 联系电话 column, no contacts sheet. Proposers' contact details are never exported.
@@ -23,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot.importer import list_value
 from bot.model import STATE_LABELS, Contact
 from bot.numbers import Session
 from bot.report import percent
@@ -96,6 +98,7 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
     for f in facts:
         p = f.proposal
         replies = svc.repo.replies_for(p.id)
+        events = svc.repo.events_for(p.id)
         last = replies[-1] if replies else None
         people = [contacts[c] for c in p.handlers if c in contacts]
         overdue = (today - f.due).days if f.is_open and f.due is not None and f.due < today else None
@@ -103,7 +106,8 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
             "类别": p.body, "地区": p.region, "届次": _session_of(p), "案号": p.number, "案由": p.title,
             "提案人": p.proposer, "主办单位": p.lead_unit, "协办单位": "、".join(p.co_units),
             "承办人": "、".join(c.name for c in people), "联系电话": _phones(people),
-            "交办日期": p.assigned_date, "办理期限": p.due_date, "复杂件": "是" if p.complex else "否",
+            "交办日期": list_value(events, "assigned_date") or p.assigned_date,
+            "办理期限": list_value(events, "due_date"), "复杂件": "是" if p.complex else "否",
             "当前截止日": f.due.isoformat() if f.due else None,
             "状态": STATE_LABELS.get(p.state, p.state),
             "答复类别": last.classification if last else None, "文号": last.doc_number if last else None,
@@ -124,13 +128,13 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
 
 
 SUMMARY_HEADERS = ["范围", "交办", "已答复", "办复率", "按期答复", "按期办复率", "收到反馈", "满意和基本满意",
-                   "满意率", "在办", "已逾期", "答复类别"]
+                   "满意率", "在办", "已逾期", "协办意见未回", "答复类别"]
 
 
 def _summary_row(name: str, f: Figures) -> list:
     classes = "、".join(f"{c}类 {n}" for c, n in f.classes.items())
     return [name, f.items, f.replied, percent(f.reply_rate), f.on_time, percent(f.on_time_rate), f.feedback,
-            f.satisfied, percent(f.satisfaction_rate), f.open, f.overdue, classes]
+            f.satisfied, percent(f.satisfaction_rate), f.open, f.overdue, f.co_unit_pending, classes]
 
 
 def _summary_sheet(ws, facts, today: date, session: Session | None) -> None:

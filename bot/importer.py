@@ -394,14 +394,15 @@ class Importer:
         dates = {"assigned_date": row.get("assigned_date"), "due_date": row.get("due_date")}
         past = self.repo.events_for(stored.id) if stored is not None else []
         events = []
-        if stored is None or not any(e.kind == EV_ASSIGNED for e in past):
+        if stored is None or (not any(e.kind == EV_ASSIGNED for e in past) and any(dates.values())):
+            # (a row without dates says nothing new about an item first known from a letter)
             events.append(Event(
                 proposal_id=0, kind=EV_ASSIGNED, business_date=dates["assigned_date"], source=source,
                 changes={"due_date": dates["due_date"]} if dates["due_date"] else {},
                 quiet=self.quiet, batch=self.batch if stored is None else "",
             ))
         else:
-            changes = {k: v for k, v in dates.items() if v and v != _list_value(past, k)}
+            changes = {k: v for k, v in dates.items() if v and v != list_value(past, k)}
             if changes:
                 events.append(Event(proposal_id=0, kind=EV_EDIT, business_date=self.today().isoformat(),
                                     source=source, changes=changes))
@@ -487,7 +488,7 @@ class Importer:
 _FIELD_LABELS = {"title": "标题", "proposer": "提案人", "lead_unit": "主办单位"}
 
 
-def _list_value(events: list[Event], name: str) -> str | None:
+def list_value(events: list[Event], name: str) -> str | None:
     """The assigned or due date the history holds now (the latest edit, else the assignment)."""
     value = None
     for event in sorted(events, key=history.event_order):

@@ -335,7 +335,7 @@ def figures_to_json(f: Figures) -> dict[str, Any]:
         "items": f.items, "replied": f.replied, "reply_rate": f.reply_rate,
         "replied_on_time": f.on_time, "on_time_rate": f.on_time_rate, "classes": f.classes,
         "feedback": f.feedback, "satisfied": f.satisfied, "satisfaction_rate": f.satisfaction_rate,
-        "open": f.open, "overdue": f.overdue,
+        "open": f.open, "overdue": f.overdue, "co_unit_opinions_outstanding": f.co_unit_pending,
         "overdue_by_unit": [{"unit": u, "count": n} for u, n in f.overdue_by_unit],
     }
 

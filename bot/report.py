@@ -87,7 +87,7 @@ def figures_text(f: Figures) -> str:
         shares = "、".join(f"{esc(c)}类 {n} 件（{percent(Figures.rate(n, f.replied))}）" for c, n in f.classes.items())
         lines.append(f"答复类别：{shares}")
     lines.append(f"收到反馈 {f.feedback} 件 · 满意和基本满意 {f.satisfied} 件 · 满意率 {percent(f.satisfaction_rate)}")
-    lines.append(f"在办 {f.open} 件 · 已逾期 {f.overdue} 件")
+    lines.append(f"在办 {f.open} 件 · 已逾期 {f.overdue} 件 · 协办意见未回 {f.co_unit_pending} 件")
     if f.overdue_by_unit and f.unit is None:
         lines.append("逾期（按主办单位）：" + "、".join(f"{esc(u)} {n} 件" for u, n in f.overdue_by_unit[:LIST_UNITS]))
     return "\n".join(lines)

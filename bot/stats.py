@@ -1,9 +1,9 @@
 """The office's view: due lists (overdue, due in a window, a unit's open items) and the figures
 staff report upward (办复率, 按期办复率, class shares, 满意率, overdue by lead unit).
 
-Everything here is computed from :class:`Facts`, one per item, as of a date. :func:`facts_of`
-builds them from the records; it is the one place that knows where the history lives, so the
-lists, the statistics, the chart and the export all agree.
+Everything here is computed from :class:`Facts`, one per item, made from its event history
+(bot.history) and kept in memory by :class:`OfficeView`, so the lists, the statistics, the
+chart and the export all agree.
 
 Definitions (also in the README):
 - items: the items in scope (session, unit = lead unit);
@@ -14,7 +14,10 @@ Definitions (also in the README):
 - feedback received: feedback dated on or before the as-of date; 满意率 = (满意 + 基本满意) /
   feedback received;
 - overdue: open items whose due date is before the as-of date; days overdue are calendar days
-  after the workday-adjusted due date.
+  after the workday-adjusted due date (the project's one work calendar);
+- co-unit opinions outstanding: co-units that have sent no opinion, on items not yet replied.
+
+An earlier as-of date replays each item's history up to that day (bot.history).
 
 Pure core: no telegram.
 """
@@ -27,8 +30,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Iterable
 
+from bot import history
 from bot.deadlines import as_date, handling_due_date
-from bot.model import Proposal, _cn
+from bot.model import EV_FEEDBACK, Event, Proposal, _cn
 from bot.numbers import Session, number_order
 
 SATISFIED = ("满意", "基本满意")
@@ -37,16 +41,17 @@ NO_UNIT = "（未指定主办单位）"
 
 @dataclass(slots=True)
 class Facts:
-    """What the office figures need to know about one item (its whole history; the as-of date
-    is applied when counting)."""
+    """What the office figures need to know about one item: its proposal (state and due date as
+    its history leaves them today) and its history, from which any earlier as-of date is
+    replayed."""
 
     proposal: Proposal
+    events: tuple[Event, ...]   # corrections applied, in business order
     is_open: bool
     due: date | None            # what reminders count down to now
     first_due: date | None      # the first handling round's due date (for 按期办复)
-    replies: tuple[tuple[date, str | None], ...]  # (reply date, class), oldest first
-    feedback: str | None
-    feedback_date: date | None
+    replies: tuple[tuple[date, str | None], ...]  # (reply date, class), in order
+    feedbacks: tuple[tuple[date, str], ...]
 
     @property
     def lead_unit(self) -> str:
@@ -56,28 +61,57 @@ class Facts:
         return self.replies[0][0] if self.replies and self.replies[0][0] <= as_of else None
 
     def last_class(self, as_of: date) -> str | None:
-        known = [cls for day, cls in self.replies if day <= as_of]
+        known = [cls for day, cls in self.replies if day <= as_of and cls]
         return known[-1] if known else None
 
     def feedback_on(self, as_of: date) -> str | None:
-        return self.feedback if self.feedback_date is not None and self.feedback_date <= as_of else None
+        known = [value for day, value in self.feedbacks if day <= as_of]
+        return known[-1] if known else None
+
+    def outstanding_co_units(self) -> list[str]:
+        """Co-units whose opinion is not in, while the item waits for its reply."""
+        if not self.is_open or self.replies:
+            return []
+        return [u for u in self.proposal.co_units if u not in self.proposal.co_units_done]
+
+
+def _day(event: Event) -> date | None:
+    return as_date((event.business_date or event.recorded_at or "")[:10] or None)
 
 
 def facts_for(svc, p: Proposal) -> Facts:
-    """One item's facts from the stored records."""
-    replies = sorted((as_date(r.reply_date[:10]), r.classification) for r in svc.repo.replies_for(p.id) if r.reply_date)
-    first_round = replace(p, state="assigned", feedback=None, feedback_date=None)
-    if p.feedback == "不满意":
-        first_round.due_date = None  # /feedback 不满意 replaced it with the re-reply date
+    """One item's facts from its history (or, for a record from before histories, the events
+    that reproduce it)."""
+    events = svc.repo.events_for(p.id) or history.baseline_events(p, svc.repo.replies_for(p.id))
+    ordered = sorted(history.corrected(events), key=history.event_order)
+    replies, feedbacks, before_reply = [], [], []
+    for event in ordered:
+        day = _day(event)
+        if event.kind in history.REPLY_KINDS and day is not None:
+            replies.append((day, event.classification))
+        elif event.kind == EV_FEEDBACK and day is not None and event.feedback:
+            feedbacks.append((day, event.feedback))
+        if not replies:
+            before_reply.append(event)
+    first_round = history.replay(p, before_reply, svc.config, svc.calendar)
+    replies.sort(key=lambda r: r[0])
     return Facts(
         proposal=p,
+        events=tuple(ordered),
         is_open=p.is_open,
         due=svc.due_date(p) if p.is_open else None,
         first_due=handling_due_date(first_round, svc.config, svc.calendar),
         replies=tuple(replies),
-        feedback=p.feedback,
-        feedback_date=as_date(p.feedback_date[:10]) if p.feedback_date else None,
+        feedbacks=tuple(feedbacks),
     )
+
+
+def as_of_facts(svc, f: Facts, as_of: date) -> Facts:
+    """The facts as they stood at the end of ``as_of``: the history up to that day replayed
+    (open state and due date then)."""
+    known = [e for e in f.events if (_day(e) or date.min) <= as_of]
+    then = history.replay(f.proposal, known, svc.config, svc.calendar)
+    return replace(f, proposal=then, is_open=then.is_open, due=svc.due_date(then) if then.is_open else None)
 
 
 class OfficeView:
@@ -96,7 +130,7 @@ class OfficeView:
         if isinstance(record, Proposal):
             self._dirty.add(record.id)
         else:
-            pid = getattr(record, "proposal_id", None)  # replies (and any record of one item)
+            pid = getattr(record, "proposal_id", None)  # events and replies of one item
             if pid is not None:
                 self._dirty.add(pid)
 
@@ -123,7 +157,11 @@ def office_view(svc) -> OfficeView:
 
 
 def facts_of(svc, as_of: date | None = None) -> list[Facts]:
-    return office_view(svc).facts()
+    """Every item's facts; as they stood on ``as_of`` when that is before today."""
+    facts = office_view(svc).facts()
+    if as_of is not None and as_of < svc.today():
+        facts = [as_of_facts(svc, f, as_of) for f in facts]
+    return facts
 
 
 def in_session(p: Proposal, session: Session | None) -> bool:
@@ -233,6 +271,7 @@ class Figures:
     satisfied: int = 0
     open: int = 0
     overdue: int = 0
+    co_unit_pending: int = 0    # co-units' opinions not in, on items still waiting for their reply
     overdue_by_unit: list[tuple[str, int]] = field(default_factory=list)
     open_by_unit: list[tuple[str, int]] = field(default_factory=list)
     reply_rate_by_unit: list[tuple[str, int, int]] = field(default_factory=list)  # unit, replied, items
@@ -280,6 +319,7 @@ def figures(facts: Iterable[Facts], as_of: date, session: Session | None = None,
         if feedback:
             out.feedback += 1
             out.satisfied += feedback in SATISFIED
+        out.co_unit_pending += len(f.outstanding_co_units())
         if f.is_open:
             out.open += 1
             open_[f.lead_unit] += 1
