@@ -12,7 +12,7 @@ from bot.numbers import Session, parse_session
 from bot.render import esc
 from bot.report import percent
 from bot.stats import facts_of, figures, in_session, session_text
-from handlers.common import keyboard, reply, services
+from handlers.common import keyboard, reply, services, shows_personal
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,10 @@ def session_from_key(key: str) -> Session | None:
     return Session(int(term), int(meeting), body or None)
 
 
-def wants_public(update: Update) -> bool:
-    """Outside a private chat the file leaves out handler names and phones."""
-    return update.effective_chat.type != "private"
+def wants_public(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Where personal details may not be shown (a group not allowed by an admin), the file
+    leaves out handler names and phones."""
+    return not shows_personal(update, context)
 
 
 async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, session: Session | None,
@@ -72,7 +73,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if session is None:
             await reply(update, f"没有看懂届次“{esc(text[:30])}”。\n{USAGE}")
             return
-    await send_export(update, context, session, wants_public(update))
+    await send_export(update, context, session, wants_public(update, context))
 
 
 async def public_variant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
