@@ -135,6 +135,7 @@ _LABELS: list[tuple[str, str]] = [
     ("印发", "stop"),
 ]
 _LABEL_FIELD = dict(_LABELS)
+_SPACED_LABEL_WORDS = set(_LABEL_FIELD) | {"索引号", "发布机构", "发文机关", "标题", "来源", "作者", "日期"}
 _LABEL_ALT = "|".join(re.escape(label) for label, _ in _LABELS)
 # A label at a boundary, followed by a colon, a tab (table cell) or spaces.
 _LABEL_RE = re.compile(
@@ -150,14 +151,38 @@ _LIST_LABEL_LINE = re.compile(
     r"分管领导|抄送|联系单位)"
 )
 
+_WEB_DATE = r"(?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 _FURNITURE = re.compile(
     r"索引号|发布日期|发布时间|发布机构|信息来源|来源[:：]|浏览次数|访问次数|阅读次数|点击数|浏览量|"
     r"字号[:：]|打印本页|【打印】|\[打印\]|关闭窗口|【关闭】|分享到|当前位置|您现在的位置|首页\s*[>＞»]|"
     r"版权所有|copyright|©|ICP|备案号|公网安备|网站标识码|网站地图|技术支持|联系我们|扫一扫|"
     r"主题分类|公开方式|公开范围|公开时限|生成日期|成文日期|有效性[:：]|上一篇|下一篇|相关链接|"
     r"邮政编码|邮编|网站[:：]|网址[:：]|网站名称|本网站|网站主办|网站维护|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
-    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)(?:\s|$)|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话",
+    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)(?:\s|$)|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话|"
+    r"发文机关|所属机构|发文时间|发文日期|著录日期|更新日期|主题词|关键[字词][:：]|信息分类|是否有效|文章字号|"
+    r"^标题[:：]|作者[:：]|阅读[:：]|浏览[:：]|字体[:：]|字体大小|登录\s*\|?\s*注册|中国政府网|附件下载|语音播报|"
+    r"无障碍|长者助手|长者模式|生效日期|废止日期|所属主题|全文检索|站群导航|加入收藏|设为首页|手机版|用户登录|打印正文|"
+    r"^政府信息公开$|^(?:首页|正文)$|^首页\s*/|/\s*正文$|^打印[:：]?$|"
+    rf"^(?:日期|时间|更新时间)[:：]?\s*{_WEB_DATE}$",
     re.IGNORECASE,
+)
+# Page chrome whose value is the page's own metadata: what fills a gap the letter leaves (the
+# issuing unit of an unsigned letter, the date of an undated one). A label alone on its line
+# has its value on the next line.
+_META_LABELS = {
+    "发文机关": "unit", "发布机构": "unit", "所属机构": "unit", "制发机关": "unit", "信息来源": "unit", "来源": "unit",
+    "发布日期": "date", "发布时间": "date", "发文时间": "date", "发文日期": "date", "成文日期": "date",
+    "生成日期": "date", "日期": "date", "时间": "date", "更新时间": "date",
+    "文号": "doc_number", "发文字号": "doc_number",
+}
+_WRITTEN_DATES = {"成文日期", "发文日期", "发文时间"}
+_META_RE = re.compile(
+    r"(?:^|(?<=[\s|\t]))(?P<label>" + "|".join(sorted(map(re.escape, _META_LABELS), key=len, reverse=True))
+    + r")\s*[:：]?\s*(?P<value>[^\s|\t]*)"
+)
+_META_LABEL_ONLY = re.compile(
+    r"^(?:" + "|".join(sorted(map(re.escape, list(_META_LABELS) + ["索引号", "浏览次数", "访问次数", "阅读次数", "点击数"]),
+                             key=len, reverse=True)) + r")\s*[:：]?$"
 )
 
 _UNIT_SUFFIX = re.compile(
@@ -180,7 +205,7 @@ _GOVERNMENT_SUFFIX = re.compile(r"(?:局|厅|委|办|办公室|政府|中心|公
 def is_government_unit(name: str) -> bool:
     """A unit that handles items (市发改委, 晋城市教育局), not a proposer organisation
     (民建晋城市委会, 九三学社高平市支社, 市政协经济委员会)."""
-    k = to_simplified(re.sub(r"\s", "", name or ""))
+    k = re.sub(r"\s", "", name or "").translate(_TRAD)
     return _unit_like(k) and bool(_GOVERNMENT_SUFFIX.search(k)) and not _ORGANISATION.search(k)
 
 
@@ -190,6 +215,9 @@ def _unit_like(k: str) -> bool:
         3 <= len(k) <= 40 and bool(_UNIT_CHARS.match(k)) and bool(_UNIT_SUFFIX.search(k))
         and not _NOT_UNIT.search(k)
     )
+
+
+_SPACED_LABEL = re.compile(rf"(?<![{_CJK}])(?:[{_CJK}] ){{1,4}}[{_CJK}](?= ?[:：])")
 
 
 def _clean_line(line: str) -> str:
@@ -204,6 +232,11 @@ def _clean_line(line: str) -> str:
         # separate words.
         line = re.sub(r"(?<! ) (?! )", "", line)
     line = re.sub(r" {2,}", " ", line)
+    if " " in line:
+        # A label typed with spaces inside (文  号：, 经 办 人：) is one word.
+        line = _SPACED_LABEL.sub(
+            lambda m: m.group(0).replace(" ", "") if m.group(0).replace(" ", "").translate(_TRAD) in _SPACED_LABEL_WORDS
+            else m.group(0), line)
     if " " in line:
         # A space before a label (…85号  签发人：张三) separates fields: keep it as a tab.
         spans = [m.span() for m in _SPACE_BEFORE_LABEL.finditer(line.translate(_TRAD))]
@@ -394,6 +427,12 @@ def _unwrap(lines: list[str]) -> list[str]:
     return out
 
 
+# A pinyin gloss after a character, as some mirrors print them: 鎮(zhèn)康縣 → 鎮康縣.
+_PINYIN_GLOSS = re.compile(
+    r"(?<=[\u4e00-\u9fff])[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜêńňǹḿ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ]*[)）]"
+)
+
+
 def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
     """(lines as printed but cleaned, keyword lines, warnings)."""
     warnings: list[str] = []
@@ -407,6 +446,7 @@ def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
         if junk > 20 and junk > len(text) * 0.02:
             warnings.append("文本中有大量乱码或控制字符，可能不是答复函的文字")
     text = unicodedata.normalize("NFKC", text.translate(_PROTECT_IN)).translate(_PROTECT_OUT)
+    text = _PINYIN_GLOSS.sub("", text)
     if len(text) > MAX_CHARS * 2:
         text = text[:MAX_CHARS * 2]
     raw_lines = text.split("\n")
@@ -418,8 +458,10 @@ def _normalize(text: str) -> tuple[list[str], list[str], list[str]]:
     k_lines: list[str] = []
     for raw in raw_lines:
         line = _clean_line(raw)
-        if not line or _PAGE_NUMBER.match(line):
+        if not line:
             continue
+        if _PAGE_NUMBER.match(line) and not (line.isdigit() and k_lines and k_lines[-1].endswith("会议")):
+            continue  # a page number; a number alone under a session's name is the item's
         k = line.translate(_TRAD)
         glue = _continues(t_lines[-1], k_lines[-1], k) if t_lines else None
         if glue is not None:
@@ -444,6 +486,8 @@ _DATE_PATTERNS = [
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[.\-/]\s*(?P<m>\d{1,2})\s*[.\-/]\s*(?P<d>\d{1,2})(?!\d)"),
 ]
 _COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
+_SHORT_COMPACT_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})(?P<md>\d{2,3})")
+_MONTH_ONLY = re.compile(r"^(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月$|^[〇零○O0一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月$")
 _DATE_TAIL = re.compile(r"[(（][^()（）]{0,20}[)）]$|(?:盖章|印章|公章)$")
 
 
@@ -466,6 +510,13 @@ def _find_date(k: str, standalone: bool = False) -> tuple[str, int, int] | None:
     """(iso, start, end) of a date in ``k``. With ``standalone`` the line must be just the date,
     optionally after a unit name or a date label and before a bracketed remark."""
     k = k[:MAX_LINE]
+    if standalone and (short := _SHORT_COMPACT_DATE.fullmatch(k.strip())):
+        # 2022711 (a web copy lost the separators): a date only when one split is valid
+        y, md = short.group("y"), short.group("md")
+        splits = {iso for cut in (1, 2) if (iso := _to_iso(y, md[:cut], md[cut:])) and len(md) - cut in (1, 2)}
+        if len(splits) == 1:
+            start = k.index(y)
+            return splits.pop(), start, start + len(y) + len(md)
     patterns = list(_DATE_PATTERNS) + ([_COMPACT_DATE] if standalone else [])
     for pattern in patterns:
         for match in pattern.finditer(k):
@@ -615,6 +666,8 @@ _NUMBER_PATTERNS = [
     re.compile(r"第\s*(?P<n>[A-Za-z]{1,6}-?\d[0-9A-Za-z\-]*|\d[\d\-]*)\s*(?=(?:代表)?(?:提案|建议|议案|意见|件))"),
     re.compile(rf"(?:提案编号|建议编号|提案号|建议号|案号)\s*[:：为]?\s*(?:第\s*)?(?P<n>{_NUM_CORE})(?![0-9A-Za-z.\-])"),
     re.compile(r"第(?P<c>[一二三四五六七八九十百零〇]{1,8})号(?=提案|建议|议案)"),
+    # without 第: …五次会议49号提案, (人大建议212号)
+    re.compile(rf"(?:会议|人大建议|代表建议|政协提案)\s*(?P<n>{_NUM_CORE})\s*号(?=\s*(?:提案|建议|议案|[)）]|$))"),
 ]
 
 
@@ -652,11 +705,14 @@ _DOC_NUMBER = re.compile(
 )
 _CLASS_ALONE = re.compile(r"^[(（【\[]?\s*(?P<c>[A-Da-d甲乙丙丁])\s*(?P<lei>类)?\s*[)）】\]]?$")
 _CLASS_INLINE = re.compile(
-    r"(?:^|(?<=[\s\t(（【\[]))(?P<c>[A-D甲乙丙丁])\s*类(?=$|[\s\t(（)）】\]])|号\s*[(（【]?(?P<g>[A-D])\s*类?[)）】]?\s*$"
+    r"(?:^|(?<=[\s\t(（【\[]))(?P<c>[A-D甲乙丙丁])\s*类(?=$|[\s\t(（)）】\]])"
+    r"|号\s*[(（【]?(?P<g>[A-D])\s*(?:类[)）】]?|[)）】]\s*类?)?\s*$"
 )
 _TITLE_QUOTES = re.compile(r"《([^《》\n]{2,150})》|“([^“”\n]{2,150})”|「([^「」\n]{2,150})」|『([^『』\n]{2,150})』"
                            r"|〝([^〝〞\n]{2,150})〞|\"([^\"\n]{2,150})\"")
-_TITLE_PLAIN = re.compile(r"(关于[^，。；：:,;“”《》\n]{2,80}?的(?:建议|提案|议案|意见|批评))(?=收悉|已收悉|，|。|,|已|现|经|$)")
+_TITLE_PLAIN = re.compile(r"(关于[^，。；：:,;“”《》\n]{2,80}?的(?:建议|提案|议案|意见|批评))(?=收悉|已收悉|，|。|,|已|现|经|办理|交由|$)")
+# 您提出的关于“就近入学”政策执行中面临的问题及建议已收悉: quotes inside, no 的, but then 收悉
+_TITLE_LOOSE = re.compile(r"(关于[^，。；：:,;《》\n]{2,80}?(?:建议|提案|议案|意见))(?=\s*(?:已)?收悉)")
 _RECEIVED = re.compile(r"\s*(?:[(（][^()（）]{0,24}[)）])?\s*(?:的)?(?:提案|建议|议案)?\s*(?:已)?收悉")
 _SEAL = re.compile(r"\s*[(（](?:盖章|印章|公章|章|签章)[)）]$")
 _REPLY_WORDS = re.compile(r"答复|复函|回复|的函|办理情况|办理意见")
@@ -665,6 +721,14 @@ _NOT_NAME = re.compile(
     r"如下|答复|收悉|关于|附件|抄送|主题词|联系|电话|手机|承办|负责|签发|签字|领导|类别|编号|文号|索引|发布|"
     r"日期|来源|地址|邮编|现将|情况|意见|说明|备注|标题|案由|主办|协办|会办|分办|提案人|领衔|时间|内容|"
     r"办理|结果|此致|敬礼|网站|位置|首页|附注|传真|邮箱|经办|我们|我局|我委|现就|根据|按照"
+)
+_SALUTATION_BARE = re.compile(
+    rf"^(?:尊敬的|敬爱的)?(?P<name>[{_CJK}、，,·]{{1,40}}(?:委员|代表)(?:们)?)(?P<rest>)$"
+)
+# A sign-off in prose: 此复函已经夏贵金主任审签 / 经王强局长签发
+_OFFICE_TITLES = {"主任", "局长", "书记", "主席", "县长", "区长", "市长", "部长", "处长", "科长", "院长", "同志", "领导"}
+_SIGNED_OFF = re.compile(
+    rf"经(?P<name>[{_CJK}]{{2,3}}?)(?:同志|副?(?:主任|局长|书记|主席|县长|区长|市长|部长|处长|科长|院长))?(?:审签|签发|审定)"
 )
 _GENERIC_NAME = re.compile(r"^(?:各位|全体)?(?:代表|委员|同志|领导)(?:们)?$")
 _PHONE = re.compile(
@@ -813,6 +877,7 @@ class _Letter:
     title_end: int | None = None
     title_t: str = ""
     title_k: str = ""
+    title_candidates: list = field(default_factory=list)  # (first line, last line, chars to skip)
     sal_idx: int | None = None
     sal_name_t: str = ""
     para_t: str = ""
@@ -824,6 +889,8 @@ class _Letter:
     labelled: dict = field(default_factory=dict)
     sessions: list = field(default_factory=list)
     blank: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # the web page's own metadata: "unit" / "date" / "doc_number"
+    partial_date: str | None = None  # the letter's date printed without its day (2024年9月)
 
     @property
     def n(self) -> int:
@@ -866,6 +933,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(re.sub(r"\s+", "", folded).encode("utf-8")).hexdigest()
 
 
+_PERSON_LABEL = re.compile(r"(?:^|[\s\t])(?:承办人|联系人|经办人|承办负责人|负责人|签发人)\s*[:：]")
+
+
+def _is_chrome(k: str) -> bool:
+    """Page furniture, unless the line carries the letter's own people (承办人：齐安平 邮政编码：…)."""
+    return bool(_FURNITURE.search(k[:MAX_LINE])) and not _PERSON_LABEL.search(k[:MAX_LINE])
+
+
 def _parse(text: str) -> dict:
     result = empty_result()
     t_lines, k_lines, norm_warnings = _normalize(text)
@@ -873,58 +948,136 @@ def _parse(text: str) -> dict:
     if not t_lines or not any(re.search(rf"[{_CJK}]", k) for k in k_lines[:200]):
         result["warnings"].append("没有读到中文内容，无法识别答复函")
         return result
-    doc = _Letter(t_lines, k_lines, [bool(_FURNITURE.search(k[:MAX_LINE])) for k in k_lines], result)
+    doc = _Letter(t_lines, k_lines, [_is_chrome(k) for k in k_lines], result)
     for step in PIPELINE:
         step(doc)
     return result
 
 
+def _meta_value(label_k: str, next_k: str) -> bool:
+    """next_k is the value of a chrome label printed alone on the line above it."""
+    label = label_k.rstrip(" :：")
+    kind = _META_LABELS.get(label)
+    if kind == "unit":
+        return _unit_like(next_k.strip("()（） "))
+    if kind == "date":
+        return bool(re.fullmatch(_WEB_DATE, next_k.strip()) or _find_date(next_k, standalone=True))
+    if kind == "doc_number":
+        return bool(_DOC_NUMBER.fullmatch(next_k.strip()))
+    if label == "索引号":
+        return bool(re.fullmatch(r"[0-9A-Za-z_/\-.]{4,60}", next_k.strip()))
+    return bool(re.fullmatch(r"\d{1,9}\s*次?", next_k.strip()))  # 浏览次数 …
+
+
+def _step_page_chrome(doc: _Letter) -> None:
+    """The web page's own metadata (发布机构, 发布日期, 文号 …): a chrome label alone on its line
+    makes the next line chrome too; the values are kept to fill gaps the letter leaves."""
+    k_lines, furniture = doc.k_lines, doc.furniture
+    for i in range(doc.n):
+        if not furniture[i]:
+            continue
+        k = k_lines[i][:MAX_LINE]
+        if _META_LABEL_ONLY.match(k) and i + 1 < doc.n and _meta_value(k, k_lines[i + 1]):
+            furniture[i + 1] = True
+            k = k + (" " if k.endswith((":", "：")) else "：") + k_lines[i + 1]
+            t = doc.t_lines[i] + "：" + doc.t_lines[i + 1]
+        else:
+            t = doc.t_lines[i]
+        for match in _META_RE.finditer(k):
+            kind, value_k = _META_LABELS[match.group("label")], match.group("value").strip(" :：")
+            if not value_k or (kind in doc.meta and not (
+                    kind == "date" and match.group("label") in _WRITTEN_DATES
+                    and doc.meta.get("date_label") not in _WRITTEN_DATES)):
+                continue  # the first of each, but the date written (成文日期) beats the date published
+            if kind == "unit" and _unit_like(value_k):
+                doc.meta[kind] = t[match.start("value"): match.end("value")].strip(" :：") \
+                    if len(t) == len(k) else value_k
+            elif kind == "date" and (found := _find_date(value_k)):
+                doc.meta[kind] = found[0]
+                doc.meta["date_label"] = match.group("label")
+            elif kind == "doc_number" and _DOC_NUMBER.fullmatch(value_k):
+                doc.meta[kind] = value_k
+
+
+_TITLE_START = re.compile(r"^(?:[^，。,；;：:]{2,40}?(?:局|委|办|院|会|政府|中心|厅|站|所))?对")  # (XX局)对…第N号建议的答复
+
+
 def _step_heading(doc: _Letter) -> None:
-    """The letter's title (关于…的答复), possibly on two lines."""
+    """Candidates for the letter's title (关于…的答复, possibly on two lines; a page's 标题：
+    line too). A web page often repeats it above the letter: the salutation step keeps the last
+    candidate above the salutation, the letter's own."""
     k_lines, n = doc.k_lines, doc.n
     for i in range(min(n, 40)):
         k = k_lines[i]
-        if doc.furniture[i] or len(k) > 150 or "。" in k or "如下" in k or k.endswith(("：", ":")):
+        page_title = doc.furniture[i] and re.match(r"^标题[:：]\s*", k)
+        if page_title:
+            k = k[page_title.end():].rstrip(" |\t")
+        elif doc.furniture[i]:
             continue
-        if ("关于" in k or k.startswith("对")) and _REPLY_WORDS.search(k):
-            doc.title_idx = doc.title_end = i
-            break
-        if "关于" in k and i + 1 < n and len(k) <= 80 and _title_rest(k, k_lines[i + 1]):
-            doc.title_idx, doc.title_end = i, i + 1
-            break
-    if doc.title_idx is not None:
-        doc.title_t = "".join(doc.t_lines[doc.title_idx: doc.title_end + 1])
-        doc.title_k = "".join(k_lines[doc.title_idx: doc.title_end + 1])
+        if len(k) > 150 or "。" in k or "如下" in k or k.endswith(("：", ":")):
+            continue
+        about = "关于" in k or bool(_TITLE_START.match(k))
+        if about and _REPLY_WORDS.search(k):
+            doc.title_candidates.append((i, i, page_title.end() if page_title else 0))
+        elif (about and i + 1 < n and len(k) <= 80
+              and not doc.furniture[i + 1] and _title_rest(k, k_lines[i + 1])):
+            doc.title_candidates.append((i, i + 1, 0))
+    if doc.title_candidates:
+        _set_title(doc, doc.title_candidates[0])
+
+
+def _set_title(doc: _Letter, candidate: tuple[int, int, int]) -> None:
+    start, end, cut = candidate
+    doc.title_idx, doc.title_end = start, end
+    doc.title_t = "".join(doc.t_lines[start: end + 1])[cut:].rstrip(" |\t")
+    doc.title_k = "".join(doc.k_lines[start: end + 1])[cut:].rstrip(" |\t")
+
+
+def _salutation_at(doc: _Letter, i: int) -> tuple[str, str, str] | None:
+    """(name as printed, rest as printed, rest keyword) when line i is a salutation: 王明委员：…,
+    or a line that is only names and 委员/代表 (贺文国、佟金菊委员) without the colon."""
+    k = doc.k_lines[i]
+    match = _SALUTATION.match(k[:300]) or _SALUTATION_BARE.match(k[:60])
+    if not match:
+        return None
+    name_k = match.group("name").strip()
+    if (_NOT_NAME.search(name_k) or _LABEL_RE.match(k) or _DOC_NUMBER.search(name_k)
+            or not _CJK_ONE.search(name_k) or re.search(r"\d{3}|[:：]", name_k)):
+        return None
+    ns, ne = match.span("name")
+    rs = match.start("rest") if match.group("rest") is not None else len(k)
+    return doc.t_lines[i][ns:ne].strip(), doc.t_lines[i][rs:], k[rs:]
 
 
 def _step_salutation(doc: _Letter) -> None:
-    """The salutation (王明委员：) under the title, the addressee it names, the header above it
-    and the first paragraph after it."""
+    """The salutation (王明委员：) under the title, the addressee it names, the letter's own title
+    (the last candidate above it), the header above it and the first paragraph after it."""
     k_lines, t_lines, n = doc.k_lines, doc.t_lines, doc.n
     sal_rest_t = sal_rest_k = ""
     start = doc.title_end + 1 if doc.title_end is not None else 0
-    for i in range(start, min(n, start + 8 if doc.title_end is not None else 20)):
-        k = k_lines[i]
-        if doc.furniture[i]:
-            continue
-        match = _SALUTATION.match(k[:300])
-        if match:
-            name_k = match.group("name").strip()
-            if not _NOT_NAME.search(name_k) and not _LABEL_RE.match(k) and not _DOC_NUMBER.search(name_k):
+    budget = 8 if doc.title_end is not None else 20
+    i = start
+    while i < n and budget > 0:
+        if not doc.furniture[i]:
+            budget -= 1
+            found = _salutation_at(doc, i)
+            if found:
                 doc.sal_idx = i
-                ns, ne = match.span("name")
-                doc.sal_name_t = t_lines[i][ns:ne].strip()
-                rs = match.start("rest")
-                sal_rest_t, sal_rest_k = t_lines[i][rs:], k[rs:]
+                doc.sal_name_t, sal_rest_t, sal_rest_k = found
                 break
-        if "。" in k and len(k) > 40:
-            break
+            if "。" in k_lines[i] and len(k_lines[i]) > 40:
+                break
+        i += 1
     if doc.sal_name_t:
         doc.result["addressee"] = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", doc.sal_name_t).strip() or None
+    if doc.sal_idx is not None:
+        above = [c for c in doc.title_candidates if c[1] < doc.sal_idx]
+        if above:
+            _set_title(doc, above[-1])
 
     doc.header_end = doc.sal_idx if doc.sal_idx is not None else (
         doc.title_end + 1 if doc.title_end is not None else min(n, 10))
-    doc.header_idx = [i for i in range(min(doc.header_end, 25)) if not doc.furniture[i]]
+    doc.header_idx = [i for i in range(min(doc.header_end, 40)) if not doc.furniture[i]]
 
     para_t, para_k = sal_rest_t, sal_rest_k
     anchor = doc.sal_idx if doc.sal_idx is not None else doc.title_end
@@ -954,6 +1107,13 @@ def _step_signature(doc: _Letter) -> None:
             if before_k and _unit_like(before_k):
                 result["signed_by"] = t_lines[i][: len(before_k)].strip()
             break
+    if doc.date_idx is None:
+        for i in range(n - 1, max(-1, n - 12), -1):
+            if not doc.furniture[i] and _MONTH_ONLY.match(k_lines[i].strip()):
+                doc.partial_date = t_lines[i].strip()
+                doc.date_idx = i  # the signature is above it all the same
+                doc.warnings.append(f"答复日期只写到月（{doc.partial_date}），未填写答复日期")
+                break
     if doc.date_idx is not None and result["signed_by"] is None:
         units = []
         for i in range(doc.date_idx - 1, max(-1, doc.date_idx - 5), -1):
@@ -1000,17 +1160,25 @@ def _step_issuer(doc: _Letter) -> None:
         if match and _unit_like(match.group(1)):
             result["issuer"] = t_lines[i][: match.end(1)].strip()
             break
+    if result["issuer"] is None and doc.title_k:
+        match = re.match(r"^(.{3,40}?)(?:关于|对)", doc.title_k)
+        if match and _unit_like(match.group(1)):
+            result["issuer"] = doc.title_t[: match.end(1)]
     if result["issuer"] is None:
-        for i in doc.header_idx:
-            if i == doc.title_idx:
-                break
+        # the nearest unit line above the title (a site's own name may head the page further up)
+        above = [i for i in doc.header_idx if doc.title_idx is None or i < doc.title_idx]
+        for i in reversed(above):
             if _unit_like(k_lines[i]):
                 result["issuer"] = t_lines[i].strip()
                 break
     if result["issuer"] is None and doc.title_k:
-        match = re.match(r"^(.{3,40}?)关于", doc.title_k)
+        # a list page names the unit after the title: …建议的答复（水利局）
+        match = re.search(r"[(（]([^()（）]{2,30})[)）]$", doc.title_k)
         if match and _unit_like(match.group(1)):
-            result["issuer"] = doc.title_t[: match.end(1)]
+            result["issuer"] = doc.title_t[match.start(1): match.end(1)]
+    if result["issuer"] is None and result["signed_by"] is None and doc.meta.get("unit"):
+        result["issuer"] = doc.meta["unit"]
+        doc.warnings.append(f"信件没有落款，答复单位取自网页的发布机构（{result['issuer']}）")
     if result["issuer"] and result["signed_by"]:
         a = re.sub(r"\s", "", result["issuer"])
         b = re.sub(r"\s", "", result["signed_by"])
@@ -1057,6 +1225,10 @@ def _step_labels(doc: _Letter) -> None:
             if found:
                 result["reply_date"] = found[0]
                 break
+    if result["reply_date"] is None and doc.partial_date is None and doc.meta.get("date"):
+        result["reply_date"] = doc.meta["date"]
+        label = doc.meta["date_label"] if doc.meta["date_label"] in _WRITTEN_DATES else "发布日期"
+        doc.warnings.append(f"信中没有日期，答复日期取自网页的{label}（{result['reply_date']}），请核对")
     if result["doc_number"] is None:
         for _i, _label, value_t, value_k in labelled.get("doc_number", []):
             match = _DOC_NUMBER.search(value_k)
@@ -1154,6 +1326,10 @@ def _step_region(doc: _Letter) -> None:
     unit_for_region = result["issuer"] or result["signed_by"]
     if len(regions) == 1:
         result["region"] = regions[0]
+        unit_place = _region_of_unit(unit_for_region, None)
+        if unit_place and len(unit_place) > len(regions[0]) and \
+                unit_place.translate(_TRAD).endswith(regions[0].translate(_TRAD)):
+            result["region"] = unit_place  # the session's place lost its first characters
     elif len(regions) > 1:
         doc.conflicts["region"] = regions
         doc.warnings.append(f"信中的地区不一致（{'、'.join(regions)}），未采用任何一个")
@@ -1177,6 +1353,9 @@ def _step_proposal_number(doc: _Letter) -> None:
     for i in doc.header_idx:
         if i not in doc.in_title:
             other_numbers += _find_numbers(doc.t_lines[i], doc.k_lines[i])
+    for i, j in zip(doc.header_idx, doc.header_idx[1:]):
+        if j == i + 1 and re.fullmatch(r"[A-Za-z]{0,4}\d{1,6}", doc.k_lines[j]) and _find_session(doc.t_lines[i], doc.k_lines[i]):
+            other_numbers.append(doc.t_lines[j])  # printed alone under the session's name
     for _i, _label, value_t, value_k in doc.labelled.get("number", []):
         match = re.match(rf"^(?:第\s*)?({_NUM_CORE})(?:号)?$", value_k)
         if match:
@@ -1264,6 +1443,12 @@ def _step_people(doc: _Letter) -> None:
                 blank["leader"] = blank.get("leader", True) and not names
     result["handlers"] = handlers
     result["phones"] = phones
+    if not leaders and doc.sal_idx is not None:
+        for i in range(doc.sal_idx + 1, min(doc.n, doc.footer)):
+            match = _SIGNED_OFF.search(doc.k_lines[i][:MAX_LINE])
+            if match and match.group("name") not in _OFFICE_TITLES:
+                leaders.append(doc.t_lines[i][match.start("name"): match.end("name")])
+                break
     if len(leaders) == 1:
         result["leader"] = leaders[0]
     elif len(leaders) > 1:
@@ -1353,6 +1538,7 @@ def _step_missing(doc: _Letter) -> None:
 # The parser: each step reads what the earlier ones found and fills in its part of the result.
 PIPELINE = (
     _step_script,
+    _step_page_chrome,
     _step_heading,
     _step_salutation,
     _step_signature,
@@ -1467,15 +1653,25 @@ def _proposal_title(title_t, title_k, para_t, para_k, labelled, header_lines, wa
             group = next(g for g in range(1, 7) if match.group(g) is not None)
             value = t[match.start(group): match.end(group)].strip()
             inner = k[match.start(group): match.end(group)]
-            if _RECEIVED.match(k, match.end()):
+            # “关于…”的建议收悉: the quote closes before the item word
+            item = re.match(r"\s*(的(?:建议|提案|议案))", k[match.end():])
+            if item and not re.search(r"(?:建议|提案|议案)$", inner) and _RECEIVED.match(k, match.end() + item.end()):
+                out.append((0, value + t[match.end() + item.start(1): match.end() + item.end(1)]))
+            elif _RECEIVED.match(k, match.end()):
                 out.append((0, value))
             elif re.search(r"^关于|建议$|提案$|议案$|意见$|问题$|的建议|的提案", inner):
                 out.append((2, value))
+        # 您提出关于…的建议》收悉: the opening 《 is missing
+        if k.count("》") > k.count("《"):
+            close = k.find("》")
+            start = k.rfind("关于", 0, close)
+            if start >= 0 and "《" not in k[start:close] and 4 <= close - start <= 150:
+                out.append((1 if _RECEIVED.match(k, close + 1) else 3, t[start:close].strip()))
         return out
 
     ranked = quoted(para_t, para_k) if para_k else []
     if para_k:
-        match = _TITLE_PLAIN.search(para_k[:MAX_LINE])
+        match = _TITLE_PLAIN.search(para_k[:MAX_LINE]) or _TITLE_LOOSE.search(para_k[:MAX_LINE])
         if match:
             rank = 1 if _RECEIVED.match(para_k, match.end()) else 3
             ranked.append((rank, para_t[match.start(1): match.end(1)]))

@@ -513,7 +513,8 @@ def test_footer_phone_ignored_even_without_a_date_line():
     text += "版权所有：晋城市教育局\n联系电话：0356-2196000\n网站标识码：1405000001\n"
     result = parse_letter(text)
     assert result["phones"] == ["0356-2022011"]
-    assert result["reply_date"] is None
+    assert result["reply_date"] == "2024-06-03"  # only the page's 发布日期, and said so
+    assert "信中没有日期，答复日期取自网页的发布日期（2024-06-03），请核对" in result["warnings"]
 
 
 def test_two_line_title_and_salutation_with_honorific():
