@@ -87,6 +87,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from bot.search import record_to_json
     from bot.lookup import lookup_number
+    from bot.history import timeline
     from bot.render import html_to_text, status_card
     from bot.services import Services
 
@@ -106,7 +107,8 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     else:
         for proposal in found.matches:
             replies, handlers = services.proposal_view(proposal)
-            card = status_card(proposal, replies, handlers, services.due_date(proposal), services.today())
+            card = status_card(proposal, replies, handlers, services.due_date(proposal), services.today(),
+                               events=timeline(repo, proposal.id))
             print(html_to_text(card), end="\n\n")
         if not found.matches:
             near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""

@@ -216,11 +216,14 @@ def record(repo, config: Config, calendar: WorkCalendar | None, proposal: Propos
     A reply or feedback dated before a state step already on record is marked late."""
     from bot.storage import now_iso
 
+    new_events = list(new_events)
     history = list(repo.events_for(proposal.id))
     if not history and not new:
         stored = repo.get(Proposal, proposal.id)
         if stored is not None:  # a record from before histories: keep what it knew
-            history = [repo.put(e) for e in baseline_events(stored, repo.replies_for(proposal.id))]
+            recording = {e.reply_id for e in new_events}
+            replies = [r for r in repo.replies_for(proposal.id) if r.id not in recording]
+            history = [repo.put(e) for e in baseline_events(stored, replies)]
     for event in new_events:
         event.proposal_id = proposal.id
         event.recorded_at = event.recorded_at or now_iso()

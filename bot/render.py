@@ -10,7 +10,22 @@ import html
 import re
 from datetime import date
 
-from bot.model import FOLLOW_UP, STATE_LABELS, Contact, Proposal, Reply
+from bot.model import (
+    EV_ASSIGNED,
+    EV_CO_UNIT_OPINION,
+    EV_EDIT,
+    EV_EXTENSION,
+    EV_FEEDBACK,
+    EV_REPLY,
+    EV_SUPPLEMENTARY,
+    EVENT_LABELS,
+    FOLLOW_UP,
+    STATE_LABELS,
+    Contact,
+    Event,
+    Proposal,
+    Reply,
+)
 
 TELEGRAM_LIMIT = 4096
 PRIVATE_ONLY = "电话：本群未开放联系方式，请在与机器人的私聊中查看"
@@ -71,10 +86,11 @@ def state_line(proposal: Proposal, replies: list[Reply], due: date | None, today
 
 def status_card(
     proposal: Proposal, replies: list[Reply], handlers: list[Contact], due: date | None, today: date,
-    personal: bool = True,
+    personal: bool = True, events: list[Event] = (),
 ) -> str:
     """The card of one proposal; ``personal=False`` leaves out phone numbers (a group chat that
-    no admin allowed to see them)."""
+    no admin allowed to see them); ``events`` (oldest first, bot.history.timeline) add a line
+    with the last three."""
     lines = [esc(session_line(proposal))]
     lines.append(f"<b>{esc(proposal.title or '（无标题）')}</b>")
     if proposal.proposer:
@@ -107,8 +123,59 @@ def status_card(
     if proposal.feedback:
         when = f"（{proposal.feedback_date}）" if proposal.feedback_date else ""
         lines.append(f"反馈：{esc(proposal.feedback)}{esc(when)}")
+    if events:
+        recent = [f"{short_day(e.business_date, today)} {event_text(e, proposal)}" for e in reversed(events[-3:])]
+        lines.append("最近：" + esc(" · ".join(recent)))
     for warning in proposal.warnings:
         lines.append(f"⚠ {esc(warning)}")
+    return "\n".join(lines)
+
+
+def short_day(day: str | None, today: date) -> str:
+    if not day:
+        return "日期不详"
+    return day[5:10] if day[:4] == str(today.year) else day[:10]
+
+
+def event_text(event: Event, proposal: Proposal) -> str:
+    """One step in words: 答复 B类 晋市教函〔2025〕36号 / 反馈 不满意 / 协办意见 晋城市民政局."""
+    label = EVENT_LABELS.get(event.kind, event.kind)
+    parts = [label]
+    if event.kind == EV_ASSIGNED:
+        if event.changes.get("due_date"):
+            parts.append(f"办理期限 {event.changes['due_date']}")
+        if event.quiet:
+            parts.append("（作为历史导入）")
+    elif event.kind in (EV_REPLY, EV_SUPPLEMENTARY):
+        parts += [f"{event.classification}类" if event.classification else "", event.doc_number or ""]
+        if event.unit and event.unit != proposal.lead_unit:
+            parts.append(event.unit)
+    elif event.kind == EV_CO_UNIT_OPINION:
+        parts.append(event.unit)
+    elif event.kind == EV_FEEDBACK:
+        parts.append(event.feedback or "")
+    elif event.kind == EV_EXTENSION:
+        parts.append(f"{event.days} 天" + (f"（{event.reason}）" if event.reason else ""))
+    elif event.kind == EV_EDIT:
+        names = {"classification": "类别", "business_date": "日期", "doc_number": "文号",
+                 "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件"}
+        changed = "、".join(f"{names.get(k, k)} {v}" for k, v in event.changes.items())
+        parts = ["更正答复" if event.target_id is not None else "修改", changed]
+    text = " ".join(p for p in parts if p)
+    return text + "（补录，未改变状态）" if event.late else text
+
+
+def timeline_text(proposal: Proposal, events: list[Event]) -> str:
+    """Every step, oldest first, with who recorded it and from what."""
+    lines = [f"<b>{esc(session_line(proposal))} 办理记录</b>（共 {len(events)} 条）"]
+    for event in events:
+        who = f"操作人 {event.by}" if event.by else "导入"
+        source = "聊天" if event.source == "chat" else event.source
+        tail = " · ".join(x for x in (who, source) if x)
+        lines.append(f"{esc(event.business_date or '日期不详')} {esc(event_text(event, proposal))}"
+                     + (f" · {esc(tail)}" if tail else ""))
+    if not events:
+        lines.append("暂无记录。")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.render import split_message
-from bot.services import ADMIN, Services
+from bot.services import ADMIN, STAFF, Services
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
 
 NOT_ADMIN = "抱歉，此操作仅限管理员。"
 PRIVATE_HINT = "联系电话请在与机器人的私聊中查看。"
+NOT_STAFF = "抱歉，此操作仅限工作人员和管理员。"
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -99,17 +100,28 @@ def private_chat_button(context: ContextTypes.DEFAULT_TYPE, payload: str) -> lis
 def admin_only(handler: Handler) -> Handler:
     """Refuse (politely, and logged) anyone who is not an admin: a message for a command, an
     alert for a pressed button."""
+    return _only((ADMIN,), NOT_ADMIN)(handler)
 
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
-        user = update.effective_user
-        if user is None or services(context).role_of(user.id) != ADMIN:
-            log.warning("refused admin action %s from user %s", handler.__name__, user and user.id)
-            if update.callback_query:
-                await update.callback_query.answer(NOT_ADMIN, show_alert=True)
-            else:
-                await reply(update, NOT_ADMIN)
-            return None
-        return await handler(update, context)
 
-    return wrapper
+def staff_only(handler: Handler) -> Handler:
+    """The same for what staff may read too (/overdue, /digest)."""
+    return _only((ADMIN, STAFF), NOT_STAFF)(handler)
+
+
+def _only(roles: tuple[str, ...], refusal: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+            user = update.effective_user
+            if user is None or services(context).role_of(user.id) not in roles:
+                log.warning("refused %s to user %s", handler.__name__, user and user.id)
+                if update.callback_query:
+                    await update.callback_query.answer(refusal, show_alert=True)
+                else:
+                    await reply(update, refusal)
+                return None
+            return await handler(update, context)
+
+        return wrapper
+
+    return decorate

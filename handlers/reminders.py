@@ -78,7 +78,7 @@ from bot.reminders import (
 from bot.services import Services
 from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
-from handlers.common import admin_only, edit, recall, remember, reply, services
+from handlers.common import admin_only, edit, recall, remember, reply, services, staff_only
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,10 @@ COMMANDS = [
     ("due", "我的在办事项（按截止日期）", False),
     ("mute", "暂停我的办理提醒", False),
     ("unmute", "恢复我的办理提醒", False),
-    ("overdue", "全部逾期事项（按单位）", True),
+    ("overdue", "全部逾期事项（按单位）", False),
     ("supervisor", "设置单位的督办群：/supervisor 单位 [群组编号]", True),
     ("sweep", "立即检查并发送今天的提醒", True),
-    ("digest", "查看今天的办理日报", True),
+    ("digest", "查看今天的办理日报", False),
 ]
 
 SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
@@ -396,7 +396,7 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text)
 
 
-@admin_only
+@staff_only
 async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/overdue: every overdue item, grouped by lead unit, longest overdue first."""
     svc = services(context)
@@ -470,7 +470,7 @@ async def sweep_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, result.summary())
 
 
-@admin_only
+@staff_only
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest: today's digest, to the caller only."""
     svc = services(context)

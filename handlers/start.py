@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
+from rapidfuzz import fuzz
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.model import Contact, Proposal
 from bot.render import esc
@@ -84,6 +85,43 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, "\n".join(lines))
 
 
+def nearest_commands(name: str, commands: list[tuple[str, str]], limit: int = 3) -> list[tuple[str, str]]:
+    """The commands closest to a mistyped one (/stat → /status): spelling, or one the start of
+    the other."""
+    scored = []
+    for command, description in commands:
+        score = fuzz.ratio(name, command)
+        if name and (command.startswith(name) or name.startswith(command)):
+            score = max(score, 90)
+        if score >= 60:
+            scored.append((-score, command, description))
+    return [(command, description) for _, command, description in sorted(scored)[:limit]]
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler knows: the nearest ones this user may use, and /help."""
+    message = update.effective_message
+    words = (message.text or "").split()
+    name = words[0][1:].split("@")[0].lower() if words else ""
+    app = context.application
+    known = {c for group in app.handlers.values() for h in group
+             if isinstance(h, CommandHandler) for c in h.commands}
+    if name in known:
+        return
+    is_admin = services(context).role_of(update.effective_user.id) == ADMIN
+    allowed = [(c, d) for c, d, admin in app.bot_data["commands"] if is_admin or not admin]
+    near = nearest_commands(name, allowed)
+    rest = " ".join(words[1:])
+    lines = [f"没有 /{esc(name[:30])} 这个命令。"]
+    if near:
+        lines.append("您是不是要找：")
+        lines += [f"/{c}{' ' + esc(rest[:50]) if rest else ''} · {esc(d)}" for c, d in near]
+    lines.append("发送 /help 查看全部命令。")
+    await reply(update, "\n".join(lines))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
+    # its own group, after every module's handlers: it answers only commands none of them knows
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), group=1)

@@ -7,7 +7,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.lookup import NumberLookup, lookup_number
 from bot.model import Proposal
-from bot.render import esc, status_card
+from bot.history import timeline
+from bot.render import esc, status_card, timeline_text
 from bot.services import Services
 from handlers.common import PRIVATE_HINT, edit, private_chat_button, reply, services, shows_personal
 
@@ -18,11 +19,20 @@ USAGE = "用法：/status 案号，例如 /status 125、/status TA0010、/status
 
 
 PAYLOAD = "p"  # /start p<id> in the private chat shows that proposal's card
+TIMELINE = "tl:"  # tl:<proposal id>: works after a restart
 
 
 def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
     replies, handlers = svc.proposal_view(proposal)
-    return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal)
+    return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal,
+                       events=timeline(svc.repo, proposal.id))
+
+
+def card_buttons(svc: Services, proposal: Proposal) -> list:
+    """全部记录 under a card whose item has more history than the card shows."""
+    if len(svc.repo.events_for(proposal.id)) <= 1:
+        return []
+    return [[("全部记录", f"{TIMELINE}{proposal.id}")]]
 
 
 async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal,
@@ -30,11 +40,11 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal
     """The card; where phones may not be shown, without them and with a private-chat button."""
     svc = services(context)
     personal = shows_personal(update, context)
-    text, buttons = card_for(svc, proposal, personal), None
+    text, buttons = card_for(svc, proposal, personal), card_buttons(svc, proposal)
     if not personal and text != card_for(svc, proposal):
         text += "\n" + PRIVATE_HINT
-        buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}")
-    await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
+        buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}") + buttons
+    await (edit(update, text, buttons or None) if in_place else reply(update, text, buttons or None))
 
 
 def session_label(proposal: Proposal) -> str:
@@ -88,6 +98,20 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_card(update, context, proposal, in_place=True)
 
 
+async def show_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """全部记录: every step of the item's history, in a new message under the card."""
+    query = update.callback_query
+    svc = services(context)
+    raw = query.data[len(TIMELINE):]
+    proposal = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    if proposal is None:
+        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
+        return
+    await query.answer()
+    await reply(update, timeline_text(proposal, timeline(svc.repo, proposal.id)))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("status", status))
     app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
+    app.add_handler(CallbackQueryHandler(show_timeline, pattern=f"^{TIMELINE}"))
