@@ -315,7 +315,8 @@ class Importer:
                 current = getattr(proposal, name)
                 if value and not current:
                     setattr(proposal, name, value)
-                elif value and current and value != current and name != "lead_unit":
+                elif (value and current and value != current and name != "lead_unit"
+                      and not (name == "proposer" and same_proposer(value, current))):
                     warning = f"来信中的{_FIELD_LABELS[name]}“{value}”与已有记录“{current}”不一致，保留已有记录"
                     if warning not in proposal.warnings:
                         proposal.warnings.append(warning)
@@ -342,6 +343,12 @@ class Importer:
             raise ImportFailed(table.error)
         for _row, reason in table.errors:
             report.skip(reason)
+        if table.passed:
+            report.warnings.append("已略过：" + "；".join(
+                f"{reason} 第{'、'.join(map(str, rows[:12]))}{'等' if len(rows) > 12 else ''}行"
+                for reason, rows in table.passed.items()))
+        if table.unused_columns:
+            report.warnings.append("未使用的列：" + "、".join(table.unused_columns))
         if table.kind == "contacts":
             region = region_in(table.title or "") or self.config.region
             units = [self._import_contact_row(row, region, report) for row in table.rows]
@@ -525,6 +532,19 @@ def change_line(before: Proposal | None, after: Proposal, event: Event) -> str:
         state = f"{state}{cls}"
     head = f"{label} → {state}" if before is None or before.state != after.state else f"{label}：状态仍为 {state}"
     return head + (f"（补充答复 {when}）" if event.kind != EV_REPLY else f"（答复日期 {when}）")
+
+
+def proposer_names(text: str) -> set[str]:
+    """The people a proposer field names: 张三等3位委员 → {张三}; 王五、赵六代表 → {王五, 赵六}."""
+    text = re.sub(r"^(?:尊敬的|敬爱的)", "", (text or "").strip())
+    text = re.sub(r"等\s*(?:[\d一二三四五六七八九十]+\s*(?:位|名|人))?(?:代表|委员|同志)?$", "", text)
+    text = re.sub(r"[\d一二三四五六七八九十]+\s*位(?:代表|委员)?$|(?:代表|委员|同志|先生|女士)$", "", text)
+    return {name for name in re.split(r"[、，,\s]+", text) if name}
+
+
+def same_proposer(a: str, b: str) -> bool:
+    """A letter to 张三委员 answers the item 张三等3位委员 proposed (the lead proposer is named)."""
+    return a == b or bool(proposer_names(a) & proposer_names(b))
 
 
 def same_unit(a: str, b: str) -> bool:

@@ -36,6 +36,8 @@ def lookup_number(repo: Repository, text: str) -> NumberLookup:
             if (p.term, p.meeting) == (session.term, session.meeting)
             and (session.body is None or p.body == session.body)
         ]
+    if query.body is not None and any(p.body == query.body for p in matches):
+        matches = [p for p in matches if p.body == query.body]  # 人大4号: the 人大 item only
     result.matches = matches
     if not matches:
         result.suggestions = nearest_numbers(repo, query.key)

@@ -145,6 +145,7 @@ class NumberQuery:
 
     key: str
     session: Session | None
+    body: str | None = None  # 人大4号 / 建议4号 → 人大; 政协4号 / 提案4号 → 政协
 
 
 def parse_number_query(text: str) -> NumberQuery:
@@ -154,8 +155,13 @@ def parse_number_query(text: str) -> NumberQuery:
     rest = folded
     if session is not None:
         rest = re.sub(rf"第?\s*{_NUM}\s*届.*?第?\s*{_NUM}\s*次(会议)?", " ", folded, count=1)
+    body = session.body if session is not None else None
+    if body is None:
+        words = re.findall(r"政协|提案|人大|建议|建議|议案", rest)
+        bodies = {"政协" if w in ("政协", "提案") else "人大" for w in words}
+        body = bodies.pop() if len(bodies) == 1 else None
     rest = re.sub(r"(政协|人大|提案|建议|会议)", " ", rest)
-    return NumberQuery(number_key(rest), session)
+    return NumberQuery(number_key(rest), session, body)
 
 
 _REGION = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治县|自治州|市|县|区|旗))")

@@ -140,7 +140,9 @@ def parse_question(text: str, today: date) -> Question:
     if number:
         typed = number.group(1)
         around = rest[:number.start()] + rest[number.end():]
-        prefix = session_prefix(session, body_word.group(0) if body_word else None)
+        # 提案4号 / 建议4号 name the body too (lookup_number keeps them only when one matches).
+        kind_word = body_word or re.search(r"提案|建议", rest)
+        prefix = session_prefix(session, kind_word.group(0) if kind_word else None)
         intent = CONTACT if _CONTACT.search(around) else STATUS
         return Question(raw, intent, typed, number=f"{prefix} {typed}".strip(), session=session)
     rest = _BODY.sub("", rest)

@@ -41,6 +41,11 @@ class TableResult:
     header_row: int | None = None
     sheet: str | None = None
     title: str | None = None  # the first text above the header (a list's title row)
+    passed: dict[str, list[int]] = field(default_factory=dict)  # 空行 / 合计行 / 重复行 … → row numbers
+    unused_columns: list[str] = field(default_factory=list)  # headers no field was read from
+
+    def pass_row(self, reason: str, row_number: int) -> None:
+        self.passed.setdefault(reason, []).append(row_number)
 
 
 # Header synonyms, checked in this order: the first field whose pattern matches a header wins.
@@ -393,18 +398,30 @@ def _title_session(rows: list[list], header_index: int):
     return None, None
 
 
-def _data_rows(rows: list[list], header_index: int):
+def _data_rows(rows: list[list], header_index: int, result: TableResult):
     """(1-based row number, row, its non-empty cell texts) for each row under the header,
-    skipping empty rows and the header repeated (page breaks in exported lists)."""
+    passing over empty rows and the header repeated (page breaks in exported lists); both are
+    noted in ``result.passed`` (empty rows only between data, not the sheet's trailing ones)."""
     header_values = {_norm_header(v) for v in rows[header_index] if v not in (None, "")}
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
-        filled = [t for t in (_cell_text(v) for v in row) if t]
+    result.unused_columns = _unused_columns(rows[header_index])
+    texts = [[t for t in (_cell_text(v) for v in row) if t] for row in rows]
+    last = max((i for i, filled in enumerate(texts) if filled), default=-1)
+    for index in range(header_index + 1, last + 1):
+        row, filled = rows[index], texts[index]
         if not filled:
+            result.pass_row("空行", index + 1)
             continue
         if {_norm_header(v) for v in row if v not in (None, "")} <= header_values:
+            result.pass_row("重复的表头", index + 1)
             continue
         yield index + 1, row, filled
+
+
+def _unused_columns(header: list) -> list[str]:
+    mapping = _map_header(header)
+    # Only the first column of a field is read (phones: all of them).
+    used = {cols[0] for name, cols in mapping.items() if name != "phones"} | set(mapping.get("phones", []))
+    return [_cell_text(v) for col, v in enumerate(header) if col not in used and _cell_text(v)]
 
 
 def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
@@ -417,12 +434,14 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
         number_field = "serial"
         result.warnings.append("表中没有“提案号/编号”列，已把“序号”当作案号，请核对")
     seen: dict[tuple, int] = {}
-    for row_number, row, filled in _data_rows(rows, header_index):
+    for row_number, row, filled in _data_rows(rows, header_index, result):
         number = _cell_text(_get(row, mapping, number_field))
         title = _cell_text(_get(row, mapping, "title"))
-        if len(filled) == 1 and not number and not title:
-            continue  # a section heading or a note (一、重点提案 / 注：…)
         if re.match(r"^(?:合计|总计|小计)", filled[0]):
+            result.pass_row("合计行", row_number)
+            continue
+        if len(filled) == 1 and not number and not title:
+            result.pass_row("说明行", row_number)  # a section heading or a note (一、重点提案 / 注：…)
             continue
         problems = []
         if not number:
@@ -491,6 +510,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
             key = (out["body"], out["term"], out["meeting"], out["region"], number_key(out["number"]))
             if key in seen:
                 problems.append(f"案号{out['number']}与第{seen[key]}行重复")
+                result.pass_row("重复行", row_number)
             else:
                 seen[key] = row_number
         if problems:
@@ -504,7 +524,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
 
 def _contact_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("contacts", header_row=header_index + 1)
-    for row_number, row, filled in _data_rows(rows, header_index):
+    for row_number, row, filled in _data_rows(rows, header_index, result):
         name_raw = _cell_text(_get(row, mapping, "name"))
         if len(filled) == 1 and not name_raw:
             continue

@@ -277,6 +277,25 @@ class UnitRegistry:
 
     # -- merging ---------------------------------------------------------------------------------
 
+    def find(self, name: str) -> Department | None:
+        """The unit a person means by ``name``: an exact name or alias of any region first
+        (a 待确认 unit is named exactly as written), else the resolver's answer."""
+        text = normalize(name)
+        exact = [d for d in self.repo.departments() if text == d.name or text in d.aliases]
+        if len(exact) == 1:
+            return exact[0]
+        return self.resolve(text).unit if not exact else None
+
+    def pending(self) -> list[tuple[Department, list[Department]]]:
+        """Units marked 待确认, each with the nearest other units of its region."""
+        out = []
+        for unit in self.repo.departments():
+            if unit.pending:
+                _, core = self.resolver.split(unit.name, unit.region)
+                near = [u for u in self.resolver.nearest(core, unit.region, limit=4) if u.id != unit.id]
+                out.append((unit, near[:3]))
+        return out
+
     def merge(self, source: Department, target: Department, user_id: int | None) -> dict:
         """Fold ``source`` into ``target``: its items, contacts, supervisor chat and names move
         over; the source is deleted. Audited with the before-state of every record touched, so

@@ -79,7 +79,18 @@ async def test_every_open_item_has_a_handler_and_merged_cells_filled(office):
 
 async def test_import_answers_name_pending_liaison_and_skipped_rows(office):
     assert "晋城市医疗保障局的联络员待确认" in office.contacts_answer or "市医保局的联络员待确认" in office.contacts_answer
-    assert "第84行" in office.list_answer
+    assert "第84行：案号80与第83行重复" in office.list_answer
+    assert "已略过：空行 第43、105行；重复行 第84行；合计行 第166行" in office.list_answer, office.list_answer
+    assert "未使用的列：备注" in office.list_answer
+
+
+def test_the_proposer_check_understands_a_group_of_members():
+    from bot.importer import same_proposer
+
+    assert same_proposer("张三", "张三等3位委员")
+    assert same_proposer("王五", "王五、赵六")
+    assert same_proposer("李刚代表", "李刚、王强、赵敏三位代表")
+    assert not same_proposer("李四", "张三等3位委员")
 
 
 async def test_dept_by_short_name_lists_the_units_items(office):
@@ -126,3 +137,66 @@ async def test_a_later_list_changes_the_liaison(office):
     assert now.contact.name == "董立军" and not now.pending
     item = next(p for p in svc.repo.proposals() if p.lead_unit_id == unit.id)
     assert [c.name for c in svc.units.handlers_of(item)] == ["董立军"]
+
+
+async def test_merge_moves_items_contacts_and_supervisor_and_survives_a_restart(tmp_path, emulator, clock):
+    config = write_config(tmp_path)
+    app, svc = await start_bot(emulator, config, clock, samples=False)
+    chat = Chat(emulator, app, svc, clock)
+    try:
+        lst = ("（示例数据）晋城市政协八届五次会议提案交办清单\n提案号,案由,提案人,主办单位,交办日期\n"
+               "1,关于甲的建议,张三,晋城市教育局,2026-09-15\n"
+               "2,关于乙的建议,李四,市教体局,2026-09-15\n")
+        (answer,) = await chat.upload("清单.csv", lst.encode("utf-8"))
+        assert "单位“市教体局”待确认" in answer.text and "最接近的是：晋城市教育局" in answer.text, answer.text
+        await chat.upload("联系人.csv", "单位,姓名,职务,手机\n市教体局,王丽娟,联络员,13903560001\n".encode("utf-8"))
+        pending = svc.repo.department("市教体局")
+        assert pending.pending
+        await chat.send(f"/supervisor 市教体局 -100777")
+        (listing,) = await chat.send("/merge")
+        assert "市教体局" in listing.text and "晋城市教育局" in listing.text
+        (refused,) = await chat.send("/merge 市教体局 晋城市教育局", user=1002)
+        assert "仅限管理员" in refused.text
+        (done,) = await chat.send("/merge 市教体局 晋城市教育局")
+        assert "转移事项 1 件、联系人 1 人" in done.text, done.text
+        target = svc.repo.department("晋城市教育局")
+        assert "市教体局" in target.aliases and target.supervisor_chat_id == -100777
+        assert svc.repo.department("市教体局") is None
+        (entry,) = [e for e in svc.repo.audit_entries() if e["action"] == "merge_units"]
+        assert entry["before"]["departments"][0]["name"] == "市教体局"
+        assert [p["number"] for p in entry["before"]["proposals"]] == ["2"]
+    finally:
+        await stop_bot(app)
+    app, svc = await start_bot(emulator, config, clock, samples=False)
+    chat = Chat(emulator, app, svc, clock)
+    try:
+        assert "aliases" not in config.read_text(encoding="utf-8") or "市教体局" not in config.read_text(encoding="utf-8")
+        assert svc.units.resolve("市教体局", "晋城市").unit.name == "晋城市教育局"
+        (dept,) = await chat.send("/dept 市教体局")
+        assert "晋城市教育局" in dept.text and "在办 2 件" in dept.text, dept.text
+        (answer,) = await chat.upload("清单2.csv", (lst + "3,关于丙的建议,王五,市教体局,2026-09-15\n").encode("utf-8"))
+        assert "待确认" not in answer.text
+        assert len(svc.repo.departments()) == 1
+    finally:
+        await stop_bot(app)
+
+
+async def test_numbers_sort_by_their_numeric_part_and_body_words_select_the_body(chat):
+    repo = chat.services.repo
+    with repo.batch():
+        for number in ("104", "TA1", "4", "23"):
+            repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=5, number=number,
+                              title=f"关于第{number}号事项的建议", lead_unit="晋城市排序测试局",
+                              state="handling", assigned_date="2026-06-01", due_date="2026-09-01"))
+        repo.put(Proposal(body="人大", region="晋城市", term=17, meeting=3, number="4",
+                          title="关于人大事项的建议", lead_unit="晋城市另一局", state="handling"))
+    for command in ("/dept 晋城市排序测试局", "/overdue"):
+        (answer,) = await chat.send(command)
+        text = answer.text
+        positions = [text.index(f"关于第{n}号事项") for n in ("4", "23", "104", "TA1")]
+        assert positions == sorted(positions), (command, text)
+    for typed, title in (("/status 人大4号", "关于人大事项的建议"), ("/status 建议4号", "关于人大事项的建议"),
+                         ("人大4号", "关于人大事项的建议"), ("/status 政协4号", "关于第4号事项的建议"),
+                         ("提案4号", "关于第4号事项的建议")):
+        (answer,) = await chat.send(typed)
+        assert title in answer.text, (typed, answer.text)
