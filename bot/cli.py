@@ -157,6 +157,13 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
         for warning in file_report.warnings:
             print(f"  提示：{warning}")
     print(report.total_line())
+    from bot.services import Services
+    from bot.similar import import_note
+
+    similar = import_note(Services(config, repo, shifted_clock(config, None)),
+                          [pid for f in report.files for pid in f.created])
+    if similar:
+        print(similar)
     repo.close()
     return EXIT_NOT_FOUND if report.failed else EXIT_OK
 

@@ -67,6 +67,7 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)  # per letter: 第12号 → 已答复 B类
     unit_notes: list[str] = field(default_factory=list)  # units and liaisons to confirm
+    created: list[int] = field(default_factory=list)  # ids of the proposals this file created
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
@@ -489,7 +490,10 @@ class Importer:
         report.count(kind, outcome)
         if outcome == UNCHANGED:
             return self.repo.get(type(record), record.id)
-        return self.repo.put(record)
+        saved = self.repo.put(record)
+        if kind == "proposals" and outcome == CREATED:
+            report.created.append(saved.id)
+        return saved
 
 
 _FIELD_LABELS = {"title": "标题", "proposer": "提案人", "lead_unit": "主办单位"}

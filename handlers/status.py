@@ -10,6 +10,7 @@ from bot.model import Proposal
 from bot.history import timeline
 from bot.render import esc, status_card, timeline_text
 from bot.services import Services
+from bot.similar import card_line as similar_line
 from handlers.common import PRIVATE_HINT, edit, private_chat_button, reply, services, shows_personal
 
 COMMANDS = [("status", "查询办理状态，如 /status 125", False)]
@@ -24,8 +25,10 @@ TIMELINE = "tl:"  # tl:<proposal id>: works after a restart
 
 def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
     replies, handlers = svc.proposal_view(proposal)
-    return status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal,
+    text = status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal,
                        events=timeline(svc.repo, proposal.id))
+    similar = similar_line(svc, proposal)
+    return f"{text}\n{esc(similar)}" if similar else text
 
 
 def card_buttons(svc: Services, proposal: Proposal) -> list:

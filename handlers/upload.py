@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.importer import SUPPORTED
 from bot.render import esc
+from bot.similar import import_note
 from handlers.common import admin_only, reply, services
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
     lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
     lines.extend(esc(change) for change in report.changes)
+    similar = import_note(svc, report.created)
+    if similar:
+        lines.append(esc(similar))
     notes = report.unit_notes + report.skipped + report.warnings
     lines.extend(esc(note) for note in notes[:20])
     if len(notes) > 20:

@@ -1,0 +1,77 @@
+"""/similar NUMBER: items of earlier sessions like this one (并案 candidates, replies to reuse)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.lookup import lookup_number
+from bot.model import STATE_LABELS, Proposal
+from bot.render import esc
+from bot.report import short_title
+from bot.similar import finder, short_session
+from handlers.common import edit, reply, services
+from handlers.status import CALLBACK as CARD, not_found_text, session_label
+
+COMMANDS = [("similar", "往届相似提案，如 /similar 125", False)]
+
+CALLBACK = "sm:"   # sm:<proposal id>: the similar items of that proposal
+USAGE = "用法：/similar 案号，例如 /similar 125、/similar 八届三次 125"
+LIMIT = 8
+
+
+def similar_text(svc, proposal: Proposal) -> tuple[str, list]:
+    found = finder(svc).similar(proposal, LIMIT)
+    head = f"第{esc(proposal.number)}号 {esc(short_title(proposal.title, 30))}"
+    if not found:
+        return f"{head}\n往届没有相近的提案或建议。", []
+    lines = [f"<b>往届相似</b>：{head}"]
+    buttons = []
+    for s in found:
+        p = s.proposal
+        where = f"{p.region}{short_session(p)}"
+        state = STATE_LABELS.get(p.state, p.state)
+        lines.append(f"· {esc(where)}第{esc(p.number)}号 {esc(short_title(p.title, 30))} · 相似度 {s.score:.0f}% · "
+                     f"{esc(state)} · 主办 {esc(p.lead_unit or '未指定')}")
+        buttons.append([(f"查看 {where}第{p.number}号"[:60], f"{CARD}{p.id}")])
+    return "\n".join(lines), buttons
+
+
+async def similar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/similar NUMBER [session]"""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, USAGE)
+        return
+    svc = services(context)
+    found = lookup_number(svc.repo, text)
+    if not found.query.key:
+        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{USAGE}")
+        return
+    if not found.matches:
+        await reply(update, not_found_text(found))
+        return
+    if len(found.matches) > 1:
+        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
+        return
+    body, buttons = similar_text(svc, found.matches[0])
+    await reply(update, body, buttons or None)
+
+
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    svc = services(context)
+    raw = query.data[len(CALLBACK):]
+    proposal = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    if proposal is None:
+        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
+        return
+    await query.answer()
+    body, buttons = similar_text(svc, proposal)
+    await edit(update, body, buttons or None)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("similar", similar))
+    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
