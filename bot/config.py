@@ -67,6 +67,18 @@ class Reminders:
 
 
 @dataclass(frozen=True)
+class Uploads:
+    """Limits on one uploaded file's parse (see bot.uploads); the size is bot.max_upload_mb."""
+
+    max_uncompressed_mb: int = 100  # docx/xlsx: the members' total size once decompressed
+    max_compression_ratio: int = 100  # docx/xlsx: any member of 1 MB or more
+    max_zip_members: int = 2000
+    max_pdf_pages: int = 500
+    timeout_seconds: int = 60
+    memory_mb: int = 512  # address space the worker may add to what it starts with
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database: Path
@@ -92,6 +104,7 @@ class Config:
     webhook_url: str = ""  # set: Telegram POSTs updates there (webhook mode) instead of polling
     listen: str = "127.0.0.1"
     port: int = 8443
+    uploads: Uploads = field(default_factory=Uploads)
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -269,7 +282,19 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         webhook_url=webhook_url,
         listen=bot.get("listen", str, "127.0.0.1"),
         port=port,
+        uploads=_uploads(root),
     )
+
+
+def _uploads(root: _Reader) -> Uploads:
+    table, default = root.table("uploads"), Uploads()
+    values = {}
+    for name in ("max_uncompressed_mb", "max_compression_ratio", "max_zip_members", "max_pdf_pages",
+                 "timeout_seconds", "memory_mb"):
+        values[name] = table.positive(name, getattr(default, name))
+        if values[name] == 0:
+            raise ConfigError(f"配置项 uploads.{name} 必须大于 0")
+    return Uploads(**values)
 
 
 def _str_list(reader: _Reader, key: str) -> list[str]:

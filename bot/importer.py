@@ -4,6 +4,10 @@ Everything is an upsert keyed on identities (a proposal: body, region, term, mee
 a reply: its proposal, issuing unit and doc number; a contact: name and unit), so importing
 the same file twice changes nothing. Each file is planned completely before anything is
 written, so a file that fails leaves no half record; a whole run is written once per batch.
+
+Two steps, separable: ``parse_document`` (pure, CPU-heavy, touches no storage: chat uploads run
+it in a worker process, see ``bot.uploads``) returns a plain ``ParsedFile``; ``Importer.apply``
+applies one to the repository in the writing process.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from bot.model import (
 from bot.numbers import body_of, number_key, region_in
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
 from bot.storage import Repository
-from bot.tables import read_table
+from bot.tables import TableResult, read_table
 from bot.units import Match, UnitRegistry
 
 log = logging.getLogger(__name__)
@@ -127,6 +131,34 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class ParsedFile:
+    """The parse step's output: plain, picklable data (it crosses from the upload worker's
+    process), nothing read from or written to storage. ``error``: why the file cannot be
+    imported at all (refused by a limit, unreadable)."""
+
+    filename: str
+    source_hash: str
+    letter: dict | None = None
+    table: TableResult | None = None
+    error: str | None = None
+
+
+def parse_document(data: bytes, filename: str) -> ParsedFile:
+    """Parse one document (a reply letter, or a list by its suffix). Never raises for bad
+    input, nor for a parser bug: the ParsedFile carries the error."""
+    parsed = ParsedFile(filename, sha256(data))
+    try:
+        if Path(filename).suffix.lower() in TABLE_SUFFIXES:
+            parsed.table = read_table(data, filename)
+        else:
+            parsed.letter = parse_letter_bytes(data, filename)
+    except Exception as exc:  # a bug must cost one file, not the whole run
+        log.exception("parsing %s failed", filename)
+        parsed.error = f"内部错误（{exc.__class__.__name__}），已记录日志"
+    return parsed
+
+
 class Importer:
     """Applies parsed documents to the repository.
 
@@ -163,14 +195,22 @@ class Importer:
 
     def import_bytes(self, data: bytes, filename: str, display: str | None = None) -> FileReport:
         """Import one document. Never raises for bad input: the report carries the error."""
+        return self.apply(parse_document(data, filename), display)
+
+    def apply(self, parsed: ParsedFile, display: str | None = None) -> FileReport:
+        """Apply a parsed document (from ``parse_document``, here or in a worker process).
+        Never raises for bad input: the report carries the error."""
+        filename = parsed.filename
         report = FileReport(display or filename)
-        self.batch, self.source = sha256(data)[:16], filename
+        self.batch, self.source = parsed.source_hash[:16], filename
         try:
-            suffix = Path(filename).suffix.lower()
-            if suffix in TABLE_SUFFIXES:
-                self._import_table(data, filename, report)
+            if parsed.error:
+                raise ImportFailed(parsed.error)
+            if parsed.table is not None:
+                self._import_table(parsed.table, report)
             else:
-                self._import_letter(data, filename, report)
+                # Traditional: the Simplified copy is matched on
+                self.apply_letter(for_matching(parsed.letter or {}), filename, parsed.source_hash, report)
         except ImportFailed as exc:
             report.error = str(exc)
         except Exception as exc:  # a bug must cost one file, not the whole run
@@ -181,10 +221,6 @@ class Importer:
         return report
 
     # -- reply letters --------------------------------------------------------------------------
-
-    def _import_letter(self, data: bytes, filename: str, report: FileReport) -> None:
-        # Traditional: the Simplified copy is matched on
-        self.apply_letter(for_matching(parse_letter_bytes(data, filename)), filename, sha256(data), report)
 
     def apply_letter(self, parsed: dict, filename: str, file_hash: str, report: FileReport) -> None:
         """Record a parsed letter as a reply, a supplementary reply or a co-unit's opinion.
@@ -337,8 +373,7 @@ class Importer:
 
     # -- assignment and contact lists -------------------------------------------------------------
 
-    def _import_table(self, data: bytes, filename: str, report: FileReport) -> None:
-        table = read_table(data, filename)
+    def _import_table(self, table: TableResult, report: FileReport) -> None:
         report.warnings.extend(table.warnings)
         if table.error:
             raise ImportFailed(table.error)

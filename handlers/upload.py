@@ -1,4 +1,7 @@
-"""An admin sends a document (reply letter, assignment list, contact list): import it."""
+"""An admin sends a document (reply letter, assignment list, contact list): import it.
+
+The file is parsed in a worker process under limits (``bot.uploads``), so other chats and the
+reminders go on meanwhile; its parsed records are applied here, in one batched write."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.importer import SUPPORTED
 from bot.render import esc
 from bot.similar import import_note
+from bot.uploads import worker_for
 from handlers.common import admin_only, reply, services
 
 log = logging.getLogger(__name__)
@@ -41,8 +45,9 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(data) > limit:
         await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
         return
+    parsed = await worker_for(svc).parse(data, name)
     with svc.repo.batch():
-        report = svc.importer().import_bytes(data, name)
+        report = svc.importer().apply(parsed)
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
     lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
     lines.extend(esc(change) for change in report.changes)

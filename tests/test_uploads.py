@@ -1,0 +1,133 @@
+"""Issue 10, bounded uploads off the loop: parsing runs in a worker process under limits (zip
+members' sizes checked before decompressing, PDF pages, time, memory), the bot answers other
+chats meanwhile, and the parsed records are applied in the bot process."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import io
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import Uploads, load_config
+from bot.importer import parse_document
+from bot.uploads import Refused, UploadWorker, check_limits, check_zip, parse_bounded, worker_for
+from tests.conftest import ADMIN, start_bot, stop_bot, write_config
+
+ROOT = Path(__file__).resolve().parents[1]
+MB = 1024 * 1024
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_upload", ROOT / "bench" / "bench_upload.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_upload"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def two_page_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, "page one")
+    page.showPage()
+    page.drawString(72, 720, "page two")
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+# parse functions the worker runs instead of parse_bounded (found by reference in the child)
+
+def sleep_forever(data, filename, limits):
+    time.sleep(3600)
+
+
+def allocate_too_much(data, filename, limits):
+    return bytearray(limits.memory_mb * 2 * MB)
+
+
+# -- the checks, before anything is decompressed ---------------------------------------------------
+
+def test_zip_members_are_checked_before_decompressing():
+    bench = _bench()
+    limits = Uploads()
+    with pytest.raises(Refused, match="压缩比异常.*可能是压缩炸弹"):
+        check_zip(bench.zip_bomb(50), limits)
+    with pytest.raises(Refused, match="解压后大小 200.0 MB 超过上限 100 MB"):
+        check_zip(bench.zip_bomb(200), dataclasses.replace(limits, max_compression_ratio=10_000))
+    check_zip(bench.letter_docx(), limits)  # an ordinary letter passes
+    check_limits(b"PK\x03\x04 not really a zip", limits)  # broken: the parser's to report
+    refused = parse_bounded(bench.zip_bomb(50), "bomb.docx", limits)
+    assert refused.error.startswith("文件被拒绝：") and refused.letter is None
+
+
+def test_pdf_pages_are_counted_first():
+    pdf = two_page_pdf()
+    with pytest.raises(Refused, match="PDF 共 2 页，超过上限 1 页"):
+        check_limits(pdf, dataclasses.replace(Uploads(), max_pdf_pages=1))
+    check_limits(pdf, Uploads())
+
+
+def test_limits_are_configured(tmp_path):
+    config = load_config(write_config(tmp_path, "[uploads]\nmax_pdf_pages = 20\ntimeout_seconds = 5\n"))
+    assert config.uploads.max_pdf_pages == 20 and config.uploads.timeout_seconds == 5
+    assert config.uploads.max_uncompressed_mb == 100 and config.uploads.memory_mb == 512  # defaults
+    assert load_config(ROOT / "bot" / "config_template.toml").uploads == Uploads()  # the template states the defaults
+
+
+# -- the worker process -------------------------------------------------------------------------
+
+async def test_the_worker_parses_exactly_as_the_bot_did():
+    letter = _bench().letter_docx()
+    worker = UploadWorker(Uploads())
+    parsed = await worker.parse(letter, "letter.docx")
+    assert parsed == parse_document(letter, "letter.docx") and worker.last.outcome == "ok"
+    assert parsed.letter["proposal_number"] == "125"
+
+
+async def test_a_parse_over_the_time_limit_is_stopped():
+    worker = UploadWorker(dataclasses.replace(Uploads(), timeout_seconds=1))
+    worker.parse_function = sleep_forever
+    parsed = await worker.parse(b"x", "slow.txt")
+    assert parsed.error == "文件被拒绝：解析超过 1 秒仍未完成" and worker.last.outcome == "timeout"
+
+
+async def test_a_parse_over_the_memory_limit_is_refused():
+    worker = UploadWorker(dataclasses.replace(Uploads(), memory_mb=64))
+    worker.parse_function = allocate_too_much
+    parsed = await worker.parse(b"x", "greedy.txt")
+    assert parsed.error == "文件被拒绝：解析所需内存超过上限 64 MB"
+    assert worker.last.peak_kb < 200 * 1024  # the 128 MB it asked for never came
+
+
+# -- in chat ---------------------------------------------------------------------------------------
+
+async def test_a_zip_bomb_is_refused_and_the_bot_answers_meanwhile(tmp_path, emulator, clock):
+    app, services = await start_bot(emulator, write_config(tmp_path), clock)
+    worker = worker_for(services)
+    hold = worker.new_hold()  # the worker process waits on this event: the upload is in progress
+    try:
+        before = len(services.repo.proposals())
+        marker = emulator.mark(ADMIN)
+        emulator.push_document(ADMIN, "答复函.docx", _bench().zip_bomb(1000))
+        await asyncio.wait_for(worker.started.wait(), 30)  # its worker process is running
+        emulator.push_text(ADMIN, "/status 125")  # sent after the upload began
+        (first,) = await emulator.await_sent(ADMIN, since=marker, timeout=10)
+        assert "关于加快推动我市城乡融合发展的建议" in first.text  # answered while the upload waits
+        hold.set()
+        (refusal,) = await emulator.await_sent(ADMIN, since=marker + 1, timeout=30)
+        assert refusal.text.startswith("答复函.docx：导入失败：文件被拒绝：")
+        assert "可能是压缩炸弹" in refusal.text
+        assert worker.last.outcome == "refused" and len(services.repo.proposals()) == before
+    finally:
+        hold.set()
+        worker.hold = None
+        await stop_bot(app)
