@@ -5,6 +5,7 @@
     proposal-bot status NUMBER [--db PATH] [--json]
     proposal-bot parse FILE... --json
     proposal-bot import FILE|DIR... [--db PATH]
+    proposal-bot check FILE... [--db PATH] [--json]
     proposal-bot find TEXT [--db PATH] [--json]
     proposal-bot contact TEXT [--db PATH] [--json]
     proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
@@ -133,6 +134,45 @@ def cmd_parse(args: argparse.Namespace, config: Config | None) -> int:
     return EXIT_NOT_FOUND if unreadable else EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    """Check reply letters without importing them: the letter's own rules, and when its
+    proposal is in the database (never created here), the rules that compare with the record."""
+    from bot.deadlines import WorkCalendar
+    from bot.importer import proposals_for_letter
+    from bot.letter_check import check_letter
+    from bot.parsing import for_matching, parse_letter_bytes
+
+    path = Path(args.db) if args.db else config.database
+    repo = Repository(path, backups=0) if path.exists() else None
+    calendar = WorkCalendar.from_config(config)
+    unreadable = False
+    for name in args.files:
+        try:
+            parsed = parse_letter_bytes(Path(name).read_bytes(), Path(name).name)
+        except OSError as exc:
+            parsed = {"error": f"无法读取文件：{exc.strerror or exc}"}
+        if parsed.get("error"):
+            unreadable = True
+            print(json.dumps({"file": name, "error": parsed["error"]}, ensure_ascii=False) if args.json
+                  else f"{name}：无法检查：{parsed['error']}")
+            continue
+        found = proposals_for_letter(repo, for_matching(parsed)) if repo is not None else []
+        proposal = found[0] if len(found) == 1 else None
+        findings = check_letter(parsed, proposal, config, calendar)
+        number = parsed.get("proposal_number")
+        if args.json:
+            print(json.dumps({"file": name, "proposal_number": number, "proposal_found": proposal is not None,
+                              "findings": [f.to_json() for f in findings]}, ensure_ascii=False))
+            continue
+        where = "已与库中记录核对" if proposal is not None else "库中没有这件提案，只核对了信件本身"
+        print(f"{name}：第{number or '？'}号，{where}；" + (f"发现 {len(findings)} 处问题" if findings else "未发现问题"))
+        for finding in findings:
+            print(f"  核对：{finding.message}")
+    if repo is not None:
+        repo.close()
+    return EXIT_NOT_FOUND if unreadable else EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
     """Upsert files and folders; print per file and in total what changed."""
     from tqdm import tqdm
@@ -150,6 +190,8 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     report = Importer(repo, config).import_paths(files, progress=progress)
     for file_report in report.files:
         print(file_report.summary())
+        for check in file_report.checks:
+            print(f"  {check}")
         for note in file_report.unit_notes:
             print(f"  待确认：{note}")
         for reason in file_report.skipped:
@@ -272,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
     importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     importer.set_defaults(func=cmd_import)
+
+    check = sub.add_parser("check", help="核对答复函（类别、承办人、电话、是否逾期、提案人、标题、文号、单位），不导入")
+    check.add_argument("files", nargs="+", help="答复函文件（txt、docx、pdf …）")
+    check.add_argument("--db", help="数据库文件（默认：配置中的数据库；不存在时只核对信件本身）")
+    check.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
+    check.set_defaults(func=cmd_check)
 
     for name, help_text in (("find", "模糊查找提案、联系人、单位，或直接提问（如“哪些单位逾期了”）"), ("contact", "查找承办人联系方式")):
         finder = sub.add_parser(name, help=help_text)

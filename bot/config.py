@@ -36,6 +36,10 @@ class ClassScheme:
     follow_up: tuple[str, ...]  # classes that keep it open for a second reply
 
 
+# The checks of a reply letter (bot.letter_check); a jurisdiction may switch some off.
+REPLY_CHECKS = ("class", "handler", "phone", "late", "proposer", "title", "doc_number", "issuer", "addressee")
+
+
 @dataclass(frozen=True)
 class HandlingRule:
     """Deadlines for one jurisdiction (region, "*" for any) and body (政协 / 人大)."""
@@ -49,6 +53,7 @@ class HandlingRule:
     follow_up_days: int
     cutoff_dates: tuple[date, ...]
     class_scheme: str
+    reply_checks: tuple[str, ...] = REPLY_CHECKS
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,11 @@ def _rules(root: _Reader, schemes: dict[str, ClassScheme]) -> tuple[HandlingRule
         if scheme not in schemes:
             raise ConfigError(f"配置项 rules[{i}].class_scheme 引用了未定义的方案：{scheme!r}")
         reply_months = rule.positive("reply_months", 3)
+        checks = rule.get("reply_checks", list, list(REPLY_CHECKS))
+        unknown = [c for c in checks if c not in REPLY_CHECKS]
+        if unknown:
+            raise ConfigError(f"配置项 rules[{i}].reply_checks 中有未知的检查项：{'、'.join(map(str, unknown))}"
+                              f"（可用：{'、'.join(REPLY_CHECKS)}）")
         rules.append(HandlingRule(
             region=rule.get("region", str, "*"),
             body=body,
@@ -350,6 +360,7 @@ def _rules(root: _Reader, schemes: dict[str, ClassScheme]) -> tuple[HandlingRule
             follow_up_days=rule.positive("follow_up_days", 90),
             cutoff_dates=rule.date_list("cutoff_dates"),
             class_scheme=scheme,
+            reply_checks=tuple(checks),
         ))
     return tuple(rules)
 

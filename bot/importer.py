@@ -41,6 +41,7 @@ from bot.model import (
     Reply,
 )
 from bot.numbers import body_of, number_key, region_in
+from bot.letter_check import check_letter
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
 from bot.storage import Repository
 from bot.tables import TableResult, read_table
@@ -72,6 +73,7 @@ class FileReport:
     changes: list[str] = field(default_factory=list)  # per letter: 第12号 → 已答复 B类
     unit_notes: list[str] = field(default_factory=list)  # units and liaisons to confirm
     created: list[int] = field(default_factory=list)  # ids of the proposals this file created
+    checks: list[str] = field(default_factory=list)  # what the check of each letter found (核对：…)
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
@@ -252,6 +254,8 @@ class Importer:
         if proposal.lead_unit_id is None or (proposal.co_units and not proposal.co_unit_ids):
             self._assign_units(proposal, proposal.lead_unit if proposal.lead_unit_id is None else None,
                                proposal.co_units, region, report)
+        checks = [f.message for f in check_letter(parsed, proposal, self.config, self.calendar, self._same_unit_in(region))]
+        report.checks.extend(findings_text_for(proposal, checks))
         contacts = [self._contact_plan(name, unit, phones) for name in names]
         handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
         before = None if is_new else self.repo.get(Proposal, proposal.id)
@@ -268,7 +272,7 @@ class Importer:
                 doc_number=parsed.get("doc_number"), classification=parsed.get("classification"),
                 reply_date=parsed.get("reply_date"), handlers=names, leader=parsed.get("leader"),
                 phones=phones, warnings=list(parsed.get("warnings") or []), source_name=filename,
-                source_hash=file_hash,
+                source_hash=file_hash, checks=checks,
             )
             self._save(reply, "created", "replies", report)
             event.kind = history.reply_kind(self.repo.events_for(saved.id), reply_date)
@@ -278,6 +282,15 @@ class Importer:
             report.count("replies", UNCHANGED)
         after = history.record(self.repo, self.config, self.calendar, saved, [event], new=is_new)
         report.changes.append(change_line(before, after, event))
+
+    def _same_unit_in(self, region: str | None) -> Callable[[str, str], bool]:
+        """Two unit names are one unit: the same name, or resolved to the same registered unit."""
+        def same(a: str, b: str) -> bool:
+            if same_unit(a, b):
+                return True
+            x, y = self.units.resolve(a, region).unit, self.units.resolve(b, region).unit
+            return x is not None and y is not None and x.id == y.id
+        return same
 
     def _already_recorded(self, known: list[Event], report: FileReport) -> None:
         report.count("replies", UNCHANGED)
@@ -334,11 +347,7 @@ class Importer:
             "body": parsed.get("body"), "region": parsed.get("region"),
             "term": parsed.get("term"), "meeting": parsed.get("meeting"),
         }
-        candidates = [
-            p for p in self.repo.find_by_number(number)
-            if p.number_key == number_key(number)
-            and all(value is None or getattr(p, name) == value for name, value in known.items())
-        ]
+        candidates = proposals_for_letter(self.repo, parsed)
         if len(candidates) > 1:
             sessions = "、".join(f"{p.body}{p.session_label}" for p in candidates)
             raise ImportFailed(f"第{number}号对应多件提案（{sessions}），信中的届次信息不足以区分")
@@ -584,6 +593,25 @@ def proposer_names(text: str) -> set[str]:
 def same_proposer(a: str, b: str) -> bool:
     """A letter to 张三委员 answers the item 张三等3位委员 proposed (the lead proposer is named)."""
     return a == b or bool(proposer_names(a) & proposer_names(b))
+
+
+def proposals_for_letter(repo: Repository, parsed: dict) -> list[Proposal]:
+    """The stored proposals a parsed letter (``for_matching``) can answer: its number, and its
+    body, region, term and meeting where the letter states them."""
+    number = parsed.get("proposal_number")
+    if not number:
+        return []
+    known = {name: parsed.get(name) for name in ("body", "region", "term", "meeting")}
+    return [
+        p for p in repo.find_by_number(number)
+        if p.number_key == number_key(number)
+        and all(value is None or getattr(p, name) == value for name, value in known.items())
+    ]
+
+
+def findings_text_for(proposal: Proposal, checks: list[str]) -> list[str]:
+    """核对 lines of one letter for the upload answer (第125号 核对：…)."""
+    return [f"{item_label(proposal)} 核对：{message}" for message in checks]
 
 
 def same_unit(a: str, b: str) -> bool:

@@ -167,6 +167,7 @@ class Reply(Record):
     source_hash: str | None = None
     source_name: str | None = None
     warnings: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # what the letter's check found (bot.letter_check)
 
     @property
     def identity(self) -> tuple:

@@ -120,6 +120,8 @@ def status_card(
             lines.append(f"承办人：{esc('、'.join(reply.handlers))}")
         if reply.phones and personal:
             lines.append(f"联系电话：{esc('、'.join(reply.phones))}")
+        for check in reply.checks:
+            lines.append(f"⚑ 核对：{esc(check)}")
     if proposal.feedback:
         when = f"（{proposal.feedback_date}）" if proposal.feedback_date else ""
         lines.append(f"反馈：{esc(proposal.feedback)}{esc(when)}")

@@ -54,6 +54,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     similar = import_note(svc, report.created)
     if similar:
         lines.append(esc(similar))
+    lines.extend(esc(check) for check in report.checks)
     notes = report.unit_notes + report.skipped + report.warnings
     lines.extend(esc(note) for note in notes[:20])
     if len(notes) > 20:
