@@ -227,7 +227,8 @@ class Ledger:
             os.fsync(self._journal.fileno())
         self._journal_lines += 1
 
-    def _set(self, key: Key, sync: bool, tally: str | None = None, **entry: Any) -> None:
+    def _set(self, key: Key, sync: bool, tally: str | None = None, tally_day: date | None = None,
+             **entry: Any) -> None:
         """Write an entry; ``tally`` counts it in the day's figures in the same journal line,
         so a crash cannot leave the entry and the figures disagreeing."""
         entry["t"] = self.clock().isoformat(timespec="seconds")
@@ -236,7 +237,7 @@ class Ledger:
         self._entries[key] = entry
         record = {"k": list(key), **entry}
         if tally:
-            day, counts = self._counted(tally, 1)
+            day, counts = self._counted(tally, 1, tally_day)
             record["T"] = [day, counts]
         self._append(record, sync)
 
@@ -358,6 +359,29 @@ class Ledger:
         self._inflight.discard(key)
         if status == BLOCKED and len(key) > 2:
             self.block(key[2])
+
+    def stale_failures(self, today: date) -> dict[date, list[Key]]:
+        """Reminders that failed on an earlier day and were never reported lost (the bot was
+        down when their day ended), by day."""
+        stale: dict[date, list[Key]] = defaultdict(list)
+        for key, entry in self._entries.items():
+            if (entry.get("s") == FAILED and not entry.get("p") and not entry.get("l")
+                    and key[0] != SYSTEM and entry.get("t", "")[:10] < today.isoformat()):
+                stale[date.fromisoformat(entry["t"][:10])].append(key)
+        return dict(stale)
+
+    def mark_lost(self, keys: Iterable[Key], day: date) -> list[Key]:
+        """Failed reminders whose day ended undelivered: each counted once as lost on ``day``
+        (a later plan may still send the step; the entry keeps failing-then-sent history)."""
+        marked = []
+        for key in map(tuple, keys):
+            entry = self._entries.get(key)
+            if entry is None or entry.get("s") != FAILED or entry.get("l"):
+                continue
+            fields = {k: v for k, v in entry.items() if k not in ("t", "q")}
+            self._set(key, False, "lost", day, **fields, l=1)
+            marked.append(key)
+        return marked
 
     # the daily tally ------------------------------------------------------------------------------
 
@@ -950,7 +974,7 @@ def delivery_line(label: str, counts: dict[str, int]) -> str | None:
     if unconfirmed:
         parts.append(f"未确认 {unconfirmed} 条")
     if lost:
-        parts.append(f"当天多次重试仍未送达 {lost} 条")
+        parts.append(f"当天未能送达 {lost} 条")
     return f"· {label}：" + "，".join(parts)
 
 

@@ -218,6 +218,7 @@ class ReminderService:
 
     async def _catch_up(self) -> None:
         try:
+            await self.report_stale_failures()
             await self.sweep()
         except Exception:  # logged here: nobody awaits this task in production
             log.exception("start-up reminder sweep failed")
@@ -300,14 +301,32 @@ class ReminderService:
         """The day ended with pings undelivered: count them as lost and tell the admins."""
         lost, day = self.pending, self.retry_day or self.services.today()
         self.pending, self.retry_day, self.retry_rounds = [], None, 0
+        await self._report_lost([p.key for p in lost], day, admins, "全天多次重试仍未送达，已停止重试")
+
+    async def report_stale_failures(self) -> None:
+        """At start-up: reminders that failed on a day the bot did not live to the end of are
+        reported lost now (never a silent loss across a restart)."""
+        admins = self.services.admin_ids()
+        for day, keys in sorted(self.ledger.stale_failures(self.services.today()).items()):
+            await self._report_lost(keys, day, admins, "当天未能送达（程序停止运行，未能继续重试）")
+
+    async def _report_lost(self, keys: list, day: date, admins: list[int], why: str) -> None:
+        lost = self.ledger.mark_lost(keys, day)
         if not lost:
             return
-        self.ledger.count("lost", len(lost), day)
-        log.warning("%d reminder(s) of %s still undelivered at the end of the day", len(lost), day)
-        lines = [f"⚠ {len(lost)} 条提醒 {day.isoformat()} 全天多次重试仍未送达，已停止重试，请人工通知："]
-        lines += [f"· {esc(p.who or p.recipient)} · {esc(p.step)}" for p in lost[:20]]
+        log.warning("%d reminder(s) of %s lost: %s", len(lost), day, why)
+        repo = self.services.repo
+        names = {c.telegram_user_id: c.name + (f"（{c.unit}）" if c.unit else "")
+                 for c in repo.contacts() if c.telegram_user_id}
+        lines = [f"⚠ {len(lost)} 条提醒 {day.isoformat()} {why}，请人工通知："]
+        for pid, step, recipient, _cycle in lost[:20]:
+            proposal = repo.get(Proposal, pid)
+            item = f"第{proposal.number}号" if proposal is not None else f"#{pid}"
+            lines.append(f"· {esc(names.get(recipient, recipient))} · {esc(item)} · {esc(step)}")
+        if len(lost) > 20:
+            lines.append(f"……另有 {len(lost) - 20} 条")
         stamp = self.services.clock().isoformat(timespec="seconds")
-        pings = [Ping(SYSTEM, f"lost-{stamp}", chat, "\n".join(lines), "system", "管理员")
+        pings = [Ping(SYSTEM, f"lost-{day.isoformat()}-{stamp}", chat, "\n".join(lines), "system", "管理员")
                  for chat in admin_targets(self.services.config, admins)]
         await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
 

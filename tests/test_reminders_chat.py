@@ -537,7 +537,7 @@ async def test_pings_still_failing_when_the_day_ends_are_reported_as_lost(bot):
     await sweep_on(bot, date(2026, 11, 24))
     digest = digests(bot)[-1]
     assert digest.startswith("📋 提案办理日报 2026-11-24")
-    assert "昨日：已发 0 条，当天多次重试仍未送达 1 条" in digest
+    assert "昨日：已发 0 条，当天未能送达 1 条" in digest
 
 
 async def test_the_day_ending_before_a_retry_round_reports_the_pings_lost(bot):
@@ -552,3 +552,28 @@ async def test_the_day_ending_before_a_retry_round_reports_the_pings_lost(bot):
     assert rem.ledger.tally(date(2026, 11, 23)) == {"lost": 1}
     (notice,) = [m.text for m in bot.emulator.sent(ADMIN) if "仍未送达" in m.text]
     assert "2026-11-23" in notice and "张三" in notice
+
+
+async def test_pings_failed_on_a_day_the_bot_did_not_outlive_are_reported_after_the_restart(tmp_path, emulator, clock):
+    chat = await boot(emulator, tmp_path, clock)
+    await link(chat, "张三", HANDLER)
+    emulator.inject_fault("sendMessage", 500, times=40)
+    await sweep_on(chat, date(2026, 11, 23))
+    assert reminders_of(chat.app).retry_at is not None  # … and the bot stops before the round
+    await stop_bot(chat.app)
+    emulator.clear_faults()
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)
+    chat = await boot(emulator, tmp_path, clock, fresh=False)
+    try:
+        (notice,) = [m.text for m in emulator.sent(ADMIN) if m.text.startswith("⚠") and "未能送达" in m.text]
+        assert notice.startswith("⚠ 1 条提醒 2026-11-23 当天未能送达") and "张三（晋城市农业农村局） · 第301号" in notice
+        ledger = reminders_of(chat.app).ledger
+        assert ledger.tally(date(2026, 11, 23)) == {"lost": 1} and ledger.stale_failures(date(2026, 11, 24)) == {}
+        assert "昨日：已发 0 条，当天未能送达 1 条" in digests(chat)[-1]
+    finally:
+        await stop_bot(chat.app)
+    chat = await boot(emulator, tmp_path, clock, fresh=False)  # reported once, not at every start
+    try:
+        assert len([m for m in emulator.sent(ADMIN) if m.text.startswith("⚠") and "未能送达" in m.text]) == 1
+    finally:
+        await stop_bot(chat.app)
