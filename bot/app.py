@@ -22,7 +22,7 @@ from bot.config import Config
 from bot.redact import scrub_exception
 from bot.search import SearchIndex
 from bot.services import Services
-from bot.storage import Repository
+from bot.storage import Repository, WriteFailed
 from handlers import access, export, find, link, progress, reminders, similar, start, status, units, upload
 
 log = logging.getLogger(__name__)
@@ -137,8 +137,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every failure; the user gets a short Chinese apology, never a traceback."""
     log.error("error while handling %r", update, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
+        # a failed write was undone: say plainly that nothing was saved
+        text = str(context.error) if isinstance(context.error, WriteFailed) else ERROR_TEXT
         try:
-            await update.effective_chat.send_message(ERROR_TEXT)
+            await update.effective_chat.send_message(text, parse_mode=None)
         except TelegramError:
             log.exception("could not send the error apology")
 

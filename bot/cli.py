@@ -9,6 +9,8 @@
     proposal-bot find TEXT [--db PATH] [--json]
     proposal-bot contact TEXT [--db PATH] [--json]
     proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
+    proposal-bot backup [FILE] [--db PATH]
+    proposal-bot restore FILE [--db PATH]
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Callable
 
 from bot.config import CONFIG_NAME, TEMPLATE, TOKEN_ENV, WEBHOOK_SECRET_ENV, Config, ConfigError, load_config
 from bot.redact import add_secret
-from bot.storage import Repository, StorageError
+from bot.storage import DatabaseLocked, Repository, StorageError, backup_database, restore_database
 
 log = logging.getLogger("proposal-bot")
 
@@ -41,15 +43,32 @@ def shifted_clock(config: Config, today: date | None) -> Callable[[], datetime]:
 
 
 def open_repo(config: Config, db: str | None, samples: bool = True) -> Repository:
-    """The database named on the command line, else the configured one; a missing default
-    database is created with the sample records."""
+    """The database named on the command line, else the configured one, for reading: the last
+    committed state, also while the bot runs. A missing default database is first created
+    with the sample records."""
     from bot.samples import load_samples
 
     path = Path(db) if db else config.database
-    repo = Repository(path, backups=config.backups)
-    if samples and db is None and not repo.proposals():
-        load_samples(repo, config)
-    return repo
+    if samples and db is None and not path.exists():
+        with Repository(path, backups=config.backups) as repo:
+            load_samples(repo, config)
+    return Repository(path, read_only=True)
+
+
+def open_for_writing(config: Config, db: str | None, wait: bool) -> Repository | None:
+    """The database for a command that writes; None (after saying why) while the bot runs,
+    unless ``wait``: then wait until it stops."""
+    path = Path(db) if db else config.database
+    try:
+        return Repository(path, backups=config.backups)
+    except DatabaseLocked as exc:
+        if not wait:
+            who = f"（进程 {exc.pid}）" if exc.pid else ""
+            print(f"机器人正在运行{who}并占用数据库 {path}：请在聊天中把文件发给机器人导入，"
+                  "或加 --wait 等机器人停止后再执行。", file=sys.stderr)
+            return None
+        print(f"机器人正在运行（进程 {exc.pid}），等待它释放数据库 {path} …", file=sys.stderr)
+        return Repository(path, backups=config.backups, wait=True)
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
@@ -143,7 +162,7 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     from bot.parsing import for_matching, parse_letter_bytes
 
     path = Path(args.db) if args.db else config.database
-    repo = Repository(path, backups=0) if path.exists() else None
+    repo = Repository(path, read_only=True) if path.exists() else None  # beside a running bot too
     calendar = WorkCalendar.from_config(config)
     unreadable = False
     for name in args.files:
@@ -183,11 +202,14 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     if missing:
         print(f"找不到：{'、'.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    repo = open_repo(config, args.db, samples=False)
+    repo = open_for_writing(config, args.db, args.wait)
+    if repo is None:
+        return EXIT_NOT_FOUND
     files = list(expand_paths(args.paths))
     show_bar = len(files) > 20 and sys.stderr.isatty()
     progress = (lambda items: tqdm(items, desc="导入", unit="个文件")) if show_bar else iter
-    report = Importer(repo, config).import_paths(files, progress=progress)
+    with repo:
+        report = Importer(repo, config).import_paths(files, progress=progress)
     for file_report in report.files:
         print(file_report.summary())
         for check in file_report.checks:
@@ -206,7 +228,6 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
                           [pid for f in report.files for pid in f.created])
     if similar:
         print(similar)
-    repo.close()
     return EXIT_NOT_FOUND if report.failed else EXIT_OK
 
 
@@ -284,6 +305,34 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    """A consistent copy with every committed write, also while the bot runs."""
+    path = Path(args.db) if args.db else config.database
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = Path(args.file) if args.file else path.parent / "backups" / f"{path.stem}.manual-{stamp}{path.suffix}"
+    count = backup_database(path, target)
+    print(f"已备份 {count} 条记录到 {target}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    """Put a backup back (the bot must be stopped); the replaced data is kept as a backup."""
+    path = Path(args.db) if args.db else config.database
+    source = Path(args.file)
+    if not source.exists():
+        print(f"找不到备份文件：{source}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        count, kept = restore_database(path, source)
+    except DatabaseLocked as exc:
+        print(f"机器人正在运行（进程 {exc.pid}）：请先停止机器人，再恢复数据库 {path}。", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    print(f"已从 {source} 恢复 {count} 条记录到 {path}")
+    if kept:
+        print(f"原有数据已另存为 {kept}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
@@ -313,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer = sub.add_parser("import", help="导入答复函、交办清单、联系人表（文件或文件夹）")
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
     importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    importer.add_argument("--wait", action="store_true", help="机器人正在运行时，等它停止后再导入")
     importer.set_defaults(func=cmd_import)
 
     check = sub.add_parser("check", help="核对答复函（类别、承办人、电话、是否逾期、提案人、标题、文号、单位），不导入")
@@ -320,6 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--db", help="数据库文件（默认：配置中的数据库；不存在时只核对信件本身）")
     check.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
     check.set_defaults(func=cmd_check)
+
+    backup = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
+    backup.add_argument("file", nargs="?", help="备份文件（默认：backups/ 下带时间的文件名）")
+    backup.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="从备份恢复数据库（须先停止机器人）")
+    restore.add_argument("file", help="备份文件")
+    restore.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    restore.set_defaults(func=cmd_restore)
 
     for name, help_text in (("find", "模糊查找提案、联系人、单位，或直接提问（如“哪些单位逾期了”）"), ("contact", "查找承办人联系方式")):
         finder = sub.add_parser(name, help=help_text)

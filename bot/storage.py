@@ -1,32 +1,56 @@
-"""Storage: TinyDB files written atomically, behind a small repository API.
+"""Storage: records in memory, every write journalled and fsynced, behind a small repository API.
 
-- ``AtomicJSONStorage`` keeps the data in memory and replaces the file atomically on each write
-  (temp file in the same folder, fsync, ``os.replace``, fsync the folder), so a crash leaves the
-  last good state. Inside ``batch()`` writes are collected and flushed once.
-- ``Repository`` owns three files: the main one (proposals, replies, contacts, departments), and
-  small high-churn ones beside it for users and the audit trail. Reads are served from
-  in-memory records; TinyDB is only touched to write.
+The files (see ``bot.durable``): a TinyDB snapshot ``proposals.json``, the journal
+``proposals.json.journal`` of every write since, the writer lock ``proposals.json.lock`` and
+the audit trail ``proposals.audit.jsonl``. A write costs one short append and one fsync,
+whatever the size of the database; the journal is folded into the snapshot in a background
+thread when it grows, and on ``close()``. Start-up reads the snapshot and replays the journal.
+
+- One process writes: ``Repository(path)`` takes the writer lock (``DatabaseLocked`` when the
+  bot already runs); ``Repository(path, read_only=True)`` reads the last committed state
+  beside it without the lock.
+- No ghost writes: a write that fails (any OSError) leaves memory as it was before and raises
+  ``WriteFailed`` (a Chinese line for the user); the journal is cut back to its last good end.
+- Every table a ``Record`` subclass declares is stored the same way: nothing here is specific
+  to one table except the look-up indexes.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
-import shutil
+import stat
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from tinydb import TinyDB
-from tinydb.storages import Storage
-from tinydb.table import Document
+import orjson
 
+from bot.durable import (
+    AuditLog,
+    DatabaseLocked,
+    Journal,
+    StorageError,
+    WriteFailed,
+    WriterLock,
+    atomic_write,
+    export,
+    journal_header,
+    journal_path,
+    open_snapshot,
+    read_consistent,
+    read_journal,
+    remove_stray_temps,
+    shape_error,
+    snapshot_lines,
+    write_merged,
+    FORMAT,
+)
 from bot.model import Contact, Department, Event, Proposal, Record, Reply, User
 from bot.numbers import number_key, number_keys
 
@@ -34,107 +58,8 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Record)
 
-
-class StorageError(Exception):
-    """A database file exists but cannot be used. The message is Chinese and names the path."""
-
-
-class AtomicJSONStorage(Storage):
-    """A TinyDB storage that never leaves a half-written file behind."""
-
-    def __init__(self, path: str | os.PathLike, backups: int = 7, today: Callable[[], date] = date.today):
-        self.path = Path(path)
-        self.backups = backups
-        self._today = today
-        self._data: dict[str, Any] | None = self._load()
-        self._batch_depth = 0
-        self._dirty = False
-
-    def _load(self) -> dict[str, Any] | None:
-        if not self.path.exists():
-            return None
-        try:
-            raw = self.path.read_text(encoding="utf-8")
-            if not raw.strip():
-                # An empty file is what a fresh `touch` leaves; it holds no data to lose.
-                return None
-            data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise ValueError("顶层不是 JSON 对象")
-            return data
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise StorageError(
-                f"数据库文件无法读取：{self.path}（{exc.__class__.__name__}: {exc}）。"
-                "为避免覆盖数据，程序不会启动；请修复该文件，或从 backups/ 中恢复。"
-            ) from exc
-
-    def read(self) -> dict[str, Any] | None:
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        if self._batch_depth:
-            self._dirty = True
-        else:
-            self._flush()
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Collect the writes made inside and put them on disk once, at the end."""
-        self._batch_depth += 1
-        try:
-            yield
-        finally:
-            self._batch_depth -= 1
-            if self._batch_depth == 0 and self._dirty:
-                self._dirty = False
-                self._flush()
-
-    def _flush(self) -> None:
-        self._backup_once_a_day()
-        payload = json.dumps(self._data or {}, ensure_ascii=False, separators=(",", ":"))
-        atomic_write(self.path, payload.encode("utf-8"))
-
-    def _backup_once_a_day(self) -> None:
-        if not self.backups or not self.path.exists():
-            return
-        folder = self.path.parent / "backups"
-        target = folder / f"{self.path.stem}.{self._today().isoformat()}{self.path.suffix}"
-        if target.exists():
-            return
-        folder.mkdir(exist_ok=True)
-        shutil.copy2(self.path, target)
-        copies = sorted(folder.glob(f"{self.path.stem}.????-??-??{self.path.suffix}"))
-        for old in copies[: -self.backups]:
-            old.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        pass
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` so that readers see either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def open_db(path: str | os.PathLike, backups: int = 7) -> TinyDB:
-    """A TinyDB on an atomic storage (used for the main file and the small side files)."""
-    return TinyDB(path, storage=AtomicJSONStorage, backups=backups)
+__all__ = ["Repository", "StorageError", "DatabaseLocked", "WriteFailed", "atomic_write", "side_path",
+           "record_types", "backup_database", "restore_database"]
 
 
 def side_path(main: Path, name: str) -> Path:
@@ -146,8 +71,19 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-META = "_meta"  # per-table bookkeeping kept in the same file as the table
-_META_IDS = {"proposals": 1, "replies": 2, "contacts": 3, "departments": 4, "users": 5, "events": 6}
+def record_types() -> dict[str, type[Record]]:
+    """table name → record class, for every Record subclass that declares a table."""
+    found: dict[str, type[Record]] = {}
+    todo = list(Record.__subclasses__())
+    while todo:
+        cls = todo.pop(0)
+        # @dataclass(slots=True) replaces the class it decorates: the stale one may linger
+        # among the subclasses until collected; the module's name leads to the real one.
+        cls = getattr(sys.modules.get(cls.__module__), cls.__qualname__, cls)
+        if cls.table and cls.table not in found:
+            found[cls.table] = cls
+            todo.extend(cls.__subclasses__())
+    return found
 
 
 def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
@@ -238,53 +174,167 @@ class Repository:
     """The only way the rest of the bot reads and writes records.
 
     Reads return the live in-memory records: change one only to ``put`` it back straight away.
-    Hot look-ups go through dict indexes kept beside the records; TinyDB is only written to.
-    Inside ``batch()`` record writes are collected and handed to TinyDB once per table (its
-    per-insert update copies the whole table, which is quadratic over a bulk import).
+    Hot look-ups go through dict indexes kept beside the records. Each ``put`` / ``delete``
+    outside a batch is one transaction; ``batch()`` makes one transaction of many (bulk
+    imports, a reply with its audit line). A transaction is durable when the call returns.
     """
 
-    MAIN_TABLES = (Proposal, Reply, Contact, Department, Event)
-
-    def __init__(self, path: str | os.PathLike, backups: int = 7):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        backups: int = 7,
+        *,
+        read_only: bool = False,
+        wait: bool = False,
+        compact_bytes: int | None = None,
+        audit_bytes: int = 8 << 20,
+        today: Callable[[], date] = date.today,
+    ):
         self.path = Path(path)
-        self._lock = threading.RLock()
-        paused = gc.isenabled()
-        gc.disable()  # a bulk load builds no cycles; the collector only slows it down
-        try:
-            self._load(backups)
-        finally:
-            # The loaded records live as long as the bot: move them out of the collector's
-            # sight, or its next passes rescan them all (0.5 s at 100,000 proposals).
-            gc.freeze()
-            if paused:
-                gc.enable()
+        self.read_only = read_only
+        self.backups = backups
+        self.compact_bytes = compact_bytes
+        self._today = today
+        self._lock = threading.RLock()  # serialises writes (and the compaction's switch-over)
+        self._compacting = threading.Lock()
         self._listeners: list[Callable[[str, Record], None]] = []
+        self._types = record_types()
+        self.audit_log = AuditLog(self.path.with_name(f"{self.path.stem}.audit.jsonl"), audit_bytes)
+        self._writer: WriterLock | None = None
+        self._journal_fd: int | None = None
+        self._journal_size = self._journal_base = self._seq = 0
+        self._journal_torn = False  # a failed append that could not be cut back yet
+        self._housekeeper: threading.Thread | None = None
+        self._housekeeping_failed_at = 0
+        self._closed = False
+        self._batch_depth = 0
+        self._tx: dict[tuple[type, int], tuple[Record | None, bool, Record | None]] = {}
+        self._tx_docs: dict[tuple[type, int], dict | None] = {}
+        self._tx_next: dict[type, int] = {}
+        self._tx_audit: list[dict[str, Any]] = []
+        if not read_only:
+            self._writer = _open_writer(self.path, wait)
+        try:
+            paused = gc.isenabled()
+            gc.disable()  # a bulk load builds no cycles; the collector only slows it down
+            try:
+                legacy_format = self._load()
+            finally:
+                # The loaded records live as long as the bot: move them out of the collector's
+                # sight, or its next passes rescan them all (0.5 s at 100,000 proposals).
+                gc.freeze()
+                if paused:
+                    gc.enable()
+            if not read_only:
+                self._open_journal()
+                self._migrate_legacy_users()
+                if legacy_format:
+                    self._start_housekeeping(force=True)
+                elif self.backups and not self._backup_target().exists():
+                    self._start_housekeeping(delay=60.0)  # not while the bot is starting
+        except BaseException:
+            self._release()
+            raise
 
-    def _load(self, backups: int) -> None:
-        self._main = open_db(self.path, backups)
-        self._users_db = open_db(side_path(self.path, "users"), backups)
-        self._audit_db = open_db(side_path(self.path, "audit"), backups)
-        self._records: dict[type[Record], dict[int, Record]] = {}
+    # -- loading ----------------------------------------------------------------------------------
+
+    def _load(self) -> bool:
+        """Snapshot plus journal into records; True when the snapshot is in TinyDB's single-line
+        layout (it is rewritten one document per line in the background)."""
+        self._records: dict[type[Record], dict[int, Record]] = {cls: {} for cls in self._types.values()}
         self._index: dict[tuple[str, str], _Index] = {}  # (table, look-up name) → index
         self._keys_of: dict[tuple[type, int], tuple[tuple[str, Any], ...]] = {}
+        if self.read_only:
+            snap, journal = read_consistent(self.path)
+        else:
+            snap, journal = open_snapshot(self.path), read_journal(journal_path(self.path))
+        seq = snap.seq if snap else 0
+        if journal.base is not None and journal.base > seq:
+            raise StorageError(
+                f"数据库 {self.path} 与其日志 {journal_path(self.path)} 不匹配（日志比数据库新）："
+                "数据库文件可能被替换过。请用 proposal-bot restore 恢复。"
+            )
+        saved_next = dict(snap.next_ids) if snap else {}
+        if snap:
+            try:
+                for table, rid, raw in snap.rows():
+                    cls = self._types.get(table)
+                    if cls is not None:  # tables this version does not know stay in the file
+                        self._records[cls][int(rid)] = self._build(cls, rid, orjson.loads(raw), self.path)
+            except orjson.JSONDecodeError as exc:
+                raise shape_error(self.path, f"表 {table} 第 {rid} 条记录不是有效的 JSON（{exc}）") from exc
+            finally:
+                snap.close()
+        self._seq = seq
+        for entry in journal.entries:
+            if entry["q"] <= seq:
+                continue
+            for table, rid, doc in entry["w"]:
+                cls = self._types.get(table)
+                if cls is None:
+                    continue
+                if doc is None:
+                    self._records[cls].pop(int(rid), None)
+                else:
+                    self._records[cls][int(rid)] = self._build(cls, rid, doc, journal_path(self.path))
+            for table, value in entry.get("n", {}).items():
+                saved_next[table] = max(saved_next.get(table, 0), value)
+            self._seq = entry["q"]
+        self._journal_base, self._journal_size = (journal.base if journal.base is not None else seq), journal.good_size
         self._next_id: dict[type[Record], int] = {}
-        self._stored_ids: dict[type[Record], set[int]] = {}  # ids TinyDB holds right now
-        self._pending: dict[type[Record], dict[int, dict | None]] = {}  # a batch's writes
-        self._batch_depth = 0
-        for cls in (*self.MAIN_TABLES, User):
-            raw = (self._db_for(cls).storage.read() or {}).get(cls.table, {})
-            self._records[cls] = {
-                int(i): cls.from_doc(_intern_shared(doc), int(i)) for i, doc in raw.items()
-            }
-            self._stored_ids[cls] = set(self._records[cls])
-            self._next_id[cls] = max(max(self._records[cls], default=0) + 1, self._saved_next_id(cls))
-            for record in self._records[cls].values():
+        for cls, records in self._records.items():
+            self._next_id[cls] = max(max(records, default=0) + 1, saved_next.get(cls.table, 1))
+            for record in records.values():
                 self._reindex(record)
+        return bool(snap) and not snap.line_format
+
+    @staticmethod
+    def _build(cls: type[R], rid: str, doc: Any, where: Path) -> R:
+        if not isinstance(doc, dict):
+            raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录应是 JSON 对象")
+        try:
+            return cls.from_doc(_intern_shared(doc), int(rid))
+        except (TypeError, ValueError) as exc:
+            raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录无法读取（{exc}）") from exc
+
+    def _open_journal(self) -> None:
+        """The writer's journal: created when missing, a torn tail from a crash cut off."""
+        path = journal_path(self.path)
+        if not self.path.exists():
+            meta = {"format": FORMAT, "seq": self._seq, "next_id": {}}
+            atomic_write(self.path, snapshot_lines(meta, ()))
+        if not path.exists() or self._journal_size == 0:
+            atomic_write(path, journal_header(self._seq), like=self.path)
+            self._journal_base, self._journal_size = self._seq, len(journal_header(self._seq))
+        elif path.stat().st_size != self._journal_size:
+            log.warning("journal %s: cutting a torn tail after byte %d", path, self._journal_size)
+            os.truncate(path, self._journal_size)
+        self._journal_fd = os.open(path, os.O_WRONLY)
+        os.fsync(self._journal_fd)
+
+    def _migrate_legacy_users(self) -> None:
+        """Users used to live in proposals.users.json: journal them here once, then drop it."""
+        legacy = side_path(self.path, "users")
+        if not legacy.exists():
+            return
+        snap = open_snapshot(legacy)
+        users_cls = self._types.get(User.table, User)
+        if snap is not None and not self._records[users_cls]:
+            with self.batch():
+                for table, rid, raw in snap.rows():
+                    if table == User.table:
+                        user = self._build(users_cls, rid, orjson.loads(raw), legacy)
+                        self.put(user)
+        if snap is not None:
+            snap.close()
+        legacy.unlink()
+        log.info("moved the users of %s into %s", legacy, self.path)
 
     # -- change listeners (the search index keeps itself current through this) --------------
 
     def subscribe(self, listener: Callable[[str, Record], None]) -> None:
-        """``listener(op, record)`` is called after each committed change; op is "put" or "delete"."""
+        """``listener(op, record)`` is called after each change; op is "put" or "delete" (a
+        failed write is undone with the opposite calls)."""
         self._listeners.append(listener)
 
     def _notify(self, op: str, record: Record) -> None:
@@ -304,6 +354,8 @@ class Repository:
         if remove_only:
             return
         keys = _index_keys(record)
+        if not keys:
+            return
         self._keys_of[(cls, rid)] = keys
         for name, value in keys:
             index = self._index.get((cls.table, name))
@@ -320,9 +372,6 @@ class Repository:
 
     # -- generic record access ----------------------------------------------------------------
 
-    def _db_for(self, cls: type[Record]) -> TinyDB:
-        return self._users_db if cls is User else self._main
-
     def all(self, cls: type[R]) -> list[R]:
         return list(self._records[cls].values())  # type: ignore[arg-type]
 
@@ -330,72 +379,297 @@ class Repository:
         return self._records[cls].get(record_id)  # type: ignore[return-value]
 
     def put(self, record: R) -> R:
-        """Insert (no id) or replace (with id) one record; returns it with its id."""
+        """Insert (no id) or replace (with id) one record; returns it with its id. Durable when
+        it returns (outside a batch); raises WriteFailed, with nothing changed, when not."""
         cls = type(record)
         with self._lock:
-            if record.id is None:
+            self._check_writable()
+            assigned = record.id is None
+            if assigned:
                 record.id = self._next_id[cls]
+            live = self._records[cls].get(record.id)
+            self._remember(cls, record.id, live, live is record, record if assigned else None)
             self._next_id[cls] = max(self._next_id[cls], record.id + 1)
-            self._write(cls, record.id, record.to_stored())
+            self._tx_docs[(cls, record.id)] = record.to_stored()
             self._records[cls][record.id] = record
             self._reindex(record)
+            if not self._batch_depth:
+                self._commit()
         self._notify("put", record)
         return record
 
     def delete(self, record: Record) -> None:
         cls = type(record)
-        if record.id is None or record.id not in self._records[cls]:
-            return
         with self._lock:
-            self._write(cls, record.id, None)
+            live = self._records[cls].get(record.id) if record.id is not None else None
+            if live is None:
+                return
+            self._check_writable()
+            self._remember(cls, record.id, live, True, None)
+            self._tx_docs[(cls, record.id)] = None
             del self._records[cls][record.id]
-            self._reindex(record, remove_only=True)
-        self._notify("delete", record)
-
-    def _write(self, cls: type[Record], record_id: int, doc: dict | None) -> None:
-        """One document to TinyDB now, or into the batch (None deletes)."""
-        if self._batch_depth:
-            self._pending.setdefault(cls, {})[record_id] = doc
-            return
-        self._apply(cls, {record_id: doc})
-
-    def _apply(self, cls: type[Record], docs: dict[int, dict | None]) -> None:
-        """Replace and delete documents with two TinyDB updates, however many there are, and
-        remember the next id (so a deleted record's id is never handed out again): one flush."""
-        db = self._db_for(cls)
-        table = db.table(cls.table)
-        stored = self._stored_ids[cls]
-        replaced = [i for i in docs if i in stored]
-        inserts = [Document(doc, i) for i, doc in docs.items() if doc is not None]
-        with db.storage.batch():
-            if replaced:
-                table.remove(doc_ids=replaced)
-            if inserts:
-                table.insert_multiple(inserts)
-            if self._saved_next_id(cls) != self._next_id[cls]:
-                db.table(META).upsert(Document({"next_id": self._next_id[cls]}, _META_IDS[cls.table]))
-        stored.difference_update(replaced)
-        stored.update(doc.doc_id for doc in inserts)
-
-    def _saved_next_id(self, cls: type[Record]) -> int:
-        doc = self._db_for(cls).table(META).get(doc_id=_META_IDS[cls.table])
-        return doc["next_id"] if doc else 1
+            self._reindex(live, remove_only=True)
+            if not self._batch_depth:
+                self._commit()
+        self._notify("delete", live)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Many changes, one write per file (bulk imports)."""
+        """Many changes, one transaction: one journal line, one fsync (bulk imports). Reads
+        inside see the changes; if the write fails they are all undone."""
         with self._lock:
-            storages = [db.storage for db in (self._main, self._users_db, self._audit_db)]
-            with _all_batched(storages):
-                self._batch_depth += 1
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+                if not self._batch_depth:
+                    self._commit()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StorageError(f"数据库 {self.path} 以只读方式打开，不能写入。")
+        if self._closed:
+            raise StorageError(f"数据库 {self.path} 已关闭，不能写入。")
+
+    def _remember(self, cls: type, rid: int, live: Record | None, in_place: bool, assigned: Record | None) -> None:
+        """What a record was before this transaction touched it (to undo a failed write)."""
+        if (cls, rid) not in self._tx:
+            self._tx[(cls, rid)] = (live, in_place, assigned)
+        self._tx_next.setdefault(cls, self._next_id[cls])
+
+    def _commit(self) -> None:
+        docs, audit = self._tx_docs, self._tx_audit
+        if docs:
+            touched = {cls for cls, _ in docs}
+            entry = {
+                "q": self._seq + 1,
+                "w": [[cls.table, str(rid), doc] for (cls, rid), doc in docs.items()],
+                "n": {cls.table: self._next_id[cls] for cls in touched},
+            }
+            try:
+                self._append_journal(orjson.dumps(entry) + b"\n")
+            except OSError as exc:
+                log.error("write to %s failed, undone in memory: %s", journal_path(self.path), exc)
+                self._rollback()
+                raise WriteFailed(self.path, exc) from exc
+            self._seq += 1
+        self._tx, self._tx_docs, self._tx_next, self._tx_audit = {}, {}, {}, []
+        if audit:
+            try:
+                self.audit_log.append(audit)
+            except OSError as exc:
+                log.error("audit append to %s failed: %s (%s)", self.audit_log.path, exc, audit)
+                raise WriteFailed(self.audit_log.path, exc, saved=bool(docs)) from exc
+        if docs:
+            self._maybe_compact()
+
+    def _append_journal(self, payload: bytes) -> None:
+        fd = self._journal_fd
+        if self._journal_torn:  # the last failure could not cut the file back: do it first
+            os.ftruncate(fd, self._journal_size)
+            os.fdatasync(fd)
+            self._journal_torn = False
+        try:
+            if os.pwrite(fd, payload, self._journal_size) != len(payload):
+                raise OSError(28, "No space left on device (short write)")
+            os.fdatasync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, self._journal_size)
+                os.fdatasync(fd)
+            except OSError:
+                self._journal_torn = True
+            raise
+        self._journal_size += len(payload)
+
+    def _rollback(self) -> None:
+        """Memory back to the last committed state, for every record the transaction touched."""
+        changed_in_place = [(cls, rid) for (cls, rid), (live, in_place, _) in self._tx.items()
+                            if live is not None and in_place]
+        durable = self._durable_docs(changed_in_place) if changed_in_place else {}
+        undone: list[tuple[str, Record]] = []
+        unassign: list[Record] = []  # inserts get back the id-less state they came with
+        for (cls, rid), (live, in_place, assigned) in self._tx.items():
+            current = self._records[cls].get(rid)
+            if live is None:
+                if current is not None:
+                    del self._records[cls][rid]
+                    self._reindex(current, remove_only=True)
+                    undone.append(("delete", current))
+                if assigned is not None:
+                    unassign.append(assigned)
+                continue
+            doc = durable.get((cls.table, str(rid)))
+            if in_place and doc is not None:
+                fresh = cls.from_doc(doc, rid)
+                for f in fields(cls):
+                    setattr(live, f.name, getattr(fresh, f.name))
+            self._records[cls][rid] = live
+            self._reindex(live)
+            undone.append(("put", live))
+        for cls, value in self._tx_next.items():
+            self._next_id[cls] = value
+        self._tx, self._tx_docs, self._tx_next, self._tx_audit = {}, {}, {}, []
+        for op, record in undone:
+            self._notify(op, record)
+        for record in unassign:
+            record.id = None
+
+    def _durable_docs(self, keys: list[tuple[type, int]]) -> dict[tuple[str, str], dict]:
+        """The committed documents of some records, read back from the files (only after a
+        failed write, to undo changes a caller made to a live record before putting it)."""
+        wanted = {(cls.table, str(rid)) for cls, rid in keys}
+        found: dict[tuple[str, str], dict] = {}
+        snap = open_snapshot(self.path)
+        with open(journal_path(self.path), "rb") as handle:
+            data = handle.read(self._journal_size)
+        journal = read_journal(journal_path(self.path), data)
+        if snap is not None:
+            try:
+                for table, rid, raw in snap.rows():
+                    if (table, rid) in wanted:
+                        found[(table, rid)] = orjson.loads(raw)
+            finally:
+                snap.close()
+        for entry in journal.entries:
+            if entry["q"] > (snap.seq if snap else 0):
+                for table, rid, doc in entry["w"]:
+                    if (table, str(rid)) in wanted:
+                        found[(table, str(rid))] = doc
+        return {k: v for k, v in found.items() if v is not None}
+
+    # -- compaction, backups, closing -------------------------------------------------------------
+
+    def _compact_threshold(self) -> int:
+        if self.compact_bytes is not None:
+            return self.compact_bytes
+        try:
+            snapshot = self.path.stat().st_size
+        except OSError:
+            snapshot = 0
+        return max(4 << 20, snapshot // 4)  # replay stays a small part of start-up
+
+    def _maybe_compact(self) -> None:
+        grown = self._journal_size - self._housekeeping_failed_at
+        if grown > self._compact_threshold():
+            self._start_housekeeping()
+
+    def _start_housekeeping(self, force: bool = False, delay: float = 0.0) -> None:
+        """Compaction (and the daily backup) in a background thread: never on the event loop."""
+        if self._housekeeper is not None and self._housekeeper.is_alive():
+            return
+        stop = threading.Event()
+        self._stop_housekeeping = stop
+
+        def work() -> None:
+            if delay and stop.wait(delay):
+                return
+            try:
+                if not delay or force:
+                    self.compact(force=force)
+                self._housekeeping_failed_at = 0
+                self.backup_if_due()
+            except Exception:  # the journal still holds everything; try again when it grows
+                self._housekeeping_failed_at = self._journal_size
+                log.exception("background compaction or backup of %s failed", self.path)
+
+        self._housekeeper = threading.Thread(target=work, name="storage-housekeeping", daemon=True)
+        self._housekeeper.start()
+
+    def compact(self, force: bool = False, between: Callable[[], None] | None = None) -> bool:
+        """Fold the journal into a new snapshot: built from the files (the committed state), the
+        snapshot replaced atomically, then the journal replaced by the entries written meanwhile.
+        Writes go on during the build; they wait only for the short switch-over. ``between`` is
+        called after the new snapshot is in place and before the journal is switched (tests
+        read the database there). False when there was nothing to fold."""
+        self._check_writable()
+        with self._compacting:
+            with self._lock:
+                seq, size = self._seq, self._journal_size
+            if seq == self._journal_base and not force:
+                return False
+            with open(journal_path(self.path), "rb") as handle:
+                journal = read_journal(journal_path(self.path), handle.read(size))
+            snap = open_snapshot(self.path)
+            try:
+                write_merged(snap, journal, self.path)
+            finally:
+                if snap is not None:
+                    snap.close()
+            if between is not None:
+                between()
+            with self._lock:
+                with open(journal_path(self.path), "rb") as handle:
+                    handle.seek(size)
+                    tail = handle.read(self._journal_size - size)
+                header = journal_header(seq)
+                atomic_write(journal_path(self.path), header + tail, like=self.path)
+                old_fd, self._journal_fd = self._journal_fd, os.open(journal_path(self.path), os.O_WRONLY)
+                os.close(old_fd)
+                self._journal_base, self._journal_size, self._journal_torn = seq, len(header) + len(tail), False
+        return True
+
+    def flush(self) -> None:
+        """Every acknowledged write is already durable; this also folds the journal into the
+        snapshot now (before a planned stop or an outside copy of the file)."""
+        self._wait_housekeeping()
+        self.compact()
+
+    def _backup_target(self) -> Path:
+        return self.path.parent / "backups" / f"{self.path.stem}.{self._today().isoformat()}{self.path.suffix}"
+
+    def backup_if_due(self) -> Path | None:
+        """Today's copy in backups/ (written atomically and read back), the oldest beyond
+        ``backups`` removed. None when backups are off or today's exists."""
+        if not self.backups:
+            return None
+        target = self._backup_target()
+        if target.exists():
+            return None
+        export(self.path, target)
+        copies = sorted(target.parent.glob(f"{self.path.stem}.????-??-??{self.path.suffix}"))
+        for old in copies[: -self.backups]:
+            old.unlink(missing_ok=True)
+        return target
+
+    def _wait_housekeeping(self) -> None:
+        worker = self._housekeeper
+        if worker is not None and worker.is_alive():
+            self._stop_housekeeping.set()
+            worker.join()
+
+    def close(self) -> None:
+        """Fold the journal into the snapshot, close the files and release the writer lock
+        (every acknowledged write was durable before: this only makes the next start faster)."""
+        if self._closed:
+            return
+        try:
+            if self._writer is not None:
+                self._wait_housekeeping()
                 try:
-                    yield
-                finally:
-                    self._batch_depth -= 1
-                    if not self._batch_depth:
-                        pending, self._pending = self._pending, {}
-                        for cls, docs in pending.items():
-                            self._apply(cls, docs)
+                    self.compact()
+                except Exception:
+                    log.exception("compaction at close of %s failed; the journal keeps every write", self.path)
+        finally:
+            self._closed = True
+            self._release()
+
+    def _release(self) -> None:
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+
+    def __enter__(self) -> "Repository":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- proposals ------------------------------------------------------------------------------
 
@@ -495,8 +769,10 @@ class Repository:
         return self.all(User)
 
     def set_user(self, user_id: int, role: str, granted_by: int | None, name: str = "") -> User:
-        user = self.user(user_id) or User(user_id=user_id, role=role)
-        user.role, user.granted_by, user.granted_at = role, granted_by, now_iso()
+        current = self.user(user_id)
+        user = User(user_id=user_id, role=role, name=current.name if current else "")
+        user.id = current.id if current else None
+        user.granted_by, user.granted_at = granted_by, now_iso()
         user.name = name or user.name
         return self.put(user)
 
@@ -508,24 +784,88 @@ class Repository:
         return True
 
     def audit(self, action: str, user_id: int | None, **details: Any) -> None:
-        """Append to the audit trail: who did what, when."""
+        """Append to the audit trail: who did what, when (inside a batch: after its commit)."""
+        entry = {"at": now_iso(), "action": action, "user_id": user_id, **details}
         with self._lock:
-            self._audit_db.table("audit").insert(
-                {"at": now_iso(), "action": action, "user_id": user_id, **details}
-            )
+            self._check_writable()
+            if self._batch_depth:
+                self._tx_audit.append(entry)
+                return
+            try:
+                self.audit_log.append([entry])
+            except OSError as exc:
+                log.error("audit append to %s failed: %s (%s)", self.audit_log.path, exc, entry)
+                raise WriteFailed(self.audit_log.path, exc, saved=False) from exc
 
     def audit_entries(self) -> list[dict[str, Any]]:
-        return [dict(doc) for doc in self._audit_db.table("audit").all()]
+        """The whole trail, oldest first (the TinyDB audit file of earlier versions first)."""
+        entries: list[dict[str, Any]] = []
+        legacy = side_path(self.path, "audit")
+        snap = open_snapshot(legacy) if legacy.exists() else None
+        if snap is not None:
+            entries.extend(orjson.loads(raw) for table, _, raw in snap.rows() if table == "audit")
+            snap.close()
+        return entries + self.audit_log.entries()
 
-    def close(self) -> None:
-        for db in (self._main, self._users_db, self._audit_db):
-            db.close()
+
+def _open_writer(path: Path, wait: bool) -> WriterLock:
+    """The writer lock, after checking the file and its folder can be written (a read-only one
+    is reported, never replaced) and removing temp files a crash left."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"无法创建数据库文件夹 {folder}（{exc.strerror or exc}）。") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"数据库所在文件夹不可写：{folder}。程序不能在这里保存更改，也不会启动；"
+            "请给运行机器人的用户写权限（查询命令仍可使用）。"
+        )
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if not os.access(path, os.W_OK) or not mode & 0o222:
+            raise StorageError(
+                f"数据库文件是只读的：{path}（权限 {mode:04o}）。程序不会替换它，也不会启动；"
+                "请改为可写（如 chmod u+w）后重试（查询命令仍可使用）。"
+            )
+    try:
+        lock = WriterLock(path, wait)
+    except OSError as exc:
+        raise StorageError(f"无法锁定数据库 {path}（{exc.strerror or exc}）。") from exc
+    for removed in [*remove_stray_temps(folder, path.stem), *remove_stray_temps(folder / "backups", "*")]:
+        log.warning("removed a temp file left by a crash: %s", removed)
+    return lock
 
 
-@contextmanager
-def _all_batched(storages: list[AtomicJSONStorage]) -> Iterator[None]:
-    if not storages:
-        yield
-        return
-    with storages[0].batch(), _all_batched(storages[1:]):
-        yield
+def backup_database(db: Path, target: Path) -> int:
+    """A consistent copy of every committed write, while the bot runs or not: the number of
+    documents written (the copy is read back before it counts)."""
+    if not db.exists():
+        raise StorageError(f"数据库文件不存在：{db}")
+    return export(db, target)
+
+
+def restore_database(db: Path, source: Path, backups_folder: Path | None = None) -> tuple[int, Path | None]:
+    """Put ``source`` (a backup) in place of ``db``; the bot must be stopped. The source is
+    loaded first (every record must build); the data it replaces is kept as a backup.
+    Returns (records restored, where the replaced data went)."""
+    lock = _open_writer(db, wait=False)
+    try:
+        checked = Repository(source, read_only=True)
+        count = sum(len(records) for records in checked._records.values())
+        kept = None
+        current = open_snapshot(db)
+        journal = read_journal(journal_path(db))
+        if current is not None or journal.entries:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            kept = (backups_folder or db.parent / "backups") / f"{db.stem}.before-restore-{stamp}{db.suffix}"
+            write_merged(current, journal, kept, like=db)
+        top = max([current.seq if current else 0, *(e["q"] for e in journal.entries)]) + 1
+        if current is not None:
+            current.close()
+        # a sequence number past every journal entry: the old entries can never be replayed onto it
+        write_merged(open_snapshot(source), Journal(None, [], 0), db, like=db if db.exists() else None, seq=top)
+        atomic_write(journal_path(db), journal_header(top), like=db)
+        return count, kept
+    finally:
+        lock.release()

@@ -116,7 +116,7 @@ async def test_hundred_simultaneous_writes_none_lost(chat):
     await chat.emulator.await_sent(ADMIN, count=100, since=markers[ADMIN], timeout=30)
     from bot.storage import Repository
 
-    again = Repository(chat.services.repo.path)
+    again = Repository(chat.services.repo.path, read_only=True)  # beside the running bot
     assert sorted(u.user_id for u in again.all_users()) == list(range(5000, 5100))
     assert len(again.audit_entries()) == 100
 

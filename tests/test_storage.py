@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 import random
@@ -5,27 +6,45 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from tinydb import TinyDB
 
-from bot.model import Contact, Proposal
-from bot.storage import AtomicJSONStorage, Repository, StorageError
+from bot.durable import journal_path, read_journal, verify_snapshot
+from bot.model import Contact, Proposal, Record, User
+from bot.storage import DatabaseLocked, Repository, StorageError, WriteFailed
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def proposal(number, **extra):
     return Proposal(body="政协", region="晋城市", term=8, meeting=3, number=number, **extra)
 
 
+def cli(*args, user=None, env=None, timeout=60):
+    """Run `proposal-bot ARGS` in a child process; user= drops to that uid (we run as root)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+        timeout=timeout, user=user, env={**os.environ, **(env or {})},
+    )
+
+
 def test_round_trip_keeps_chinese_readable(tmp_path):
     path = tmp_path / "p.json"
-    repo = Repository(path)
-    saved = repo.put(proposal("125", title="关于<b>城乡</b>融合 & 发展的建议"))
-    raw = path.read_text(encoding="utf-8")
-    assert "关于<b>城乡</b>融合" in raw  # ensure_ascii=False
-    again = Repository(path)
+    with Repository(path) as repo:
+        saved = repo.put(proposal("125", title="关于<b>城乡</b>融合 & 发展的建议"))
+        assert "关于<b>城乡</b>融合" in journal_path(path).read_text(encoding="utf-8")  # the write is in the journal
+    assert "关于<b>城乡</b>融合" in path.read_text(encoding="utf-8")  # folded into the snapshot at close
+    again = Repository(path, read_only=True)
     assert again.get(Proposal, saved.id).title == "关于<b>城乡</b>融合 & 发展的建议"
     assert again.get(Proposal, saved.id).to_doc()["schema"] == 1
+    # the snapshot is a TinyDB database
+    assert TinyDB(path).table("proposals").get(doc_id=saved.id)["number"] == "125"
 
 
 def test_update_replaces_record_and_number_index(tmp_path):
@@ -34,28 +53,42 @@ def test_update_replaces_record_and_number_index(tmp_path):
     saved.number = "126"
     repo.put(saved)
     assert repo.find_by_number("125") == []
-    assert [p.id for p in Repository(tmp_path / "p.json").find_by_number("126")] == [saved.id]
+    again = Repository(tmp_path / "p.json", read_only=True)
+    assert [p.id for p in again.find_by_number("126")] == [saved.id]
+    assert again.find_by_number("125") == []
 
 
 def test_same_number_two_sessions_newest_first(tmp_path):
     repo = Repository(tmp_path / "p.json")
     repo.put(proposal("125"))
-    repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=4, number="0125"))
+    repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3 + 1, number="0125"))
     found = repo.find_by_number("第125号")
     assert [(p.meeting, p.number) for p in found] == [(4, "0125"), (3, "125")]
 
 
-def test_batch_writes_once(tmp_path, monkeypatch):
-    repo = Repository(tmp_path / "p.json")
-    writes = []
-    original = AtomicJSONStorage._flush
-    monkeypatch.setattr(AtomicJSONStorage, "_flush", lambda self: (writes.append(self.path), original(self)))
+def test_batch_is_one_journal_entry(tmp_path):
+    path = tmp_path / "p.json"
+    repo = Repository(path)
     with repo.batch():
         for n in range(200):
             repo.put(proposal(str(n)))
         repo.put(Contact(name="唐志文", unit="高平市发展改革和科技局"))
-    assert writes == [tmp_path / "p.json"]
-    assert len(Repository(tmp_path / "p.json").proposals()) == 200
+    (entry,) = read_journal(journal_path(path)).entries
+    assert len(entry["w"]) == 201
+    assert len(Repository(path, read_only=True).proposals()) == 200
+
+
+def test_a_write_costs_one_append_not_a_rewrite(tmp_path):
+    path = tmp_path / "p.json"
+    with Repository(path) as repo, repo.batch():
+        for n in range(3000):
+            repo.put(proposal(str(n), title="关于加快推动我市城乡融合发展的建议"))
+    snapshot = path.read_bytes()
+    repo = Repository(path)
+    before = journal_path(path).stat().st_size
+    repo.put(Contact(name="唐志文", unit="高平市发展改革和科技局"))
+    assert path.read_bytes() == snapshot  # the snapshot was not touched
+    assert journal_path(path).stat().st_size - before < 300
 
 
 def test_unreadable_file_is_never_overwritten(tmp_path):
@@ -67,62 +100,31 @@ def test_unreadable_file_is_never_overwritten(tmp_path):
     assert path.read_text(encoding="utf-8") == '{"proposals": {"1": {"number": "12'
 
 
-def test_daily_backups_keep_the_last_seven(tmp_path):
-    days = iter(date(2026, 11, d) for d in range(1, 30))
-    current = [next(days)]
-    storage = AtomicJSONStorage(tmp_path / "p.json", backups=7, today=lambda: current[0])
-    for n in range(12):
-        storage.write({"t": {"1": {"n": n}}})
-        storage.write({"t": {"1": {"n": n, "again": True}}})  # a second write the same day: no new copy
-        current[0] = next(days)
-    copies = sorted(p.name for p in (tmp_path / "backups").iterdir())
-    assert len(copies) == 7
-    assert copies[-1] == "p.2026-11-12.json"
-    assert json.loads((tmp_path / "backups" / copies[-1]).read_text())["t"]["1"]["n"] == 10
-
-
-WRITER = textwrap.dedent(
-    """
-    import sys
-    from bot.model import Proposal
-    from bot.storage import Repository
-    repo = Repository(sys.argv[1], backups=0)
-    start = int(sys.argv[2])
-    for n in range(start, start + 100000):
-        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=str(n), title="标题" * 20))
-        print(n, flush=True)
-    """
-)
-
-
-def test_sigkill_mid_write_keeps_every_acknowledged_write(tmp_path):
-    """Kill a writer at random moments, 50 times: the file always loads and holds every write
-    the writer acknowledged before it died."""
-    path = tmp_path / "p.json"
-    rng = random.Random(20261123)
-    acknowledged: set[str] = set()
-    next_number = 0
-    for _ in range(50):
-        child = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), str(next_number)],
-            stdout=subprocess.PIPE, text=True, cwd=os.getcwd(),
-        )
-        wanted = rng.randint(1, 15)
-        for _ in range(wanted):
-            line = child.stdout.readline()
-            if not line:
-                break
-            acknowledged.add(line.strip())
-        child.send_signal(signal.SIGKILL)
-        rest, _ = child.communicate()
-        acknowledged.update(rest.split())  # printed before the kill landed
-        stored = {p.number for p in Repository(path, backups=0).proposals()}
-        missing = acknowledged - stored
-        assert not missing, f"acknowledged writes lost after SIGKILL: {sorted(missing)[:5]}"
-        next_number = max(int(n) for n in stored) + 1 if stored else 0
-    assert len(acknowledged) >= 50
-    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert len(leftovers) <= 50  # temp files of killed writes are harmless, never the database
+@pytest.mark.parametrize("content, named", [
+    ("", "0 字节"),
+    ("[1, 2]", "顶层应是 JSON 对象"),
+    ('{"proposals": [1]}', "表 proposals"),
+    ('{"proposals": {"1": {"body": "政协"}}}', "表 proposals 第 1 条记录"),
+    ('{"proposals": {"1": "x"}}', "表 proposals 第 1 条记录"),
+    ('{"users": {"abc": {}}}', "表 users 的记录编号"),
+])
+def test_empty_or_wrongly_shaped_file_refused_clearly(tmp_path, content, named):
+    """Never a traceback, never sample data: one line naming the file and the problem."""
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\ndatabase = "data/proposals.json"\n', encoding="utf-8")
+    db = tmp_path / "data" / "proposals.json"
+    db.parent.mkdir()
+    db.write_text(content, encoding="utf-8")
+    commands = [["status", "125"]]
+    if not content:  # the bot and a writing command refuse the same way
+        commands += [["import", ROOT / "data" / "samples"], ["run"]]
+    for args in commands:
+        done = cli("--config", config, *args, env={"PROPOSAL_BOT_TOKEN": "123:abc"})
+        assert done.returncode == 1, done
+        assert "Traceback" not in done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert str(db) in line and named in line
+    assert db.read_text(encoding="utf-8") == content  # nothing seeded, nothing replaced
 
 
 def test_batch_with_updates_and_deletes_matches_one_by_one(tmp_path):
@@ -135,15 +137,400 @@ def test_batch_with_updates_and_deletes_matches_one_by_one(tmp_path):
         repo.put(Contact(name="唐志文", unit="高平市发展改革和科技局"))
         return repo
 
-    one_by_one = scenario(Repository(tmp_path / "a.json"))
+    scenario(Repository(tmp_path / "a.json")).close()
     batched_repo = Repository(tmp_path / "b.json")
     with batched_repo.batch():
         scenario(batched_repo)
+    batched_repo.close()
     for path in ("a.json", "b.json"):
-        again = Repository(tmp_path / path)
-        assert [(p.id, p.number, p.title) for p in again.proposals()] == [(1, "1", "甲（改）")]
-        assert again.find_contact("唐志文", "高平市发展改革和科技局").id == 1
-        # ids keep counting after a reload: a deleted id is never reused
-        assert again.put(proposal("3")).id == 3
-        assert Repository(tmp_path / path).find_by_number("3")[0].id == 3
-    assert json.loads((tmp_path / "a.json").read_text()) == json.loads((tmp_path / "b.json").read_text())
+        with Repository(tmp_path / path) as again:
+            assert [(p.id, p.number, p.title) for p in again.proposals()] == [(1, "1", "甲（改）")]
+            assert again.find_contact("唐志文", "高平市发展改革和科技局").id == 1
+            # ids keep counting after a reload: a deleted id is never reused
+            assert again.put(proposal("3")).id == 3
+        assert Repository(tmp_path / path, read_only=True).find_by_number("3")[0].id == 3
+    tables = [json.loads((tmp_path / name).read_text()) for name in ("a.json", "b.json")]
+    assert [{k: v for k, v in t.items() if k != "_meta"} for t in tables] == [
+        {k: v for k, v in tables[0].items() if k != "_meta"}] * 2
+
+
+# -- one writer ---------------------------------------------------------------------------------
+
+def test_second_writer_refused_and_reader_sees_committed_state(tmp_path):
+    path = tmp_path / "p.json"
+    repo = Repository(path)
+    repo.put(proposal("125"))
+    with pytest.raises(DatabaseLocked) as err:
+        Repository(path)
+    assert str(os.getpid()) in str(err.value) and str(path) in str(err.value)
+    reader = Repository(path, read_only=True)
+    assert [p.number for p in reader.proposals()] == ["125"]
+    with pytest.raises(StorageError):
+        reader.put(proposal("126"))
+    repo.close()
+    Repository(path).close()  # free again once the writer closed
+
+
+def test_second_process_refused_while_bot_holds_the_lock(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\ndatabase = "data/proposals.json"\n', encoding="utf-8")
+    db = tmp_path / "data" / "proposals.json"
+    bot = Repository(db)  # this process is "the bot"
+    bot.put(proposal("125", title="运行中的机器人写入"))
+    # a second bot
+    done = cli("--config", config, "run", env={"PROPOSAL_BOT_TOKEN": "123:abc"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert str(db) in line and f"进程 {os.getpid()}" in line
+    # a CLI write refuses and points to the chat
+    samples = ROOT / "data" / "samples"
+    done = cli("--config", config, "import", samples)
+    assert done.returncode == 1 and "在聊天中" in done.stderr and f"进程 {os.getpid()}" in done.stderr
+    # a read works on the committed state
+    done = cli("--config", config, "status", "125", "--json")
+    assert done.returncode == 0 and "运行中的机器人写入" in done.stdout
+    # --wait waits for the bot to stop, then imports
+    waiting = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "import", str(samples),
+                                "--wait"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=3)
+    finally:
+        bot.close()
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert "等待" in err and "新增提案" in out
+    assert len(Repository(db, read_only=True).proposals()) > 1
+
+
+# -- no ghost writes -----------------------------------------------------------------------------
+
+class FailingDisk:
+    """os.pwrite / os.fdatasync that fail with a chosen errno, after writing part of the data."""
+
+    def __init__(self, monkeypatch, call="pwrite", code=errno.ENOSPC):
+        self.failing = True
+        real = getattr(os, call)
+
+        def fake(fd, *args):
+            if self.failing:
+                if call == "pwrite":
+                    data, offset = args
+                    real(fd, data[: len(data) // 2], offset)  # a partial line reaches the file
+                raise OSError(code, os.strerror(code))
+            return real(fd, *args)
+
+        monkeypatch.setattr(os, call, fake)
+
+
+@pytest.mark.parametrize("call, code", [("pwrite", errno.ENOSPC), ("pwrite", errno.EFBIG),
+                                        ("fdatasync", errno.EIO), ("pwrite", errno.EACCES)])
+def test_failed_write_leaves_no_ghost(tmp_path, monkeypatch, call, code):
+    path = tmp_path / "p.json"
+    repo = Repository(path)
+    kept = repo.put(proposal("125", title="原标题"))
+    repo.set_user(111, "staff", granted_by=1)
+    seen = []
+    repo.subscribe(lambda op, record: seen.append((op, type(record).__name__, record.id)))
+    disk = FailingDisk(monkeypatch, call, code)
+
+    with pytest.raises(WriteFailed) as err:  # a grant
+        repo.set_user(222, "admin", granted_by=1)
+    assert "未保存" in str(err.value)
+    assert repo.user(222) is None
+    with pytest.raises(WriteFailed):  # an in-place change to a live record
+        kept.title, kept.number = "幽灵标题", "999"
+        repo.put(kept)
+    assert kept.title == "原标题" and kept.number == "125"
+    assert repo.find_by_number("999") == [] and repo.find_by_number("125") == [kept]
+    with pytest.raises(WriteFailed):  # a batch: insert, update, delete together
+        with repo.batch():
+            repo.put(proposal("500"))
+            repo.set_user(111, "admin", granted_by=1)
+            repo.delete(kept)
+    assert repo.find_by_number("500") == [] and repo.get(Proposal, kept.id) is kept
+    assert repo.user(111).role == "staff"
+    assert [p.number for p in repo.proposals()] == ["125"]
+    assert seen[-3:] == [("delete", "Proposal", 2), ("put", "User", 1), ("put", "Proposal", 1)]
+
+    disk.failing = False
+    repo.set_user(333, "staff", granted_by=1)  # the next write carries none of the failed ones
+    fresh = repo.put(proposal("126"))
+    assert fresh.id == 2  # the failed insert's id is handed out again: it was never stored
+    repo.close()
+    again = Repository(path, read_only=True)
+    assert sorted(u.user_id for u in again.all_users()) == [111, 333]
+    assert again.user(111).role == "staff"
+    assert sorted(p.number for p in again.proposals()) == ["125", "126"]
+    assert again.get(Proposal, kept.id).title == "原标题"
+
+
+async def test_failed_grant_in_chat_is_reported_and_not_carried(chat, monkeypatch):
+    from tests.conftest import ADMIN
+
+    disk = FailingDisk(monkeypatch, "pwrite", errno.ENOSPC)
+    (answer,) = await chat.send("/grant 222 staff")
+    assert "未保存" in answer.text and "磁盘空间不足" in answer.text
+    disk.failing = False
+    (answer,) = await chat.send("/grant 333 staff")
+    assert "已授权用户 333" in answer.text
+    again = Repository(chat.services.repo.path, read_only=True)
+    assert again.user(222) is None and again.user(333) is not None
+    assert [e["target"] for e in again.audit_entries() if e["action"] == "grant"] == [333]
+    assert chat.services.role_of(222) is None and ADMIN
+
+
+# -- permissions and read-only files --------------------------------------------------------------
+
+async def test_mode_0640_kept_after_grant_and_compaction(chat):
+    path = chat.services.repo.path
+    os.chmod(path, 0o640)
+    (answer,) = await chat.send("/grant 4321 staff")
+    assert "已授权" in answer.text
+    chat.services.repo.compact()
+    assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+    assert oct(journal_path(path).stat().st_mode & 0o777) == oct(0o640)
+    chat.services.repo.put(proposal("7"))
+    chat.services.repo.flush()
+    assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+
+
+def _shared_folder(tmp_path_factory) -> Path:
+    """A folder an unprivileged user can reach (pytest's own is 0700)."""
+    folder = Path(tmp_path_factory.mktemp("shared"))
+    for parent in [folder, *folder.parents]:
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        os.chmod(parent, 0o755)
+    return folder
+
+
+def _as_unprivileged():
+    return 65534 if os.geteuid() == 0 else None  # root ignores file modes: drop to nobody
+
+
+def test_read_only_file_and_folder_refused_clearly(tmp_path_factory):
+    base = _shared_folder(tmp_path_factory)
+    config = base / "config.toml"
+    config.write_text('[storage]\ndatabase = "data/proposals.json"\n', encoding="utf-8")
+    db = base / "data" / "proposals.json"
+    with Repository(db) as repo:
+        repo.put(proposal("125", title="只读测试"))
+    os.chmod(db.parent, 0o777)
+    os.chmod(db, 0o444)
+    before = db.read_bytes()
+    samples = ROOT / "data" / "samples"
+    done = cli("--config", config, "import", samples, user=_as_unprivileged())
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done
+    (line,) = done.stderr.strip().splitlines()
+    assert "只读" in line and str(db) in line and "0444" in line
+    assert db.read_bytes() == before and oct(db.stat().st_mode & 0o777) == oct(0o444)
+    # root too: a file nobody may write is never replaced
+    done = cli("--config", config, "import", samples)
+    assert done.returncode == 1 and "只读" in done.stderr
+    # read-only folder (the file itself writable)
+    os.chmod(db, 0o666)
+    os.chmod(db.parent, 0o555)
+    try:
+        done = cli("--config", config, "import", samples, user=_as_unprivileged())
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done
+        (line,) = done.stderr.strip().splitlines()
+        assert "文件夹不可写" in line and str(db.parent) in line
+        # reading still works there
+        done = cli("--config", config, "status", "125", user=_as_unprivileged())
+        assert done.returncode == 0 and "只读测试" in done.stdout
+    finally:
+        os.chmod(db.parent, 0o755)
+    assert db.read_bytes() == before
+
+
+# -- readers beside the bot, also during a compaction ----------------------------------------------
+
+async def test_cli_status_sees_acknowledged_extend_while_bot_runs_and_compacts(chat, tmp_path):
+    (answer,) = await chat.send("/extend TA0031 30 等待财政预算")
+    assert "已延期 30 天" in answer.text
+    config = tmp_path / "config.toml"
+
+    def status_extension() -> int:
+        done = cli("--config", config, "status", "TA0031", "--json")
+        assert done.returncode == 0, done.stderr
+        (match,) = json.loads(done.stdout)["matches"]
+        return match["extension_days"]
+
+    assert status_extension() == 30  # in the journal only
+    seen_between = []
+    chat.services.repo.compact(between=lambda: seen_between.append(status_extension()))
+    assert seen_between == [30]  # new snapshot in place, old journal still there
+    assert status_extension() == 30  # after the switch-over
+    (answer,) = await chat.send("/extend TA0031 5 再延")
+    assert status_extension() == 35
+
+
+# -- kill -9 ------------------------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from bot.model import Proposal
+    from bot.durable import export
+    from pathlib import Path
+    from bot.storage import Repository
+    path, mode, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "backup":
+        while True:
+            export(Path(path), Path(path).parent / "backups" / "copy.json")
+            print("B", flush=True)
+    repo = Repository(path, backups=0, compact_bytes=4000)
+    for n in range(start, start + 100000):
+        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=str(n), title="标题" * 20))
+        print(n, flush=True)
+        if mode == "compact":
+            repo.compact()
+    """
+)
+
+
+def test_sigkill_at_random_moments_keeps_every_acknowledged_write(tmp_path):
+    """60 kills: during chat writes (background compactions running), during compactions and
+    during backups. The database always loads and holds every write acknowledged before the
+    kill; backups are whole or absent; the writer removes the temp files a kill left."""
+    path = tmp_path / "p.json"
+    with Repository(path, backups=0) as repo, repo.batch():
+        for n in range(2000):
+            repo.put(proposal(f"S{n}", title="预置" * 30))
+    rng = random.Random(20261201)
+    acknowledged: set[str] = set()
+    next_number = 0
+    modes = ["write"] * 25 + ["compact"] * 25 + ["backup"] * 10
+    rng.shuffle(modes)
+    for mode in modes:
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), mode, str(next_number)],
+                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        for _ in range(rng.randint(1, 12)):
+            line = child.stdout.readline().strip()
+            if not line:
+                break
+            if line != "B":
+                acknowledged.add(line)
+        time.sleep(rng.random() * 0.02)
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate()
+        acknowledged.update(n for n in rest.split() if n != "B")  # printed before the kill landed
+        with Repository(path, backups=0) as repo:  # the writer: cuts a torn tail, removes temps
+            stored = {p.number for p in repo.proposals()}
+            assert not list(tmp_path.glob(".*.tmp")) and not list((tmp_path / "backups").glob(".*.tmp"))
+        missing = acknowledged - stored
+        assert not missing, f"{mode}: acknowledged writes lost after SIGKILL: {sorted(missing)[:5]}"
+        assert len([n for n in stored if n.startswith("S")]) == 2000
+        for copy in (tmp_path / "backups").glob("*.json"):
+            assert verify_snapshot(copy) >= 2000
+        next_number = max(int(n) for n in stored if n.isdigit()) + 1 if acknowledged else 0
+    assert len(acknowledged) >= 100
+
+
+# -- housekeeping -----------------------------------------------------------------------------------
+
+def test_daily_backups_keep_the_last_seven(tmp_path):
+    days = iter(date(2026, 11, d) for d in range(1, 30))
+    current = [next(days)]
+    repo = Repository(tmp_path / "p.json", backups=7, today=lambda: current[0])
+    record = repo.put(proposal("1"))
+    for n in range(12):
+        record.title = f"第{n}天"
+        repo.put(record)
+        assert repo.backup_if_due() is not None
+        assert repo.backup_if_due() is None  # a second time the same day: no new copy
+        current[0] = next(days)
+    copies = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    assert len(copies) == 7
+    assert copies[-1] == "p.2026-11-12.json"
+    backup = Repository(tmp_path / "backups" / copies[-1], read_only=True)
+    assert backup.get(Proposal, 1).title == "第11天"  # every acknowledged write, journal included
+
+
+def test_backup_while_running_and_restore_round_trip(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\ndatabase = "data/proposals.json"\n', encoding="utf-8")
+    db = tmp_path / "data" / "proposals.json"
+    bot = Repository(db)
+    bot.put(proposal("125", title="备份前"))
+    bot.set_user(111, "staff", granted_by=1)
+    copy = tmp_path / "copy.json"
+    done = cli("--config", config, "backup", copy)
+    assert done.returncode == 0 and "已备份 2 条记录" in done.stdout, done
+    done = cli("--config", config, "restore", copy)
+    assert done.returncode == 1 and "请先停止机器人" in done.stderr
+    bot.put(proposal("126", title="备份后"))
+    bot.close()
+    done = cli("--config", config, "restore", copy)
+    assert done.returncode == 0 and "已从" in done.stdout, done
+    with Repository(db) as restored:
+        assert [p.title for p in restored.proposals()] == ["备份前"]
+        assert restored.user(111) is not None
+        assert restored.put(proposal("127")).id == 2  # ids go on from the backup
+    (kept,) = (db.parent / "backups").glob("proposals.before-restore-*.json")
+    assert sorted(p.title for p in Repository(kept, read_only=True).proposals()) == ["备份前", "备份后"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"proposals": {"1": {"title": "缺少字段"}}}', encoding="utf-8")
+    done = cli("--config", config, "restore", bad)
+    assert done.returncode == 1 and "表 proposals 第 1 条记录" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_audit_trail_is_appended_and_rotated_by_size(tmp_path):
+    repo = Repository(tmp_path / "p.json", audit_bytes=2000)
+    for n in range(60):
+        repo.audit("extend", 1001, number=str(n), reason="原因" * 5)
+    rotated = repo.audit_log.rotated()
+    assert len(rotated) >= 3
+    first = rotated[0].read_bytes()
+    for n in range(60, 80):
+        repo.audit("extend", 1001, number=str(n))
+    assert rotated[0].read_bytes() == first  # never rewritten
+    assert [e["number"] for e in repo.audit_entries()] == [str(n) for n in range(80)]
+    assert all(p.stat().st_size <= 2000 for p in repo.audit_log.rotated())
+
+
+def test_files_of_the_earlier_layout_load_and_move_over(tmp_path):
+    """TinyDB's single-line file, users and audit in their old side files."""
+    path = tmp_path / "proposals.json"
+    path.write_text(json.dumps({
+        "proposals": {"1": {"body": "政协", "region": "晋城市", "term": 8, "meeting": 3, "number": "125"}},
+        "_meta": {"1": {"next_id": 5}},
+    }, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "proposals.users.json").write_text(json.dumps(
+        {"users": {"1": {"user_id": 7, "role": "admin"}}}), encoding="utf-8")
+    (tmp_path / "proposals.audit.json").write_text(json.dumps(
+        {"audit": {"1": {"action": "grant", "user_id": 1}}}), encoding="utf-8")
+    with Repository(path) as repo:
+        assert repo.find_by_number("125")[0].id == 1 and repo.user(7).role == "admin"
+        assert repo.put(proposal("126")).id == 5  # the saved next id is kept
+        repo.audit("extend", 1)
+        assert [e["action"] for e in repo.audit_entries()] == ["grant", "extend"]
+    assert not (tmp_path / "proposals.users.json").exists()
+    assert path.read_text(encoding="utf-8").startswith('{\n"_meta"')
+    again = Repository(path, read_only=True)
+    assert again.user(7).role == "admin" and len(again.proposals()) == 2
+
+
+@dataclass(slots=True)
+class Widget(Record):
+    """A table this module adds: storage knows nothing about it, and stores it all the same."""
+
+    table: ClassVar[str] = "widgets_test"
+    name: str
+    parts: list[str] | None = None
+
+
+def test_any_declared_record_table_is_journalled_and_compacted(tmp_path):
+    path = tmp_path / "p.json"
+    repo = Repository(path)
+    widget = repo.put(Widget(name="齿轮", parts=["a"]))
+    repo.put(User(user_id=1, role="admin"))
+    assert Repository(path, read_only=True).get(Widget, widget.id).name == "齿轮"
+    repo.compact()
+    repo.delete(widget)
+    second = repo.put(Widget(name="弹簧"))
+    repo.close()
+    again = Repository(path, read_only=True)
+    assert [w.name for w in again.all(Widget)] == ["弹簧"] and second.id == 2
+    assert '"widgets_test":{' in path.read_text(encoding="utf-8")
