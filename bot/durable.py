@@ -25,6 +25,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,12 +146,17 @@ class WriterLock:
     """``flock`` on ``<database>.lock`` (not an fcntl record lock: those are dropped when any
     descriptor of the file closes). Released when the process ends, however it ends."""
 
+    GRACE = 1.0  # seconds: a process killed a moment ago may still be on its way out
+
     def __init__(self, db: Path, wait: bool = False):
         self.db = db
         self.path = lock_path(db)
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            if wait:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            else:
+                self._try_for(self.GRACE)
         except BlockingIOError:
             pid = _read_pid(self._fd)
             os.close(self._fd)
@@ -162,6 +168,17 @@ class WriterLock:
             raise
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+
+    def _try_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
 
     def release(self) -> None:
         if self._fd is not None:
