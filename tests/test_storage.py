@@ -117,7 +117,7 @@ def test_empty_or_wrongly_shaped_file_refused_clearly(tmp_path, content, named):
     db.write_text(content, encoding="utf-8")
     commands = [["status", "125"]]
     if not content:  # the bot and a writing command refuse the same way
-        commands += [["import", ROOT / "data" / "samples"], ["run"]]
+        commands += [["import", ROOT / "bot" / "sample_data"], ["run"]]
     for args in commands:
         done = cli("--config", config, *args, env={"PROPOSAL_BOT_TOKEN": "123:abc"})
         assert done.returncode == 1, done
@@ -183,7 +183,7 @@ def test_second_process_refused_while_bot_holds_the_lock(tmp_path):
     (line,) = done.stderr.strip().splitlines()
     assert str(db) in line and f"进程 {os.getpid()}" in line
     # a CLI write refuses and points to the chat
-    samples = ROOT / "data" / "samples"
+    samples = ROOT / "bot" / "sample_data"
     done = cli("--config", config, "import", samples)
     assert done.returncode == 1 and "在聊天中" in done.stderr and f"进程 {os.getpid()}" in done.stderr
     # a read works on the committed state
@@ -319,7 +319,7 @@ def test_read_only_file_and_folder_refused_clearly(tmp_path_factory):
     os.chmod(db.parent, 0o777)
     os.chmod(db, 0o444)
     before = db.read_bytes()
-    samples = ROOT / "data" / "samples"
+    samples = ROOT / "bot" / "sample_data"
     done = cli("--config", config, "import", samples, user=_as_unprivileged())
     assert done.returncode == 1 and "Traceback" not in done.stderr, done
     (line,) = done.stderr.strip().splitlines()
