@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from bot import history
-from bot.config import Config
+from bot.config import Config, Uploads
 from bot.deadlines import WorkCalendar
 from bot.model import (
     BODIES,
@@ -40,6 +40,7 @@ from bot.model import (
     Record,
     Reply,
 )
+from bot.limits import REFUSED, Refused, check_limits
 from bot.numbers import body_of, number_key, region_in
 from bot.letter_check import check_letter
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
@@ -146,15 +147,20 @@ class ParsedFile:
     error: str | None = None
 
 
-def parse_document(data: bytes, filename: str) -> ParsedFile:
-    """Parse one document (a reply letter, or a list by its suffix). Never raises for bad
-    input, nor for a parser bug: the ParsedFile carries the error."""
+def parse_document(data: bytes, filename: str, limits: Uploads | None = None) -> ParsedFile:
+    """Parse one document (a reply letter, or a list by its suffix), refusing it first when it
+    breaks ``limits`` (see ``bot.limits``). Never raises for bad input, nor for a parser bug:
+    the ParsedFile carries the error."""
     parsed = ParsedFile(filename, sha256(data))
     try:
+        if limits is not None:
+            check_limits(data, limits)
         if Path(filename).suffix.lower() in TABLE_SUFFIXES:
             parsed.table = read_table(data, filename)
         else:
             parsed.letter = parse_letter_bytes(data, filename)
+    except Refused as exc:
+        parsed.error = f"{REFUSED}{exc}"
     except Exception as exc:  # a bug must cost one file, not the whole run
         log.exception("parsing %s failed", filename)
         parsed.error = f"内部错误（{exc.__class__.__name__}），已记录日志"
@@ -197,7 +203,7 @@ class Importer:
 
     def import_bytes(self, data: bytes, filename: str, display: str | None = None) -> FileReport:
         """Import one document. Never raises for bad input: the report carries the error."""
-        return self.apply(parse_document(data, filename), display)
+        return self.apply(parse_document(data, filename, self.config.uploads), display)
 
     def apply(self, parsed: ParsedFile, display: str | None = None) -> FileReport:
         """Apply a parsed document (from ``parse_document``, here or in a worker process).

@@ -7,10 +7,8 @@ threaded process forked from a server that has the parsers imported), so that
   for the child in a thread);
 - a time limit can stop it (the parent kills the child after ``timeout_seconds``) and a memory
   limit too (``RLIMIT_AS`` set in the child: its allocation fails, it reports and exits);
-- cheap checks refuse a bomb before anything is decompressed: a .docx/.xlsx is a zip whose
-  central directory states every member's size, so the uncompressed total, each member's
-  compression ratio and the member count are checked first (Python's zipfile never inflates a
-  member past its stated size), and a PDF's page count is read before its text.
+- cheap checks refuse a bomb before anything is decompressed (``bot.limits``: zip members'
+  stated sizes, compression ratio and count; a PDF's pages).
 
 The child returns the importer's plain ``ParsedFile``; the bot process (the only writer)
 applies it in one batched write. Pure core: no telegram import.
@@ -19,81 +17,28 @@ applies it in one batched write. Pure core: no telegram import.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import multiprocessing
 import resource
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
+
 from bot.config import Uploads
 from bot.importer import ParsedFile, parse_document, sha256
+from bot.limits import MB, REFUSED
 
 log = logging.getLogger(__name__)
 
-MB = 1024 * 1024
-RATIO_FROM_BYTES = MB  # members smaller than this may compress as well as they like
 CONCURRENT_WORKERS = 2  # parses at once; more uploads wait their turn
 # imported once in the forkserver, so a worker does not import them per upload (a missing
 # optional one is skipped by multiprocessing)
 PRELOAD = ["bot.uploads", "docx", "pypdf", "openpyxl", "charset_normalizer", "lxml.etree"]
 
 
-class Refused(Exception):
-    """A limit refuses the file; the message (Chinese) says which."""
-
-
-def _size(n: int) -> str:
-    return f"{n / (1024 * MB):.1f} GB" if n >= 1024 * MB else f"{n / MB:.1f} MB"
-
-
-def check_zip(data: bytes, limits: Uploads) -> None:
-    """Refuse a zip (docx, xlsx …) whose stated sizes are too big, before decompressing."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return  # not a readable zip: the parser says the file is broken
-    members = archive.infolist()
-    if len(members) > limits.max_zip_members:
-        raise Refused(f"压缩包内的条目过多（{len(members)} 个，上限 {limits.max_zip_members} 个）")
-    total = 0
-    for info in members:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size >= RATIO_FROM_BYTES and ratio > limits.max_compression_ratio:
-            raise Refused(f"文件内的 {info.filename} 压缩比异常（{ratio:.0f} 倍，上限 "
-                          f"{limits.max_compression_ratio} 倍），可能是压缩炸弹")
-    if total > limits.max_uncompressed_mb * MB:
-        raise Refused(f"解压后大小 {_size(total)} 超过上限 {limits.max_uncompressed_mb} MB，可能是压缩炸弹")
-
-
-def check_pdf(data: bytes, limits: Uploads) -> None:
-    """Refuse a PDF with more pages than the limit (counted before any text is extracted)."""
-    from pypdf import PdfReader
-
-    try:
-        pages = len(PdfReader(io.BytesIO(data)).pages)
-    except Exception:  # noqa: BLE001 - a broken PDF is the parser's to report
-        return
-    if pages > limits.max_pdf_pages:
-        raise Refused(f"PDF 共 {pages} 页，超过上限 {limits.max_pdf_pages} 页")
-
-
-def check_limits(data: bytes, limits: Uploads) -> None:
-    if data[:4] == b"PK\x03\x04":
-        check_zip(data, limits)
-    elif data[:5] == b"%PDF-":
-        check_pdf(data, limits)
-
-
 def parse_bounded(data: bytes, filename: str, limits: Uploads) -> ParsedFile:
-    """The limits, then the parser: what the worker process runs."""
-    try:
-        check_limits(data, limits)
-    except Refused as exc:
-        return ParsedFile(filename, sha256(data), error=f"文件被拒绝：{exc}")
-    return parse_document(data, filename)
+    """What the worker process runs: the importer's parse step, limits first."""
+    return parse_document(data, filename, limits)
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -116,14 +61,14 @@ def _child(conn, data: bytes, filename: str, limits: Uploads, hold, parse) -> No
     try:
         result: tuple = ("ok", parse(data, filename, limits))
     except MemoryError:
-        result = ("error", f"文件被拒绝：解析所需内存超过上限 {limits.memory_mb} MB")
+        result = ("error", f"{REFUSED}解析所需内存超过上限 {limits.memory_mb} MB")
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which logs it
         result = ("error", f"内部错误（{exc.__class__.__name__}），已记录日志")
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         conn.send((*result, peak_kb))
     except MemoryError:
-        conn.send(("error", f"文件被拒绝：解析所需内存超过上限 {limits.memory_mb} MB", peak_kb))
+        conn.send(("error", f"{REFUSED}解析所需内存超过上限 {limits.memory_mb} MB", peak_kb))
     conn.close()
 
 
@@ -202,17 +147,17 @@ class UploadWorker:
             if answer is None and child.is_alive():
                 child.kill()
                 run.outcome = "timeout"
-                error = f"文件被拒绝：解析超过 {limits.timeout_seconds} 秒仍未完成"
+                error = f"{REFUSED}解析超过 {limits.timeout_seconds} 秒仍未完成"
                 return ParsedFile(filename, sha256(data), error=error), run
             if answer is None:
                 child.join(5)
                 run.outcome = "crashed"
                 log.error("upload worker for %s died (exit code %s)", filename, child.exitcode)
-                error = f"文件被拒绝：解析进程异常退出（可能超过内存上限 {limits.memory_mb} MB）"
+                error = f"{REFUSED}解析进程异常退出（可能超过内存上限 {limits.memory_mb} MB）"
                 return ParsedFile(filename, sha256(data), error=error), run
             kind, payload, run.peak_kb = answer
             if kind == "ok":
-                run.outcome = "refused" if payload.error and payload.error.startswith("文件被拒绝") else "ok"
+                run.outcome = "refused" if payload.error and payload.error.startswith(REFUSED) else "ok"
                 return payload, run
             run.outcome = "error"
             log.error("upload worker for %s: %s", filename, payload)

@@ -16,7 +16,8 @@ import pytest
 
 from bot.config import Uploads, load_config
 from bot.importer import parse_document
-from bot.uploads import Refused, UploadWorker, check_limits, check_zip, parse_bounded, worker_for
+from bot.limits import Refused, check_limits, check_zip
+from bot.uploads import UploadWorker, parse_bounded, worker_for
 from tests.conftest import ADMIN, start_bot, stop_bot, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,3 +132,15 @@ async def test_a_zip_bomb_is_refused_and_the_bot_answers_meanwhile(tmp_path, emu
         hold.set()
         worker.hold = None
         await stop_bot(app)
+
+
+def test_the_command_line_import_refuses_a_zip_bomb_too(tmp_path):
+    from bot.importer import Importer
+    from bot.storage import Repository
+
+    config = load_config(write_config(tmp_path))
+    repo = Repository(config.database)
+    report = Importer(repo, config).import_bytes(_bench().zip_bomb(1000), "答复函.docx")
+    assert report.error.startswith("文件被拒绝：文件内的 word/document.xml 压缩比异常")
+    assert repo.proposals() == []
+    repo.close()
