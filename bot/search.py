@@ -50,6 +50,7 @@ from rapidfuzz.distance import LCSseq
 
 from bot.model import STATE_LABELS, Contact, Department, Proposal, Record, Reply
 from bot.numbers import CN_NUMERAL_CHARS, body_of, number_key, number_keys, parse_session
+from bot.units import same_unit_names
 
 __all__ = [
     "KINDS", "Hit", "SearchResult", "SearchIndex", "norm", "clean_query", "record_to_json",
@@ -1579,12 +1580,26 @@ class SearchIndex:
                         unit_hits = self._search_units(qn, regions, rest)
                         if "unit" in wanted:
                             for key, (score, match) in unit_hits.items():
-                                found.add("unit", self._unit_record(key), score, match, (self._units[key].name,))
+                                info = self._units[key]
+                                found.add("unit", self._unit_record(key), self._below_holders(key, score, unit_hits),
+                                          match, (-info.refs, info.name))
                         if wanted == {"contact"}:
                             self._contacts_by_unit(unit_hits, found)
                     if "proposal" in wanted:
                         self._search_proposal_text(qn, regions, rest, found)
             return found.result(text, limit)
+
+    def _below_holders(self, key: str, score: float, hits: dict[str, tuple[float, str]]) -> float:
+        """An empty unit (nothing names it) never ranks above a unit it duplicates that holds
+        items (the letter's full name beside the list's short one)."""
+        info = self._units[key]
+        if info.refs > 0:
+            return score
+        for other, (other_score, _) in hits.items():
+            held = self._units[other]
+            if other != key and held.refs > 0 and other_score <= score and same_unit_names(info.name, held.name):
+                score = other_score - 0.5
+        return score
 
     def find_contacts(self, text: str, limit: int = 8) -> SearchResult:
         return self.search(text, ("contact",), limit)

@@ -82,6 +82,13 @@ def _abbreviates(short: str, long: str) -> bool:
             and _is_subsequence(short, long))
 
 
+def same_unit_names(a: str, b: str) -> bool:
+    """Whether two names, out of any document, may name one unit: no conflicting regions, and
+    one core equal to or an abbreviation of the other (市发展改革委 / 晋城市发展和改革委员会)."""
+    (ra, ca), (rb, cb) = split_region(a, None), split_region(b, None)
+    return (not ra or not rb or ra == rb) and _score(ca, cb) > 0
+
+
 @dataclass
 class Match:
     unit: Department | None

@@ -200,3 +200,51 @@ async def test_numbers_sort_by_their_numeric_part_and_body_words_select_the_body
                          ("提案4号", "关于第4号事项的建议")):
         (answer,) = await chat.send(typed)
         assert title in answer.text, (typed, answer.text)
+
+
+def test_an_empty_duplicate_never_ranks_above_the_unit_holding_the_items(tmp_path):
+    """The issue's case: the letter's full-name unit had no items, the list's short-name unit 11."""
+    from bot.search import SearchIndex
+    from bot.storage import Repository
+
+    repo = Repository(tmp_path / "p.json")
+    repo.put(Department(name="晋城市发展和改革委员会", region="晋城市"))
+    for n in range(11):
+        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=str(n + 1),
+                          title=f"关于第{n}项的建议", lead_unit="市发展改革委", state="handling"))
+    index = SearchIndex.build(repo, {"发改委": ("发展和改革委员会", "发展改革委")})
+    hits = index.find_units("发改委").hits
+    assert hits[0].record.name == "市发展改革委", [(h.record.name, h.score) for h in hits]
+
+
+async def test_a_sweep_pings_each_linked_liaison_once_with_their_units_items(office):
+    """Day one's list and contacts, two liaisons linked, the clock moved to the day before the
+    items fall due: each liaison gets one bundled message with the items their unit leads and
+    the co-unit opinions it owes; no item of another unit."""
+    from datetime import datetime
+
+    from handlers.reminders import sweep_now
+    from tests.conftest import TZ
+
+    svc, emulator = office.services, office.emulator
+    linked = {"王丽娟": 5005, "郭晓峰": 5006}
+    for contact in svc.repo.contacts():
+        if contact.name in linked:
+            contact.telegram_user_id = linked[contact.name]
+            svc.repo.put(contact)
+            emulator.add_user(linked[contact.name])
+    office.clock.now = datetime(2026, 12, 14, 10, 0, tzinfo=TZ)  # due 2026-12-15: one day left
+    markers = {user: emulator.mark(user) for user in linked.values()}
+    await sweep_now(office.app)
+    for name, user in linked.items():
+        (message,) = await emulator.await_sent(user, count=1, since=markers[user])
+        unit = next(c for c in svc.repo.contacts() if c.name == name).unit_id
+        led = [p for p in svc.repo.proposals() if p.lead_unit_id == unit]
+        assert len(led) >= 10
+        for p in led:
+            assert f"第{p.number}号 " in message.text, (name, p.number)
+        assert "协办意见" in message.text
+        others = [p for p in svc.repo.proposals() if p.lead_unit_id != unit and unit not in p.co_unit_ids]
+        assert not any(f"第{p.number}号 " in message.text for p in others)
+    await sweep_now(office.app)  # a second sweep the same day sends nothing again
+    assert all(len(emulator.sent(user)) == 1 for user in linked.values())
