@@ -6,6 +6,7 @@
     proposal-bot parse FILE... --json
     proposal-bot import FILE|DIR... [--db PATH]
     proposal-bot check FILE... [--db PATH] [--json]
+    proposal-bot draft NUMBER [-o FILE.docx] [--db PATH]
     proposal-bot find TEXT [--db PATH] [--json]
     proposal-bot contact TEXT [--db PATH] [--json]
     proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
@@ -190,6 +191,34 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     if repo is not None:
         repo.close()
     return EXIT_NOT_FOUND if unreadable else EXIT_OK
+
+
+def cmd_draft(args: argparse.Namespace, config: Config) -> int:
+    """Write a reply-letter draft (.docx, GB/T 9704 layout) for one proposal."""
+    from bot.draft import draft_docx
+    from bot.lookup import lookup_number
+    from bot.services import Services
+    from bot.storage import atomic_write
+
+    services = Services(config, open_repo(config, args.db), shifted_clock(config, None))
+    found = lookup_number(services.repo, args.number)
+    if len(found.matches) != 1:
+        if found.matches:
+            sessions = "、".join(f"{p.body}{p.session_label}" for p in found.matches)
+            print(f"第{found.query.key}号有多件（{sessions}），请写明届次，如 “八届三次 {found.query.key}”", file=sys.stderr)
+            return EXIT_USAGE
+        near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""
+        print(f"未找到第{found.query.key or args.number}号。{near}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    proposal = found.matches[0]
+    out = Path(args.output or f"答复草稿-第{proposal.number}号.docx")
+    if out.suffix.lower() != ".docx":
+        print("草稿文件名应以 .docx 结尾", file=sys.stderr)
+        return EXIT_USAGE
+    _replies, handlers = services.proposal_view(proposal)
+    atomic_write(out.resolve(), draft_docx(proposal, handlers, services.today()))
+    print(f"已生成 {out}：{proposal.body}{proposal.session_label}第{proposal.number}号的答复草稿")
+    return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace, config: Config) -> int:
@@ -380,6 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="备份文件")
     restore.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     restore.set_defaults(func=cmd_restore)
+
+    draft = sub.add_parser("draft", help="生成答复函草稿（.docx，GB/T 9704 公文版式）")
+    draft.add_argument("number", help="案号，如 125、“八届三次 125”")
+    draft.add_argument("-o", "--output", help="输出文件（默认：答复草稿-第N号.docx）")
+    draft.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    draft.set_defaults(func=cmd_draft)
 
     for name, help_text in (("find", "模糊查找提案、联系人、单位，或直接提问（如“哪些单位逾期了”）"), ("contact", "查找承办人联系方式")):
         finder = sub.add_parser(name, help=help_text)

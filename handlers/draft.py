@@ -1,0 +1,76 @@
+"""/draft NUMBER: a reply-letter draft in the official layout (.docx), from the item's record."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.draft import draft_docx, letter_title
+from bot.lookup import lookup_number
+from bot.model import Proposal
+from bot.render import esc
+from handlers.common import reply, services
+from handlers.status import not_found_text, session_label
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [("draft", "生成答复函草稿（公文版式 .docx），如 /draft 125", False)]
+
+CALLBACK = "df:"   # df:<proposal id>: the draft of that proposal
+USAGE = "用法：/draft 案号，例如 /draft 125、/draft 八届三次 125"
+
+
+async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal) -> None:
+    svc = services(context)
+    _replies, handlers = svc.proposal_view(proposal)
+    data = draft_docx(proposal, handlers, svc.today())
+    caption = (f"{esc(letter_title(proposal))}（草稿）\n"
+               "版式按 GB/T 9704-2012：标题用方正小标宋简体，正文用仿宋_GB2312，请在装有这些字体的电脑上打开；"
+               "发文字号、办理类别和正文各部分请补充完整。")
+    await update.effective_chat.send_document(document=data, filename=f"答复草稿-第{proposal.number}号.docx",
+                                              caption=caption)
+    log.info("draft of proposal %s for user %s", proposal.id,
+             update.effective_user.id if update.effective_user else None)
+
+
+async def draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/draft NUMBER [session]"""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, USAGE)
+        return
+    svc = services(context)
+    found = lookup_number(svc.repo, text)
+    if not found.query.key:
+        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{USAGE}")
+        return
+    if not found.matches:
+        await reply(update, not_found_text(found))
+        return
+    if len(found.matches) > 1:
+        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
+        return
+    await send_draft(update, context, found.matches[0])
+
+
+async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A session picked under /draft."""
+    query = update.callback_query
+    proposal = None
+    try:
+        proposal = services(context).repo.get(Proposal, int(query.data[len(CALLBACK):]))
+    except ValueError:
+        pass
+    if proposal is None:
+        await query.answer("该按钮已失效，请重新发送 /draft 案号。", show_alert=True)
+        return
+    await query.answer()
+    await send_draft(update, context, proposal)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("draft", draft))
+    app.add_handler(CallbackQueryHandler(chosen, pattern=f"^{CALLBACK}"))
