@@ -215,8 +215,8 @@ def cmd_draft(args: argparse.Namespace, config: Config) -> int:
     if out.suffix.lower() != ".docx":
         print("草稿文件名应以 .docx 结尾", file=sys.stderr)
         return EXIT_USAGE
-    _replies, handlers = services.proposal_view(proposal)
-    atomic_write(out.resolve(), draft_docx(proposal, handlers, services.today()))
+    replies, handlers = services.proposal_view(proposal)
+    atomic_write(out.resolve(), draft_docx(proposal, handlers, services.today(), replies))
     print(f"已生成 {out}：{proposal.body}{proposal.session_label}第{proposal.number}号的答复草稿")
     return EXIT_OK
 

@@ -28,7 +28,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from bot.model import Contact, Proposal, _cn
+from bot.model import Contact, Proposal, Reply, _cn
 from bot.parsing import is_government_unit
 
 TITLE_FONT = "方正小标宋简体"
@@ -88,8 +88,9 @@ def salutation(proposal: Proposal) -> tuple[str, str]:
     return proposer + ("代表" if proposal.body == "人大" else "委员"), you
 
 
-def draft_docx(proposal: Proposal, handlers: list[Contact], today: date) -> bytes:
-    """The draft as .docx bytes."""
+def draft_docx(proposal: Proposal, handlers: list[Contact], today: date, replies: list[Reply] = ()) -> bytes:
+    """The draft as .docx bytes. 联系人 / 联系电话: the item's handlers, else what its latest
+    reply letter printed."""
     doc = Document()
     _page(doc)
     unit = proposal.lead_unit or "（答复单位）"
@@ -120,8 +121,10 @@ def draft_docx(proposal: Proposal, handlers: list[Contact], today: date) -> byte
         signature.paragraph_format.right_indent = Pt(BODY_PT * 4)  # 右空四字
         _run(signature, text, BODY_FONT, BODY_PT)
     _paragraph(doc, WD_ALIGN_PARAGRAPH.LEFT)
-    names = "、".join(c.name for c in handlers) or "　"
-    phones = "、".join(dict.fromkeys(p for c in handlers for p in c.phones)) or "　"
+    last = max(replies, key=lambda r: r.reply_date or "", default=None)
+    names = "、".join(c.name for c in handlers) or "、".join(last.handlers if last else []) or "　"
+    phones = ("、".join(dict.fromkeys(p for c in handlers for p in c.phones))
+              or "、".join(last.phones if last else []) or "　")
     _run(_body(doc), f"联系人：{names}", BODY_FONT, BODY_PT)
     _run(_body(doc), f"联系电话：{phones}", BODY_FONT, BODY_PT)
 

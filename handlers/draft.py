@@ -24,8 +24,8 @@ USAGE = "用法：/draft 案号，例如 /draft 125、/draft 八届三次 125"
 
 async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal) -> None:
     svc = services(context)
-    _replies, handlers = svc.proposal_view(proposal)
-    data = draft_docx(proposal, handlers, svc.today())
+    replies, handlers = svc.proposal_view(proposal)
+    data = draft_docx(proposal, handlers, svc.today(), replies)
     caption = (f"{esc(letter_title(proposal))}（草稿）\n"
                "版式按 GB/T 9704-2012：标题用方正小标宋简体，正文用仿宋_GB2312，请在装有这些字体的电脑上打开；"
                "发文字号、办理类别和正文各部分请补充完整。")

@@ -102,6 +102,15 @@ def test_layout_from_the_docx_xml():
     assert "联系人：唐志文、李鹏慧" in texts and "联系电话：0356-5220956、13812345678" in texts
 
 
+def test_contacts_from_the_last_reply_when_the_item_has_no_handlers():
+    from bot.model import Reply
+
+    replies = [Reply(proposal_id=1, reply_date="2024-05-23", phones=["6999022"]),
+               Reply(proposal_id=1, reply_date="2023-01-05", handlers=["旧人"], phones=["111111"])]
+    parsed = parse_letter_bytes(draft_docx(CPPCC, [], TODAY, replies), "draft.docx")
+    assert (parsed["handlers"], parsed["phones"]) == ([], ["6999022"])
+
+
 # ----------------------------------------------------------------------------- chat and command line
 
 async def test_draft_in_chat(chat):
@@ -128,6 +137,7 @@ def test_cli_draft_then_parse(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "已生成" in done.stdout and out.exists()
     parsed = json.loads(cli(tmp_path, "parse", str(out)).stdout)
+    assert parsed["phones"] == ["6999022"]  # the sample item has no handler: its reply's phone
     assert (parsed["proposal_number"], parsed["term"], parsed["meeting"], parsed["region"]) == ("125", 8, 3, "晋城市")
     assert parsed["title"] == "关于加快推动我市城乡融合发展的建议" and parsed["proposer"] == "民建晋城市委会"
     assert parsed["issuer"] == "晋城市发展和改革委员会"
