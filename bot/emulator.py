@@ -26,6 +26,11 @@ exactly ``count`` events after the chat's read cursor (or after ``since``, a mar
 ``push_text(...); wait_sent(chat)`` reads like a transcript. ``mark(chat)`` returns the
 current log length and moves the cursor there.
 
+Updates reach the bot by ``getUpdates`` (honouring ``offset`` and the long-poll ``timeout``) or,
+once ``setWebhook`` is called, by POST to the webhook address with the
+``X-Telegram-Bot-Api-Secret-Token`` header (``getUpdates`` then answers 409, as Telegram does).
+Groups follow privacy mode: only commands, mentions of the bot and replies to it are delivered.
+
 Telegram behaviours worth knowing: ``editMessageText`` without ``reply_markup`` removes the
 inline keyboard; a delayed call (``inject_delay``) still takes effect after the delay even if
 the client timed out; an injected fault answers without any effect. Unlike Telegram (which
