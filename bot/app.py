@@ -182,20 +182,26 @@ def webhook_args(config: Config) -> dict[str, Any]:
     public HTTPS address a reverse proxy forwards), checking Telegram's secret header."""
     return {"listen": config.listen, "port": config.port,
             "url_path": urlsplit(config.webhook_url).path.strip("/"),
-            "webhook_url": config.webhook_url, "secret_token": config.webhook_secret}
+            "webhook_url": config.webhook_url, "secret_token": config.webhook_secret,
+            "bootstrap_retries": -1}
+
+
+def polling_args(config: Config) -> dict[str, Any]:
+    """Long polling: Telegram holds each getUpdates up to ``bot.poll_timeout`` seconds, so an
+    idle bot makes one request per timeout (PTB adds the timeout to the read timeout)."""
+    return {"timeout": config.poll_timeout, "poll_interval": 0.0, "bootstrap_retries": -1}
 
 
 def run(app: Application) -> None:
-    """Serve until SIGINT/SIGTERM: a webhook when ``bot.webhook_url`` is set, else long polling
-    (Telegram holds each getUpdates up to ``bot.poll_timeout`` seconds: an idle bot makes one
-    request per timeout). A stop lets running handlers finish, then post_shutdown closes the
-    ledger and the database."""
+    """Serve until SIGINT/SIGTERM: a webhook when ``bot.webhook_url`` is set, else long
+    polling. A stop lets running handlers finish, then post_shutdown closes the ledger and the
+    database."""
     config = app.bot_data["services"].config
     if config.webhook_url:
         log.info("serving the webhook on %s:%s for %s", config.listen, config.port, config.webhook_url)
-        app.run_webhook(**webhook_args(config), bootstrap_retries=-1)
+        app.run_webhook(**webhook_args(config))
     else:
-        app.run_polling(timeout=config.poll_timeout, bootstrap_retries=-1)
+        app.run_polling(**polling_args(config))
 
 
 def quiet_http_logs() -> None:

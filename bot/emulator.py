@@ -26,6 +26,11 @@ exactly ``count`` events after the chat's read cursor (or after ``since``, a mar
 ``push_text(...); wait_sent(chat)`` reads like a transcript. ``mark(chat)`` returns the
 current log length and moves the cursor there.
 
+Updates reach the bot by ``getUpdates`` (honouring ``offset`` and the long-poll ``timeout``) or,
+once ``setWebhook`` is called, by POST to the webhook address with the
+``X-Telegram-Bot-Api-Secret-Token`` header (``getUpdates`` then answers 409, as Telegram does).
+Groups follow privacy mode: only commands, mentions of the bot and replies to it are delivered.
+
 Telegram behaviours worth knowing: ``editMessageText`` without ``reply_markup`` removes the
 inline keyboard; a delayed call (``inject_delay``) still takes effect after the delay even if
 the client timed out; an injected fault answers without any effect. Unlike Telegram (which
@@ -409,6 +414,9 @@ class BotApiEmulator:
         self._subscribers: list[Callable[[SentMessage], None]] = []
         self._async_waiters: set[Callable[[], None]] = set()
         self._poll_gen = 0
+        self._webhook: dict | None = None  # {"url", "secret_token"} while a webhook is set
+        self._webhook_error: tuple[int, str] | None = None
+        self.webhook_posts: list[tuple[int, str | None]] = []  # (update_id, error or None)
         self.privacy_mode = True  # Telegram's default for bots in groups (see push_text)
         self.withheld: list[dict] = []  # group messages privacy mode kept from the bot
         self._handlers = {name.lower(): getattr(self, "_m_" + name) for name in (
@@ -486,6 +494,8 @@ class BotApiEmulator:
     async def _serve(self) -> None:
         self._stopping = asyncio.Event()
         self._updates_event = asyncio.Event()
+        self._webhook_event = asyncio.Event()
+        self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_by_webhook())
         app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -498,6 +508,8 @@ class BotApiEmulator:
     async def _shutdown(self) -> None:
         self._stopping.set()
         self._updates_event.set()
+        self._webhook_event.set()
+        await self._webhook_task
         await self._runner.cleanup()
 
     # ----------------------------------------------------------------- HTTP layer
@@ -542,6 +554,10 @@ class BotApiEmulator:
             if fault is not None:
                 raise fault
             if method.lower() == "getupdates":
+                with self._lock:
+                    if self._webhook is not None:
+                        raise ApiError(409, "Conflict: can't use getUpdates method while webhook "
+                                            "is active; use deleteWebhook to delete the webhook first")
                 result = await self._get_updates(params)
             else:
                 handler = self._handlers.get(method.lower())
@@ -609,8 +625,42 @@ class BotApiEmulator:
         if loop is not None and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(self._updates_event.set)
+                loop.call_soon_threadsafe(self._webhook_event.set)
             except RuntimeError:  # loop closed meanwhile
                 pass
+
+    async def _deliver_by_webhook(self) -> None:
+        """While a webhook is set, POST each pending update to it in order, with the secret
+        header; an update leaves the queue only on a 2xx answer, otherwise it is retried with a
+        growing pause (like Telegram) and the error shows in getWebhookInfo."""
+        from aiohttp import ClientError, ClientSession, ClientTimeout
+
+        pause = 0.05
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while not self._stopping.is_set():
+                with self._lock:
+                    hook, update = self._webhook, (self._updates[0] if self._updates else None)
+                if hook is None or update is None:
+                    self._webhook_event.clear()
+                    await self._webhook_event.wait()
+                    continue
+                headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]} if hook["secret_token"] else {}
+                try:
+                    async with session.post(hook["url"], json=update, headers=headers) as answer:
+                        status = answer.status
+                        error = None if 200 <= status < 300 else f"Wrong response from the webhook: {status} {answer.reason}"
+                except (ClientError, OSError, TimeoutError) as exc:
+                    error = f"Connection failed: {exc.__class__.__name__}"
+                with self._lock:
+                    self.webhook_posts.append((update["update_id"], error))
+                    if error is None:
+                        if self._updates and self._updates[0] is update:
+                            self._updates.pop(0)
+                        pause = 0.05
+                        continue
+                    self._webhook_error = (int(time.time()), error)
+                await self._sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     # ----------------------------------------------------------------- Bot API methods
     async def _get_updates(self, p: dict) -> list[dict]:
@@ -655,14 +705,37 @@ class BotApiEmulator:
     def _m_deleteWebhook(self, p: dict, files: dict) -> bool:
         if p.get("drop_pending_updates"):
             self._updates.clear()
+        self._webhook, self._webhook_error = None, None
         return True
 
     def _m_getWebhookInfo(self, p: dict, files: dict) -> dict:
-        return {"url": "", "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        info: dict[str, Any] = {"url": self._webhook["url"] if self._webhook else "",
+                                "has_custom_certificate": False,
+                                "pending_update_count": len(self._updates)}
+        if self._webhook:
+            info["max_connections"] = self._webhook["max_connections"]
+        if self._webhook_error:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
 
     def _m_setWebhook(self, p: dict, files: dict) -> bool:
-        raise _bad("setWebhook is not supported by the emulator: use getUpdates")
+        """Unlike Telegram (HTTPS on ports 443, 80, 88, 8443 only), any http(s) address is
+        accepted, so that tests can point it at a bot on 127.0.0.1."""
+        url = str(p.get("url") or "")
+        if not url:  # Telegram: an empty url removes the webhook
+            return self._m_deleteWebhook(p, files)
+        if not re.match(r"https?://[^\s/]+", url):
+            raise _bad("bad webhook: Failed to resolve host: Name or service not known")
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("bad webhook: secret token contains unallowed characters")
+        if p.get("drop_pending_updates"):
+            self._updates.clear()
+        self._webhook = {"url": url, "secret_token": secret and str(secret),
+                         "max_connections": _as_int(p.get("max_connections"), 40)}
+        self._webhook_error = None
+        self._wake_pollers()
+        return True
 
     def _m_close(self, p: dict, files: dict) -> bool:
         return True

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_application, make_services
+import socket
+
+from bot.app import build_application, make_services, polling_args, webhook_args
 from bot.config import load_config
 from bot.emulator import BotApiEmulator
 from bot.samples import load_samples
@@ -34,6 +36,9 @@ user_id = 1001
 [aliases]
 "发改委" = ["发展和改革委员会", "发展改革委", "发展改革和科技局"]
 """
+
+
+MODES = ["polling", "webhook"]
 
 
 class Clock:
@@ -85,10 +90,25 @@ def emulator():
         yield emu
 
 
+WEBHOOK_SECRET = "test-webhook-secret_42"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def webhook_keys(port: int) -> str:
+    """The [bot] keys of webhook mode: the emulator POSTs updates to the bot on ``port``."""
+    return f'webhook_url = "http://127.0.0.1:{port}/telegram"\nlisten = "127.0.0.1"\nport = {port}\n'
+
+
 async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, samples: bool = True,
                     jobs: bool = False):
-    """The bot, started by hand. Scheduled jobs fire on real time, so they are removed unless
-    ``jobs``: tests run the reminder sweep themselves, on the injected clock."""
+    """The bot, started by hand, receiving updates the way its config says (long polling, or
+    a webhook when ``bot.webhook_url`` is set). Scheduled jobs fire on real time, so they are
+    removed unless ``jobs``: tests run the reminder sweep themselves, on the injected clock."""
     config = load_config(config_path)
     services = make_services(config, clock)
     if samples:
@@ -97,7 +117,10 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
     await app.initialize()
     await app.post_init(app)  # run_polling would call it; we drive the app by hand
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    if config.webhook_url:
+        await app.updater.start_webhook(**webhook_args(config))
+    else:
+        await app.updater.start_polling(**polling_args(config))
     for task in app.bot_data.get("startup_tasks", []):
         await task  # start-up work (the reminder catch-up) is done before a test talks
     if not jobs:
@@ -122,8 +145,14 @@ def clock():
 
 
 @pytest.fixture
-async def chat(tmp_path, emulator, clock):
-    app, services = await start_bot(emulator, write_config(tmp_path), clock)
+async def chat(tmp_path, emulator, clock, request, monkeypatch):
+    """A running bot to talk to. Modules that run their conversations in both ways of
+    receiving updates parametrize it: ``pytest.mark.parametrize("chat", MODES, indirect=True)``."""
+    extra = ""
+    if getattr(request, "param", "polling") == "webhook":
+        monkeypatch.setenv("PROPOSAL_BOT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        extra = "[bot]\n" + webhook_keys(free_port())
+    app, services = await start_bot(emulator, write_config(tmp_path, extra), clock)
     try:
         yield Chat(emulator, app, services, clock)
     finally:

@@ -3,10 +3,15 @@
 import asyncio
 import re
 
+import pytest
+
 from bot.model import Proposal
 from bot.render import split_message
 from handlers.status import card_for
-from tests.conftest import ADMIN, STAFF, STRANGER
+from tests.conftest import MODES, ADMIN, STAFF, STRANGER
+
+# every conversation here runs with long polling and with a webhook
+pytestmark = pytest.mark.parametrize("chat", MODES, indirect=True)
 
 
 async def test_start_and_help_in_chinese(chat):

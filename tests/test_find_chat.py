@@ -3,7 +3,10 @@
 import pytest
 
 from bot.model import Proposal
-from tests.conftest import STRANGER
+from tests.conftest import MODES, STRANGER
+
+# every conversation here runs with long polling and with a webhook
+pytestmark = pytest.mark.parametrize("chat", MODES, indirect=True)
 
 
 def labels(message):

@@ -1,11 +1,15 @@
 """The bot in group chats: who gets answers, what they may see, where linking happens."""
 
+import pytest
 import asyncio
 import logging
 
 from bot.model import Contact
 from bot.render import PRIVATE_ONLY
-from tests.conftest import ADMIN, STAFF, STRANGER
+from tests.conftest import MODES, ADMIN, STAFF, STRANGER
+
+# every conversation here runs with long polling and with a webhook
+pytestmark = pytest.mark.parametrize("chat", MODES, indirect=True)
 
 GROUP = -1001234
 BOT = "proposal_test_bot"
