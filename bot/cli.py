@@ -12,6 +12,7 @@
     proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
     proposal-bot backup [FILE] [--db PATH]
     proposal-bot restore FILE [--db PATH]
+    proposal-bot stats [--session TEXT] [--unit TEXT] [--as-of DATE] [--json] [--chart FILE.png] [--db PATH]
 """
 
 from __future__ import annotations
@@ -362,6 +363,35 @@ def cmd_restore(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    """The figures (text or JSON), as of today or an earlier date; optionally the chart."""
+    from bot.chart import stats_chart
+    from bot.questions import figures_to_json, stats_scope
+    from bot.render import html_to_text
+    from bot.report import figures_text
+    from bot.search import SearchIndex
+    from bot.services import Services
+    from bot.stats import facts_of, figures
+    from bot.storage import atomic_write
+
+    repo = open_repo(config, args.db)
+    services = Services(config, repo, shifted_clock(config, None))
+    scope = " ".join(filter(None, [args.session, args.unit]))
+    session, unit, error = stats_scope(SearchIndex.build(repo, config.aliases), scope)
+    if error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
+    as_of = args.as_of or services.today()
+    f = figures(facts_of(services, as_of), as_of, session, unit)
+    if args.json:
+        print(json.dumps(figures_to_json(f), ensure_ascii=False))
+    else:
+        print(html_to_text(figures_text(f)))
+    if args.chart:
+        atomic_write(Path(args.chart).resolve(), stats_chart(f).png)
+    return EXIT_OK if f.items else EXIT_NOT_FOUND
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
@@ -428,6 +458,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--public", action="store_true", help="公开版：不含承办人姓名和联系电话")
     export.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     export.set_defaults(func=cmd_export)
+
+    stats = sub.add_parser("stats", help="办理统计：办复率、按期办复率、类别占比、满意率、逾期（按单位）")
+    stats.add_argument("--session", help="届次，如 八届三次")
+    stats.add_argument("--unit", help="主办单位，全称或简称")
+    stats.add_argument("--as-of", type=date.fromisoformat, help="统计截至日期（YYYY-MM-DD，默认今天）")
+    stats.add_argument("--json", action="store_true", help="输出 JSON")
+    stats.add_argument("--chart", help="同时把图表写入该 PNG 文件")
+    stats.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    stats.set_defaults(func=cmd_stats)
     return parser
 
 

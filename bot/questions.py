@@ -309,6 +309,31 @@ def _unit_open(svc, index: SearchIndex, q: Question) -> Answer:
     return Answer(q, _search(index, q.subject, q.text))
 
 
+def stats_scope(index: SearchIndex, text: str) -> tuple[Session | None, str | None, str | None]:
+    """/stats [session] [unit] and the CLI's --session / --unit: (session, unit name, error in
+    Chinese). ``八届三次 教育局``, ``教育局``, ``政协八届三次会议``."""
+    raw = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    session = None
+    match = _SESSION.search(raw)
+    if match:
+        session = parse_session(match.group(0) if "会议" in match.group(0) else match.group(0) + "会议")
+        body = "人大" if re.search(r"人大|人民代表大会", raw) else "政协" if "政协" in raw else None
+        session = Session(session.term, session.meeting, body) if session else None
+        raw = raw[:match.start()] + raw[match.end():]
+    elif re.search(r"届|次", raw):
+        return None, None, f"没有看懂届次“{text.strip()[:30]}”，请写成 八届三次 或 政协八届三次会议。"
+    rest = _BODY.sub("", raw)
+    if not rest:
+        return session, None, None
+    units, unit = _top_unit(index, rest)
+    if unit is not None:
+        return session, unit.record.name, None
+    good = [h.record.name for h in (units.hits if units else []) if h.score >= RESULT_CUTOFF]
+    if good:
+        return session, None, f"“{rest}”对应多个单位：{'、'.join(good[:5])}，请写出全称。"
+    return session, None, f"没有找到单位“{rest}”。"
+
+
 # -- JSON for the CLI (`find --json`) ------------------------------------------------------------
 
 def _iso(day: date | None) -> str | None:

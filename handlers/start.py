@@ -85,14 +85,18 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, "\n".join(lines))
 
 
-def nearest_commands(name: str, commands: list[tuple[str, str]], limit: int = 3) -> list[tuple[str, str]]:
+def nearest_commands(name: str, commands: list[tuple[str, str]], limit: int = 3,
+                     args: str = "") -> list[tuple[str, str]]:
     """The commands closest to a mistyped one (/stat → /status): spelling, or one the start of
-    the other."""
+    the other; with a number after it (/stat 125), commands that take a number come first."""
+    numbered = bool(re.search(r"\d", args))
     scored = []
     for command, description in commands:
         score = fuzz.ratio(name, command)
         if name and (command.startswith(name) or name.startswith(command)):
             score = max(score, 90)
+        if numbered and score >= 60 and re.search(r"\d|案号", description):
+            score += 5
         if score >= 60:
             scored.append((-score, command, description))
     return [(command, description) for _, command, description in sorted(scored)[:limit]]
@@ -110,8 +114,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     is_admin = services(context).role_of(update.effective_user.id) == ADMIN
     allowed = [(c, d) for c, d, admin in app.bot_data["commands"] if is_admin or not admin]
-    near = nearest_commands(name, allowed)
     rest = " ".join(words[1:])
+    near = nearest_commands(name, allowed, args=rest)
     lines = [f"没有 /{esc(name[:30])} 这个命令。"]
     if near:
         lines.append("您是不是要找：")

@@ -21,6 +21,7 @@ USAGE = "用法：/status 案号，例如 /status 125、/status TA0010、/status
 
 PAYLOAD = "p"  # /start p<id> in the private chat shows that proposal's card
 TIMELINE = "tl:"  # tl:<proposal id>: works after a restart
+NUDGE = "nd:"  # nd:<proposal id>: 催办 (handlers/nudge.py), for admins under an open item's card
 
 
 def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
@@ -44,6 +45,8 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal
     svc = services(context)
     personal = shows_personal(update, context)
     text, buttons = card_for(svc, proposal, personal), card_buttons(svc, proposal)
+    if proposal.is_open and update.effective_user and svc.is_admin(update.effective_user.id):
+        buttons = buttons + [[("催办", f"{NUDGE}{proposal.id}")]]
     if not personal and text != card_for(svc, proposal):
         text += "\n" + PRIVATE_HINT
         buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}") + buttons

@@ -1,0 +1,161 @@
+"""/nudge NUMBER [text] (催办, admins): a one-shot message to the item's handlers, escalated to
+the unit's supervisor or leader when overdue; recorded in the item's history. The recipients'
+已收到 button is recorded too. Buttons carry the action and the record id (nd:<id>, ndf:<id>,
+ack:<event id>), so they work after a restart."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.lookup import lookup_number
+from bot.model import EV_NUDGE, Event, Proposal
+from bot.nudge import ACK, nudge_text, nudged_today, plan_nudge, record_ack, record_nudge
+from bot.render import esc, number_label
+from bot.webhooks import make_webhook_sender
+from handlers.common import admin_only, keyboard, reply, services
+from handlers.status import NUDGE, not_found_text, session_label
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [("nudge", "催办：/nudge 案号 [留言]", True)]
+
+FORCE, ACKED = "ndf:", "ack:"
+USAGE = "用法：/nudge 案号 [留言]，例如 /nudge 125 请本周内报送答复"
+
+
+async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Proposal, note: str,
+                     force: bool = False) -> str | tuple[str, list]:
+    """Send, record, and return the answer for the admin (with a button when it asks first)."""
+    svc = services(context)
+    if not p.is_open:
+        return f"{esc(number_label(p))}已答复或已办结，无需催办。"
+    earlier = nudged_today(svc, p)
+    if earlier is not None and not force:
+        context.chat_data.setdefault("nudge_notes", {})[p.id] = note
+        at = earlier.recorded_at[11:16] if earlier.recorded_at else ""
+        return (f"{esc(number_label(p))}今天已催办过（{at} UTC）。仍要再次催办吗？",
+                [[("再次催办", f"{FORCE}{p.id}")]])
+    plan = plan_nudge(svc, p)
+    reached, unreached = [], [c.name + "（未绑定）" for c in plan.unlinked]
+    text = nudge_text(svc, plan, note)
+    ack_of = []  # (chat id, message) to get the 已收到 button once the event has an id
+    for contact in plan.people:
+        try:
+            message = await context.bot.send_message(contact.telegram_user_id, text)
+            reached.append(contact.name)
+            ack_of.append(message)
+        except TelegramError as exc:
+            log.warning("nudge of %s to %s failed: %s", p.id, contact.id, exc)
+            unreached.append(f"{contact.name}（发送失败）")
+    if plan.robot_unit:
+        try:
+            await make_webhook_sender(svc.config.webhooks)(plan.robot_unit, text)
+            reached.append(f"{plan.robot_unit}群机器人")
+        except Exception as exc:  # a robot that fails must not lose the rest
+            log.warning("nudge robot of %s failed: %s", plan.robot_unit, exc)
+            unreached.append(f"{plan.robot_unit}群机器人（发送失败）")
+    if plan.overdue_days is not None:
+        escalation = nudge_text(svc, plan, note, escalation=True)
+        target = plan.supervisor_chat or (plan.leader.telegram_user_id if plan.leader else None)
+        who = "督办群" if plan.supervisor_chat else (f"单位负责人 {plan.leader.name}" if plan.leader else "")
+        if target:
+            try:
+                await context.bot.send_message(target, escalation)
+                reached.append(who)
+            except TelegramError as exc:
+                log.warning("nudge escalation of %s failed: %s", p.id, exc)
+                unreached.append(f"{who}（发送失败）")
+        else:
+            unreached.append("单位负责人（未登记或未绑定）")
+    if not reached:
+        return (f"未能催办{esc(number_label(p))}：没有可送达的人。"
+                + (f"\n未送达：{esc('、'.join(unreached))}" if unreached else "\n该件没有承办人，主办单位也没有联络员或群机器人。"))
+    event = record_nudge(svc, p, update.effective_user.id, note, reached, unreached)
+    for message in ack_of:
+        try:
+            await message.edit_reply_markup(keyboard([[(ACK, f"{ACKED}{event.id}")]]))
+        except TelegramError as exc:
+            log.info("ack button for nudge %s not added: %s", event.id, exc)
+    lines = [f"已催办{esc(number_label(p))}：已发送给 {esc('、'.join(reached))}。"]
+    if plan.overdue_days is not None:
+        lines.append(f"该件已逾期 {plan.overdue_days} 天。")
+    if unreached:
+        lines.append(f"未送达：{esc('、'.join(unreached))}")
+    lines.append("已记入办理记录。")
+    return "\n".join(lines)
+
+
+async def answer(update: Update, result) -> None:
+    text, buttons = result if isinstance(result, tuple) else (result, None)
+    await reply(update, text, buttons)
+
+
+@admin_only
+async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/nudge NUMBER [text]"""
+    args = context.args or []
+    if not args:
+        await reply(update, USAGE)
+        return
+    svc = services(context)
+    found = lookup_number(svc.repo, args[0])
+    if not found.query.key:
+        await reply(update, f"没有看懂案号“{esc(args[0][:30])}”。\n{USAGE}")
+        return
+    if not found.matches:
+        await reply(update, not_found_text(found))
+        return
+    note = " ".join(args[1:]).strip()
+    if len(found.matches) > 1:
+        context.chat_data.setdefault("nudge_notes", {}).update({p.id: note for p in found.matches})
+        buttons = [[(session_label(p), f"{NUDGE}{p.id}")] for p in found.matches[:8]]
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，催办哪一件？", buttons)
+        return
+    await answer(update, await send_nudge(update, context, found.matches[0], note))
+
+
+@admin_only
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """催办 (nd:<id>) under a card or a list, or 再次催办 (ndf:<id>)."""
+    query = update.callback_query
+    force = query.data.startswith(FORCE)
+    raw = query.data[len(FORCE if force else NUDGE):]
+    svc = services(context)
+    p = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    if p is None:
+        await query.answer("该提案已不存在。", show_alert=True)
+        return
+    await query.answer()
+    note = context.chat_data.get("nudge_notes", {}).pop(p.id, "")
+    await answer(update, await send_nudge(update, context, p, note, force))
+
+
+async def acknowledged(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A recipient's 已收到 (ack:<nudge event id>)."""
+    query = update.callback_query
+    svc = services(context)
+    raw = query.data[len(ACKED):]
+    nudge_event = svc.repo.get(Event, int(raw)) if raw.isdigit() else None
+    if nudge_event is None or nudge_event.kind != EV_NUDGE:
+        await query.answer("该催办记录已不存在。", show_alert=True)
+        return
+    user = update.effective_user
+    contact = svc.repo.contact_for_user(user.id)
+    name = contact.name if contact else (user.full_name or str(user.id))
+    record_ack(svc, nudge_event, user.id, name)
+    await query.answer("已记录：已收到")
+    try:
+        await query.edit_message_reply_markup(None)
+        await update.effective_chat.send_message(f"已确认收到（{esc(name)}），已记入办理记录。")
+    except TelegramError as exc:
+        log.info("ack message not updated: %s", exc)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("nudge", nudge))
+    app.add_handler(CallbackQueryHandler(pressed, pattern=f"^({NUDGE}|{FORCE})"))
+    app.add_handler(CallbackQueryHandler(acknowledged, pattern=f"^{ACKED}"))
