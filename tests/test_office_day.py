@@ -55,6 +55,8 @@ async def test_one_unit_per_department_after_list_contacts_and_a_full_name_lette
     repo = office.services.repo
     assert f"新增提案 {ITEMS} 件" in office.list_answer, office.list_answer
     assert len(repo.departments()) == len(UNITS)
+    assert not [d.name for d in repo.departments() if d.pending]  # 市民政局 is not near 市财政局
+    assert "待确认" not in office.list_answer
     await office.upload("发改委答复.txt", FULL_LETTER.encode("utf-8"))
     assert len(repo.departments()) == len(UNITS), [d.name for d in repo.departments()]
     for short, full, *_ in UNITS:
@@ -123,6 +125,11 @@ async def test_linked_liaison_sees_pings_and_may_reply(office):
     (refused,) = await office.send(f"/reply {other.number} B", user=LIAISON_USER)
     assert repo.get(Proposal, other.id).state == other.state
     assert "权限" in refused.text or "只有" in refused.text or "不能" in refused.text, refused.text
+    # a co-unit's liaison owes an opinion but is no handler of the item: no /reply for it
+    co_item = next(p for p in repo.proposals() if liaison.unit_id in p.co_unit_ids)
+    assert liaison.id not in [c.id for c in svc.units.handlers_of(co_item)]
+    (refused,) = await office.send(f"/reply {co_item.number} B", user=LIAISON_USER)
+    assert repo.get(Proposal, co_item.id).state == co_item.state, refused.text
 
 
 async def test_a_later_list_changes_the_liaison(office):
