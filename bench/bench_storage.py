@@ -193,9 +193,9 @@ def run(sizes: list[int], runs: int, folder: Path, out=print) -> dict:
     results: dict = {}
     for n in sizes:
         source = make_db(n, folder)
-        for kind in ("journal", "baseline"):
-            samples = 60 if kind == "journal" else (20 if n <= 10_000 else 6 if n <= 100_000 else 3)
-            for r in range(runs):
+        for r in range(runs):  # the two stores take turns: a change in the machine's load hits both
+            for kind in ("journal", "baseline"):
+                samples = 60 if kind == "journal" else (20 if n <= 10_000 else 6 if n <= 100_000 else 3)
                 with tempfile.TemporaryDirectory(dir=folder) as work:
                     load = load_average()
                     f = measure(kind, source, Path(work), samples)
