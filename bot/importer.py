@@ -44,7 +44,7 @@ from bot.limits import REFUSED, Refused, check_limits
 from bot.numbers import body_of, number_key, region_in
 from bot.letter_check import check_letter
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
-from bot.storage import Repository
+from bot.storage import Repository, StorageError
 from bot.tables import TableResult, read_table
 from bot.units import Match, UnitRegistry
 
@@ -221,6 +221,8 @@ class Importer:
                 self.apply_letter(for_matching(parsed.letter or {}), filename, parsed.source_hash, report)
         except ImportFailed as exc:
             report.error = str(exc)
+        except StorageError:  # nothing was saved (WriteFailed): the caller tells the user so
+            raise
         except Exception as exc:  # a bug must cost one file, not the whole run
             log.exception("import of %s failed", filename)
             report.error = f"内部错误（{exc.__class__.__name__}），已记录日志"

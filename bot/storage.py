@@ -17,6 +17,7 @@ thread when it grows, and on ``close()``. Start-up reads the snapshot and replay
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -159,8 +160,8 @@ _SHARED_FIELDS = ("body", "region", "state", "lead_unit", "issuer", "signed_by",
                   "kind", "business_date", "source", "batch")
 
 
-def _intern_shared(doc: dict[str, Any]) -> dict[str, Any]:
-    for name in _SHARED_FIELDS:
+def _intern_shared(doc: dict[str, Any], names: tuple[str, ...] = _SHARED_FIELDS) -> dict[str, Any]:
+    for name in names:
         value = doc.get(name)
         if type(value) is str:
             doc[name] = sys.intern(value)
@@ -168,6 +169,13 @@ def _intern_shared(doc: dict[str, Any]) -> dict[str, Any]:
     if co_units:
         doc["co_units"] = [sys.intern(u) for u in co_units]
     return doc
+
+
+@functools.cache
+def _shared_fields_of(cls: type) -> tuple[str, ...]:
+    """The shared fields a record class has (a load looks only for those)."""
+    own = {f.name for f in fields(cls)}
+    return tuple(name for name in _SHARED_FIELDS if name in own)
 
 
 class Repository:
@@ -293,7 +301,7 @@ class Repository:
         if not isinstance(doc, dict):
             raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录应是 JSON 对象")
         try:
-            return cls.from_doc(_intern_shared(doc), int(rid))
+            return cls.from_doc(_intern_shared(doc, _shared_fields_of(cls)), int(rid))
         except (TypeError, ValueError) as exc:
             raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录无法读取（{exc}）") from exc
 

@@ -1,0 +1,342 @@
+"""Storage at 10k / 100k / 300k proposals: the journal beside a snapshot (bot.storage) against
+the whole-file rewrite as it was before issue 9 (bench/baseline_storage.py), in the same run.
+
+    .venv/bin/python bench/bench_storage.py [--sizes 10000,100000,300000] [--runs 1] [--kill 200]
+
+Data: gen_data.generate(N) (N proposals, their replies, N/10 contacts, units) plus 3 events per
+proposal, written once per size in TinyDB's single-line layout (what both load). Per size:
+
+- one chat write (an /extend: a proposal replaced, an audit line): the time the caller (the
+  event loop) spends in it, and the time until it is durable (fsynced), p50 / p95;
+- ten uploads in a row (each a batch of 50 proposals with a reply and an event each);
+- an audit append with 100,000 entries already in the trail;
+- start-up in a fresh process (interpreter start until the repository is loaded and the
+  search index built) and its RSS then; the snapshot and journal sizes; a compaction.
+
+With ``--kill N`` it runs the kill -9 harness of tests/test_storage.py for N rounds instead.
+Figures are printed, never asserted; tests/test_storage.py runs a tiny size as a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for folder in (ROOT, HERE):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from bot.model import Event, Proposal, Reply  # noqa: E402
+
+STARTUP = textwrap.dedent(
+    """
+    import sys, time
+    sys.path[:0] = [sys.argv[3], sys.argv[4]]
+    kind, path = sys.argv[1], sys.argv[2]
+    if kind == "journal":
+        from bot.storage import Repository
+        repo = Repository(path, backups=0)
+    else:
+        from baseline_storage import Repository
+        repo = Repository(path, backups=0)
+    from bot.search import SearchIndex
+    index = SearchIndex.build(repo, {})
+    rss = 0
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+    print(rss, flush=True)
+    """
+)
+
+
+def add_events(db: Path, proposals: int) -> int:
+    """Three events per proposal (assigned, a nudge, a reply for every other), in the file."""
+    data = json.loads(db.read_text(encoding="utf-8"))
+    events, rid = {}, 0
+    for pid in range(1, proposals + 1):
+        for kind in ("assigned", "nudge", "reply" if pid % 2 else "extension"):
+            rid += 1
+            events[str(rid)] = {"proposal_id": pid, "kind": kind, "business_date": "2026-03-15",
+                                "recorded_at": "2026-03-16T02:00:00+00:00", "source": "import",
+                                "batch": f"b{pid // 500}", "schema": 1}
+    data["events"] = events
+    db.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return rid
+
+
+def make_db(n: int, folder: Path) -> Path:
+    import gen_data
+
+    db = folder / f"synthetic-{n}.json"
+    if not db.exists():
+        data = gen_data.generate(n)
+        gen_data.write_db(data, db)
+        add_events(db, len(data.proposals))
+    return db
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def chat_writes(repo, samples: int) -> tuple[list[float], list[float]]:
+    """(caller time, time to durable) per /extend-like write, ms. put() returns once the write
+    is fsynced, so for both stores the two are the same clock; kept apart to say so."""
+    ids = [p.id for p in repo.all(Proposal)]
+    rng = random.Random(9)
+    loop, durable = [], []
+    for _ in range(samples):
+        proposal = repo.get(Proposal, rng.choice(ids))
+        start = time.perf_counter()
+        proposal.extension_days += 1
+        repo.put(proposal)
+        repo.audit("extend", 1001, proposal_id=proposal.id, days=1, reason="bench")
+        elapsed = (time.perf_counter() - start) * 1000
+        loop.append(elapsed)
+        durable.append(elapsed)
+    return loop, durable
+
+
+def ten_uploads(repo, start_number: int) -> float:
+    """Ten batched imports of 50 new proposals with a reply and an event each, seconds."""
+    started = time.perf_counter()
+    for upload in range(10):
+        with repo.batch():
+            for k in range(50):
+                p = repo.put(Proposal(body="政协", region="晋城市", term=9, meeting=1,
+                                      number=f"U{start_number + upload * 50 + k}", title="关于上传测试的建议"))
+                repo.put(Reply(proposal_id=p.id, issuer="晋城市发展和改革委员会", classification="A"))
+                repo.put(Event(proposal_id=p.id, kind="reply", source="bench.xlsx"))
+        repo.audit("import", 1001, file=f"upload-{upload}.xlsx")
+    return time.perf_counter() - started
+
+
+def audit_append(kind: str, folder: Path, entries: int = 100_000, samples: int = 5) -> float:
+    """ms for one audit entry when the trail already holds ``entries``."""
+    db = folder / f"audit-{kind}.json"
+    if kind == "journal":
+        from bot.storage import Repository
+        repo = Repository(db, backups=0)
+        lines = b"".join(json.dumps({"at": "2026-12-01T00:00:00+00:00", "action": "extend", "user_id": 1,
+                                     "n": i}).encode() + b"\n" for i in range(entries))
+        repo.audit_log.path.write_bytes(lines)
+    else:
+        from baseline_storage import Repository
+        repo = Repository(db, backups=0)
+        with repo._audit_db.storage.batch():
+            repo._audit_db.table("audit").insert_multiple(
+                {"at": "2026-12-01T00:00:00+00:00", "action": "extend", "user_id": 1, "n": i} for i in range(entries))
+    times = []
+    for i in range(samples):
+        start = time.perf_counter()
+        repo.audit("extend", 1001, n=i)
+        times.append((time.perf_counter() - start) * 1000)
+    repo.close()
+    return statistics.median(times)
+
+
+def startup(kind: str, db: Path) -> tuple[float, float]:
+    """(seconds from process start to repository loaded and search index built, RSS MB)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", STARTUP, kind, str(db), str(ROOT), str(HERE)],
+                          capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, float(done.stdout.split()[-1])
+
+
+def measure(kind: str, source: Path, work: Path, samples: int) -> dict:
+    db = work / f"{kind}.json"
+    shutil.copy(source, db)
+    if kind == "journal":
+        from bot.durable import journal_path
+        from bot.storage import Repository
+        repo = Repository(db, backups=0)
+        repo.compact(force=True)  # the single-line file as the bot leaves it: one document per line
+    else:
+        from baseline_storage import Repository
+        repo = Repository(db, backups=0)
+    f: dict = {}
+    loop, durable = chat_writes(repo, samples)
+    f["write_loop_p50"], f["write_loop_p95"] = pct(loop, 0.5), pct(loop, 0.95)
+    f["write_durable_p50"], f["write_durable_p95"] = pct(durable, 0.5), pct(durable, 0.95)
+    f["uploads_s"] = ten_uploads(repo, 10_000_000)
+    if kind == "journal":
+        f["journal_mb"] = journal_path(db).stat().st_size / 1e6
+        started = time.perf_counter()
+        repo.compact()
+        f["compact_s"] = time.perf_counter() - started
+    repo.close()
+    f["file_mb"] = db.stat().st_size / 1e6
+    f["startup_s"], f["rss_mb"] = startup(kind, db)
+    return f
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(sizes: list[int], runs: int, folder: Path, out=print) -> dict:
+    results: dict = {}
+    for n in sizes:
+        source = make_db(n, folder)
+        for r in range(runs):  # the two stores take turns: a change in the machine's load hits both
+            for kind in ("journal", "baseline"):
+                samples = 60 if kind == "journal" else (20 if n <= 10_000 else 6 if n <= 100_000 else 3)
+                with tempfile.TemporaryDirectory(dir=folder) as work:
+                    load = load_average()
+                    f = measure(kind, source, Path(work), samples)
+                    f["load"] = load
+                    results.setdefault((n, kind), []).append(f)
+                    out(f"{n:>7} {kind:8} run {r + 1}: " + ", ".join(
+                        f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in f.items()), flush=True)
+    return results
+
+
+def table(results: dict, audit: dict, out=print) -> None:
+    def mmm(values: list[float], fmt: str) -> str:
+        if len(values) == 1:
+            return fmt.format(values[0])
+        return "{} / {} / {}".format(*(fmt.format(v) for v in (min(values), statistics.median(values), max(values))))
+
+    rows = [("one chat write, loop time p50 (ms)", "write_loop_p50", "{:.1f}"),
+            ("one chat write, loop time p95 (ms)", "write_loop_p95", "{:.1f}"),
+            ("one chat write, time to durable p50 (ms)", "write_durable_p50", "{:.1f}"),
+            ("one chat write, time to durable p95 (ms)", "write_durable_p95", "{:.1f}"),
+            ("ten uploads in a row (s)", "uploads_s", "{:.2f}"),
+            ("start-up: load + search index (s)", "startup_s", "{:.2f}"),
+            ("RSS after start-up (MB)", "rss_mb", "{:.0f}"),
+            ("database file (MB)", "file_mb", "{:.1f}")]
+    sizes = sorted({n for n, _ in results})
+    out("| | " + " | ".join(f"{n:,} journal | {n:,} before | ratio" for n in sizes) + " |")
+    out("|---|" + "---|---|---|" * len(sizes))
+    for label, key, fmt in rows:
+        cells = []
+        for n in sizes:
+            new = [f[key] for f in results[(n, "journal")]]
+            old = [f[key] for f in results[(n, "baseline")]]
+            ratio = statistics.median(old) / statistics.median(new) if statistics.median(new) else float("nan")
+            cells += [mmm(new, fmt), mmm(old, fmt), f"{ratio:.1f}×"]
+        out(f"| {label} | " + " | ".join(cells) + " |")
+    cells = []
+    for n in sizes:
+        cells += [mmm([f.get("compact_s", 0) for f in results[(n, "journal")]], "{:.2f}"), "—", ""]
+    out("| compaction, background thread (s) | " + " | ".join(cells) + " |")
+    if audit:
+        out(f"\naudit append with 100,000 entries: journal {audit['journal']:.2f} ms, before {audit['baseline']:.0f} ms "
+            f"({audit['baseline'] / audit['journal']:.0f}×)")
+    loads = sorted({f["load"] for fs in results.values() for f in fs})
+    out(f"load averages (1/5/15 min) at the start of each measurement: {loads[0]} … {loads[-1]}")
+
+
+KILL_CHILD = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[4])
+    from pathlib import Path
+    from bot.durable import export
+    from bot.model import Proposal
+    from bot.storage import Repository
+    path, mode, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "backup":
+        while True:
+            export(Path(path), Path(path).parent / "backups" / "copy.json")
+            print("B", flush=True)
+    repo = Repository(path, backups=0, compact_bytes=4000)
+    for n in range(start, start + 100000):
+        repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=str(n), title="标题" * 20))
+        print(n, flush=True)
+        if mode == "compact":
+            repo.compact()
+    """
+)
+
+
+def kill_rounds(folder: Path, rounds: int, seed: int = 20261201, preset: int = 2000) -> dict:
+    """kill -9 at random moments: during chat writes (background compactions running), during
+    compactions and during backups. After each kill the database is opened by a writer (which
+    cuts a torn journal tail and removes temp files) and must hold every write acknowledged
+    before the kill; every backup must load. Raises AssertionError on the first loss."""
+    from bot.durable import verify_snapshot
+    from bot.storage import Repository
+
+    path = folder / "p.json"
+    with Repository(path, backups=0) as repo, repo.batch():
+        for n in range(preset):
+            repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=f"S{n}", title="预置" * 30))
+    rng = random.Random(seed)
+    modes = [("write", "compact", "write", "compact", "backup")[i % 5] for i in range(rounds)]
+    rng.shuffle(modes)
+    acknowledged: set[str] = set()
+    next_number, temps_removed = 0, 0
+    for mode in modes:
+        child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(path), mode, str(next_number), str(ROOT)],
+                                 stdout=subprocess.PIPE, text=True)
+        for _ in range(rng.randint(1, 12)):
+            line = child.stdout.readline().strip()
+            if not line:
+                break
+            if line != "B":
+                acknowledged.add(line)
+        time.sleep(rng.random() * 0.02)
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate()
+        acknowledged.update(n for n in rest.split() if n != "B")  # printed before the kill landed
+        temps_removed += len(list(folder.glob(".*.tmp"))) + len(list((folder / "backups").glob(".*.tmp")))
+        with Repository(path, backups=0) as repo:
+            stored = {p.number for p in repo.proposals()}
+            assert not list(folder.glob(".*.tmp")) and not list((folder / "backups").glob(".*.tmp")), "temp files left"
+        missing = acknowledged - stored
+        assert not missing, f"{mode}: acknowledged writes lost after SIGKILL: {sorted(missing)[:5]}"
+        assert len([n for n in stored if n.startswith("S")]) == preset
+        for copy in (folder / "backups").glob("*.json"):
+            assert verify_snapshot(copy) >= preset
+        next_number = max((int(n) for n in stored if n.isdigit()), default=-1) + 1
+    return {"rounds": rounds, "acknowledged": len(acknowledged), "temps_removed": temps_removed,
+            "modes": {m: modes.count(m) for m in set(modes)}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,300000")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--out", default=str(HERE / "out"))
+    parser.add_argument("--no-audit", action="store_true")
+    parser.add_argument("--kill", type=int, default=0, help="run N kill -9 rounds instead")
+    args = parser.parse_args(argv)
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.kill:
+        with tempfile.TemporaryDirectory(dir=folder) as work:
+            started = time.perf_counter()
+            f = kill_rounds(Path(work), args.kill)
+            print(f"kill -9: {f['rounds']} rounds {f['modes']}, {f['acknowledged']} acknowledged writes, none lost; "
+                  f"{f['temps_removed']} temp files left by kills, all removed at the next start "
+                  f"({time.perf_counter() - started:.0f} s)")
+        return 0
+    print(f"load average {load_average()}, {os.cpu_count()} cores")
+    results = run([int(s) for s in args.sizes.split(",")], args.runs, folder)
+    audit = {}
+    if not args.no_audit:
+        with tempfile.TemporaryDirectory(dir=folder) as work:
+            audit = {kind: audit_append(kind, Path(work)) for kind in ("journal", "baseline")}
+    print()
+    table(results, audit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
