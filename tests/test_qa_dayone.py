@@ -1,0 +1,60 @@
+"""A clerk's first day, tried by hand and kept as tests: what broke when last week's list, a
+lead unit's reply and a co-unit's opinion went in, and the clerk typed a wrong year."""
+
+from bot.model import Proposal
+
+LIST = ("晋城市政协八届五次会议提案交办清单\n"
+        "提案号,案由,提案人,主办单位,协办单位,交办日期\n"
+        "第1号,关于加快数字经济发展的建议,张三,市发改委,市工信局、市财政局,2026-09-15\n"
+        "2,关于R&D投入加计扣除的建议,李四,市发改委,,2026-09-15\n")
+
+CO_UNIT_OPINION = """晋城市财政局
+
+关于市政协八届五次会议第1号提案的协办意见
+
+市发展改革委：
+
+张三委员提出的《关于加快数字经济发展的建议》收悉，经研究，提出协办意见如下：
+我局将在预算安排上给予支持。
+
+联系人：黄建平
+联系电话：0356-2020008
+
+晋城市财政局
+2026年11月10日
+"""
+
+
+def item(chat, number):
+    (p,) = chat.services.repo.find_by_number(number)
+    return chat.services.repo.get(Proposal, p.id)
+
+
+async def test_a_reply_dated_before_the_assignment_is_refused(chat):
+    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    (answer,) = await chat.send("/reply 2 B 2020-01-01")  # typed 2020 for 2026
+    assert "早于交办日期 2026-09-15" in answer.text, answer.text
+    assert item(chat, "2").state == "assigned"
+    assert not chat.services.repo.events_for(item(chat, "2").id)[1:]  # only the assignment
+    await chat.send("/reply 2 B 2026-11-20")
+    (answer,) = await chat.send("/feedback 2 不满意 2020-11-22")
+    assert "早于交办日期 2026-09-15" in answer.text, answer.text
+    assert item(chat, "2").state == "follow_up" and item(chat, "2").feedback is None
+
+
+async def test_a_co_unit_opinion_upload_says_it_was_recorded(chat):
+    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    (answer,) = await chat.upload("财政局协办意见.txt", CO_UNIT_OPINION.encode("utf-8"))
+    assert "已登记市财政局的协办意见" in answer.text, answer.text
+    assert "未做任何更改" not in answer.text.splitlines()[0], answer.text
+    assert "协办意见 1 件" in answer.text.splitlines()[0], answer.text
+    # the same letter again, under another name: now nothing changes, and it says so
+    (again,) = await chat.upload("协办意见(1).txt", CO_UNIT_OPINION.encode("utf-8"))
+    assert "未做任何更改" in again.text.splitlines()[0], again.text
+
+
+async def test_a_list_whose_rows_all_failed_does_not_claim_it_matched(chat):
+    no_session = "提案号,案由,主办单位\n9,关于测试的建议,市教育局\n"
+    (answer,) = await chat.upload("清单.csv", no_session.encode("gbk"))
+    first = answer.text.splitlines()[0]
+    assert "内容与已有记录相同" not in first and "没有导入" in first, answer.text
