@@ -58,3 +58,22 @@ async def test_a_list_whose_rows_all_failed_does_not_claim_it_matched(chat):
     (answer,) = await chat.upload("清单.csv", no_session.encode("gbk"))
     first = answer.text.splitlines()[0]
     assert "内容与已有记录相同" not in first and "没有导入" in first, answer.text
+
+
+async def test_two_units_in_the_lead_cell_are_not_glued_into_one(chat, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["晋城市政协八届五次会议提案交办清单"])
+    ws.append(["提案号", "案由", "提案人", "主办单位", "协办单位", "交办日期"])
+    ws.append(["13", "关于城区内涝治理的建议", "王五", "市住建局\n市城管局", "市水务局", "2026-09-15"])
+    ws.append(["14", "关于背街小巷改造的建议", "赵六", "市住建局、市城管局", "", "2026-09-15"])
+    path = tmp_path / "清单.xlsx"
+    wb.save(path)
+    (answer,) = await chat.upload(path.name, path.read_bytes())
+    assert "第3行：主办单位写了 2 个（市住建局、市城管局）" in answer.text, answer.text
+    names = {d.name for d in chat.services.repo.departments()}
+    assert not any("市住建局市城管局" in n or "、" in n for n in names), names
+    assert item(chat, "13").lead_unit == "市住建局" and item(chat, "13").co_units == ["市城管局", "市水务局"]
+    assert item(chat, "14").lead_unit == "市住建局" and item(chat, "14").co_units == ["市城管局"]
