@@ -77,3 +77,25 @@ async def test_two_units_in_the_lead_cell_are_not_glued_into_one(chat, tmp_path)
     assert not any("市住建局市城管局" in n or "、" in n for n in names), names
     assert item(chat, "13").lead_unit == "市住建局" and item(chat, "13").co_units == ["市城管局", "市水务局"]
     assert item(chat, "14").lead_unit == "市住建局" and item(chat, "14").co_units == ["市城管局"]
+
+
+def test_console_upload_speaks_chinese_and_takes_a_dragged_path(tmp_path):
+    """A file dragged into a terminal arrives quoted; a wrong path is said in Chinese."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import write_config
+
+    folder = tmp_path / "我的 文件"
+    folder.mkdir()
+    (folder / "清单.csv").write_text(LIST, encoding="utf-8")
+    typed = f"/upload\n/upload {tmp_path}/没有这个文件.xlsx\n/upload {tmp_path}\n/upload '{folder}/清单.csv'\n"
+    env = {k: v for k, v in os.environ.items() if k != "PROPOSAL_BOT_TOKEN"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(write_config(tmp_path))],
+                          input=typed, capture_output=True, text=True, timeout=90, env=env)
+    out = done.stdout
+    assert "用法：/upload 文件路径" in out, out
+    assert "找不到文件" in out and "是一个文件夹" in out, out
+    assert "No such file" not in out and "Is a directory" not in out, out
+    assert "已导入清单.csv：新增提案 2 件" in out, out
