@@ -66,11 +66,15 @@ class Console:
         if choices and text.isdigit() and 1 <= int(text) <= len(choices[1]):
             self.emulator.press_button(self.user_id, choices[0], int(text) - 1)
         elif text.startswith("/upload"):
-            path = Path(text[len("/upload"):].strip()).expanduser()
+            typed = text[len("/upload"):].strip().strip("'\"")  # a file dragged in arrives quoted
+            if not typed:
+                print("用法：/upload 文件路径，例如 /upload ~/桌面/交办清单.xlsx", file=self.out)
+                return True
+            path = Path(typed).expanduser()
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                print(f"无法读取文件 {path}：{exc.strerror or exc}", file=self.out)
+                print(f"无法读取文件 {path}：{read_error(exc)}", file=self.out)
                 return True
             self.emulator.push_document(self.user_id, path.name, data)
         else:
@@ -91,6 +95,17 @@ class Console:
         with self._shown:
             self._shown.wait_for(lambda: self._last_shown >= answer.index, timeout=5)
         return True
+
+
+def read_error(exc: OSError) -> str:
+    """Why a file could not be read, in Chinese (the OS says it in English)."""
+    if isinstance(exc, FileNotFoundError):
+        return "找不到文件，请检查路径"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，请给出其中的文件"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    return "读取失败"
 
 
 def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:

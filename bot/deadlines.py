@@ -300,6 +300,15 @@ def _copy(proposal: Proposal, **changes) -> Proposal:
     )
 
 
+def check_not_before_assignment(proposal: Proposal, day: date | str, what: str) -> None:
+    """A date typed for a reply or feedback cannot precede the item's assignment (2020 typed for
+    2026 would make it thousands of days overdue). Raises ValueError (Chinese)."""
+    assigned = as_date(proposal.assigned_date)
+    typed = as_date(day)
+    if assigned is not None and typed is not None and typed < assigned:
+        raise ValueError(f"{what} {typed.isoformat()} 早于交办日期 {assigned.isoformat()}，请检查年份和日期")
+
+
 def apply_reply(proposal: Proposal, classification: str, reply_date: date | str, config: Config) -> Proposal:
     """A reply in ``classification`` arrived on ``reply_date``; returns the changed copy.
 

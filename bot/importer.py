@@ -75,6 +75,7 @@ class FileReport:
     unit_notes: list[str] = field(default_factory=list)  # units and liaisons to confirm
     created: list[int] = field(default_factory=list)  # ids of the proposals this file created
     checks: list[str] = field(default_factory=list)  # what the check of each letter found (核对：…)
+    opinions: int = 0  # co-units' opinions recorded (an event on the item, not a reply)
     error: str | None = None
 
     def count(self, kind: str, outcome: str) -> None:
@@ -86,7 +87,12 @@ class FileReport:
 
     @property
     def changed(self) -> bool:
-        return any(c[CREATED] or c[UPDATED] for c in self.counts.values())
+        return self.opinions > 0 or any(c[CREATED] or c[UPDATED] for c in self.counts.values())
+
+    @property
+    def nothing_read(self) -> bool:
+        """Every row was refused: nothing was even found unchanged."""
+        return bool(self.skipped) and not self.opinions and not any(any(c.values()) for c in self.counts.values())
 
     def summary(self) -> str:
         """新增答复 1 件，更新提案 1 件，新增联系人 0 人 — or why nothing changed or it failed."""
@@ -99,7 +105,11 @@ class FileReport:
             parts.append(f"新增{label} {counts[CREATED]} {unit}")
             if counts[UPDATED]:
                 parts.append(f"更新{label} {counts[UPDATED]} {unit}")
+        if self.opinions:
+            parts.append(f"新增协办意见 {self.opinions} 件")
         skipped = f"跳过 {len(self.skipped)} 行（见下）。" if self.skipped else ""
+        if self.nothing_read:
+            return f"{self.name}：没有导入任何内容，{len(self.skipped)} 行都未能读取（见下）。"
         if not self.changed:
             return f"{self.name}：内容与已有记录相同，未做任何更改。{skipped}"
         return f"{self.name}：" + "，".join(parts) + "。" + skipped
@@ -287,7 +297,7 @@ class Importer:
             event.classification = self._known_class(saved, parsed.get("classification"), report)
             event.reply_id = reply.id
         else:
-            report.count("replies", UNCHANGED)
+            report.opinions += 1
         after = history.record(self.repo, self.config, self.calendar, saved, [event], new=is_new)
         report.changes.append(change_line(before, after, event))
 

@@ -75,6 +75,7 @@ _HEADER_FIELDS: list[tuple[str, re.Pattern]] = [
 ]
 _CLASS_VALUE = re.compile(r"^[(（]?([A-Da-d甲乙丙丁])\s*类?[)）]?$")
 _SPLIT_UNITS = re.compile(r"[、，,;；\s]+")
+_SPLIT_LEAD = re.compile(r"[、，,;；\n\r]+")  # not spaces: 市 教育局 is one unit with a stray space
 _TRUE = {"是", "√", "✓", "y", "yes", "true", "1", "重点", "复杂", "是的", "有", "★", "√是"}
 _FALSE = {"否", "×", "n", "no", "false", "0", "一般", "简单", "无", "不是"}
 
@@ -451,7 +452,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
         out: dict = {
             "number": number_value(number) or None, "title": title or None,
             "proposer": _cell_text(_get(row, mapping, "proposer")) or None,
-            "lead_unit": _cell_text(_get(row, mapping, "lead_unit")) or None,
+            "lead_unit": None,
             "co_units": [u for u in _SPLIT_UNITS.split(_cell_text(_get(row, mapping, "co_units"))) if u],
             "assigned_date": None, "due_date": None, "reply_date": None,
             "handlers": split_names(_cell_text(_get(row, mapping, "handlers"))),
@@ -460,6 +461,14 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
             "region": _cell_text(_get(row, mapping, "region")) or None,
             "complex": False, "classification": None, "row": row_number,
         }
+        # One lead unit: more in the cell (one per line, or 、) are taken as co-units, and said.
+        leads = [u for u in map(_cell_text, _SPLIT_LEAD.split(str(_get(row, mapping, "lead_unit") or ""))) if u]
+        if leads:
+            out["lead_unit"] = leads[0]
+            out["co_units"] = leads[1:] + [u for u in out["co_units"] if u not in leads]
+        if len(leads) > 1:
+            result.warnings.append(f"第{row_number}行：主办单位写了 {len(leads)} 个（{'、'.join(leads)}），"
+                                   f"已以{leads[0]}为主办、其余为协办，请核对")
         for name, label in (("assigned_date", "交办日期"), ("due_date", "办理期限"), ("reply_date", "答复日期")):
             raw = _get(row, mapping, name)
             iso, ok = _date_value(raw)

@@ -16,7 +16,7 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.deadlines import apply_feedback, apply_reply, extend, normalize_class
+from bot.deadlines import apply_feedback, apply_reply, check_not_before_assignment, extend, normalize_class
 from bot.history import REPLY_KINDS, corrected, event_order, latest_state_date, reply_kind
 from bot.lookup import lookup_number
 from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal, Reply
@@ -91,6 +91,7 @@ def do_reply(svc: Services, user_id: int, p: Proposal, args: tuple):
     mode = rest[0] if rest else None
     scheme = svc.config.scheme_for(p.region, p.body)
     classification = normalize_class(raw_class, scheme)
+    check_not_before_assignment(p, reply_date, "答复日期")
     events = svc.repo.events_for(p.id)
     last = latest_reply(events)
     if last is None and svc.repo.replies_for(p.id):
@@ -190,6 +191,7 @@ def k_label(name: str) -> str:
 def do_feedback(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
     value, on_date = args
     old_due = svc.due_date(p)
+    check_not_before_assignment(p, on_date, "反馈日期")
     checked = apply_feedback(p, value, on_date, svc.config)  # refuses what cannot be, in Chinese
     event = Event(proposal_id=p.id, kind=EV_FEEDBACK, business_date=on_date, by=user_id, source="chat",
                   feedback=checked.feedback)

@@ -49,7 +49,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with svc.repo.batch():
         report = svc.importer().apply(parsed)
     svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
-    lines = [esc(report.summary()) if report.error else "已导入" + esc(report.summary())]
+    lines = [esc(report.summary()) if report.error or report.nothing_read else "已导入" + esc(report.summary())]
     lines.extend(esc(change) for change in report.changes)
     similar = import_note(svc, report.created)
     if similar:
