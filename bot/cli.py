@@ -1,12 +1,13 @@
 """The `proposal-bot` command: run the bot (console mode without a token), and admin tools.
 
     proposal-bot init [DIR]
-    proposal-bot [run] [--config PATH] [--today YYYY-MM-DD]
+    proposal-bot [run] [--config PATH] [--today YYYY-MM-DD] [--db PATH]
     proposal-bot status NUMBER [--db PATH] [--json]
     proposal-bot parse FILE... --json
-    proposal-bot import FILE|DIR... [--db PATH]
+    proposal-bot import FILE|DIR... [--db PATH] [--history]
     proposal-bot check FILE... [--db PATH] [--json]
     proposal-bot draft NUMBER [-o FILE.docx] [--db PATH]
+    proposal-bot samples [remove] [--db PATH]
     proposal-bot find TEXT [--db PATH] [--json]
     proposal-bot contact TEXT [--db PATH] [--json]
     proposal-bot export FILE.xlsx [--session TEXT] [--public] [--db PATH]
@@ -44,16 +45,14 @@ def shifted_clock(config: Config, today: date | None) -> Callable[[], datetime]:
     return lambda: datetime.now(tz) + shift
 
 
-def open_repo(config: Config, db: str | None, samples: bool = True) -> Repository:
+def open_repo(config: Config, db: str | None) -> Repository:
     """The database named on the command line, else the configured one, for reading: the last
-    committed state, also while the bot runs. A missing default database is first created
-    with the sample records."""
-    from bot.samples import load_samples
-
+    committed state, also while the bot runs. A missing one is an error (StorageError, exit 1)
+    that creates nothing: a real database is never seeded with the samples."""
     path = Path(db) if db else config.database
-    if samples and db is None and not path.exists():
-        with Repository(path, backups=config.backups) as repo:
-            load_samples(repo, config)
+    if not path.exists():
+        raise StorageError(f"数据库不存在：{path}。尚未导入任何数据（未创建任何文件）；"
+                           "请先启动机器人，或用 proposal-bot import 导入交办清单。")
     return Repository(path, read_only=True)
 
 
@@ -74,15 +73,24 @@ def open_for_writing(config: Config, db: str | None, wait: bool) -> Repository |
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """The bot on the configured database (created empty, never seeded); without a token, the
+    console demo on its own database filled with the sample records (unless --db names one)."""
+    from dataclasses import replace
+
     from bot.app import build_application, make_services, quiet_http_logs, run
+    from bot.samples import demo_database
 
     if not args.verbose:
         quiet_http_logs()
-    services = make_services(config, shifted_clock(config, args.today))
+    if args.db:
+        config = replace(config, database=Path(args.db).resolve())
+    elif config.token is None:
+        config = replace(config, database=demo_database(config))
+    services = make_services(config, shifted_clock(config, args.today))  # writes a valid empty file
     if config.token is None:
         from bot.console import run_console
 
-        return run_console(services)
+        return run_console(services, demo=not args.db)
     app = build_application(services, config.token)
     log.info("bot starting with database %s", config.database)
     run(app)
@@ -239,7 +247,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     show_bar = len(files) > 20 and sys.stderr.isatty()
     progress = (lambda items: tqdm(items, desc="导入", unit="个文件")) if show_bar else iter
     with repo:
-        report = Importer(repo, config).import_paths(files, progress=progress)
+        report = Importer(repo, config, quiet=args.history).import_paths(files, progress=progress)
     for file_report in report.files:
         print(file_report.summary())
         for check in file_report.checks:
@@ -258,7 +266,28 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
                           [pid for f in report.files for pid in f.created])
     if similar:
         print(similar)
+    if args.history:
+        print("已作为历史记录导入：新增的事项不发送任何提醒，直到有人登记答复、反馈或延期。")
     return EXIT_NOT_FOUND if report.failed else EXIT_OK
+
+
+def cmd_samples(args: argparse.Namespace, config: Config) -> int:
+    """How many sample records the database holds; with ``remove``, delete them."""
+    from bot.samples import removal_text, remove_samples, sample_proposals
+
+    if args.action != "remove":
+        repo = open_repo(config, args.db)
+        found = sample_proposals(repo, config)
+        repo.close()
+        print(f"数据库中有示例提案 {len(found)} 件" + ("；用 proposal-bot samples remove 删除。" if found else "。"))
+        return EXIT_OK
+    open_repo(config, args.db).close()  # a missing database is an error, never created here
+    repo = open_for_writing(config, args.db, wait=False)
+    if repo is None:
+        return EXIT_NOT_FOUND
+    with repo:
+        print(removal_text(remove_samples(repo, config)))
+    return EXIT_OK
 
 
 def cmd_find(args: argparse.Namespace, config: Config) -> int:
@@ -396,11 +425,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    parser.set_defaults(func=cmd_run, today=None)  # no subcommand: run
+    parser.set_defaults(func=cmd_run, today=None, db=None)  # no subcommand: run
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")
     run.add_argument("--today", type=date.fromisoformat, help="把“今天”设为该日期（YYYY-MM-DD），用于演示提醒")
+    run.add_argument("--db", help="数据库文件（默认：配置中的数据库；控制台模式默认用示例数据库 demo.json）")
     run.set_defaults(func=cmd_run)
 
     init = sub.add_parser("init", help="生成带注释的 config.toml 和空的数据目录")
@@ -422,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
     importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     importer.add_argument("--wait", action="store_true", help="机器人正在运行时，等它停止后再导入")
+    importer.add_argument("--history", action="store_true",
+                          help="作为历史记录导入：按文件记录，不为这些事项发送任何提醒")
     importer.set_defaults(func=cmd_import)
 
     check = sub.add_parser("check", help="核对答复函（类别、承办人、电话、是否逾期、提案人、标题、文号、单位），不导入")
@@ -439,6 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file", help="备份文件")
     restore.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
     restore.set_defaults(func=cmd_restore)
+    samples = sub.add_parser("samples", help="查看或删除示例数据（remove：删除）")
+    samples.add_argument("action", nargs="?", choices=["remove"], help="remove：删除示例数据")
+    samples.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    samples.set_defaults(func=cmd_samples)
 
     draft = sub.add_parser("draft", help="生成答复函草稿（.docx，GB/T 9704 公文版式）")
     draft.add_argument("number", help="案号，如 125、“八届三次 125”")

@@ -108,12 +108,15 @@ def read_error(exc: OSError) -> str:
     return "读取失败"
 
 
-def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+                demo: bool = True) -> int:
+    """``demo``: the console's own demo database, filled with the sample records when empty
+    (a database named with --db is never seeded)."""
     from bot.app import build_application
     from bot.samples import load_samples
 
-    if load_samples(services.repo, services.config):
-        print(f"数据库为空，已载入示例数据：{services.repo.path}", file=out)
+    if demo and load_samples(services.repo, services.config):
+        print(f"示例数据库为空，已载入示例数据：{services.repo.path}（真实数据库不会载入示例数据）", file=out)
     user_id = services.config.console_user_id
     emulator = BotApiEmulator()
     emulator.start()

@@ -25,8 +25,8 @@ Reminder steps (the ``step`` of a ``Ping``), per deadline cycle (``cycle`` = the
   step only, and the ledger (keyed by proposal, step, recipient, cycle) stops repeats.
 - ``overdue-N`` every day while overdue; ``escalate`` once, from ``escalate_after_days`` overdue,
   to the lead unit's supervisor chat, else the admin chat, else every admin.
-- ``co-due-K`` / ``co-overdue``: co-units' opinion to the lead unit (``co_unit_months``), one
-  overdue reminder only (the model does not record when the opinion was sent).
+- ``co-due-K`` / ``co-overdue``: co-units' opinion to the lead unit (``co_unit_due_date``), one
+  overdue reminder only; a co-unit whose opinion is recorded (``co_units_done``) gets no more.
 - ``followup-YYYY-MM-DD``: follow-up (回头看) items, every ``follow_up_every_days`` counted back
   from the follow-up date, on that date, then every ``follow_up_every_days`` after it.
 - ``calendar-YYYY``: the one-time notice to admins that the holiday calendar ran out.
@@ -41,6 +41,7 @@ import unicodedata
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import zip_longest
 from typing import NamedTuple
 
 from bot.config import ClassScheme, Config, HandlingRule
@@ -608,7 +609,7 @@ class _Planner:
 
     def plan(self, proposals: Iterable[Proposal]) -> list[Ping]:
         for p in proposals:
-            if p.id is None:
+            if p.id is None or p.quiet:  # imported as history: silent until someone acts on it
                 continue
             state = p.state
             try:
@@ -660,11 +661,15 @@ class _Planner:
         self.emit(p, "escalate", cycle, recipients, lambda chat: self.escalation_text(p, due, overdue))
 
     def plan_co_units(self, p: Proposal, main_due: date | None) -> None:
-        rule = self.rule(p)
-        co_due = add_months(self.date(p.assigned_date), rule.co_unit_months)
-        if main_due is not None and main_due < co_due:
-            co_due = main_due
-        co_due = self.moved(co_due)
+        """Each co-unit whose opinion is not in yet: its liaison (and its people among the
+        item's handlers, and its group robot) counts down to the co-unit deadline."""
+        done = set(p.co_units_done)
+        waiting = [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
+        if not waiting:
+            return
+        co_due = co_unit_due_date(p, self.config, self.calendar)
+        if co_due is None:
+            return
         days_left = co_due.toordinal() - self.today_ord
         if days_left < 0:
             step = "co-overdue"
@@ -672,14 +677,18 @@ class _Planner:
             step = f"co-due-{self.bucket[days_left]}"
         else:
             return
+        waiting_ids = {uid for uid, _ in waiting if uid is not None}
+        waiting_names = {name for _, name in waiting if name}
         _, co = self.handlers(p)
+        co = [c for c in co if (c.unit_id in waiting_ids if c.unit_id is not None else
+                                self.unit_name(c.unit) in {self.unit_name(n) for n in waiting_names})]
         # Each co-unit's liaison gets the sub-deadline ping (they are not handlers of the item).
-        for unit_id in p.co_unit_ids:
+        for unit_id in waiting_ids:
             liaison = self.reachable(self.liaisons.get(unit_id))
             if liaison is not None and liaison not in co:
                 co.append(liaison)
         targets = self.contact_targets(co)
-        for unit in p.co_units:
+        for unit in waiting_names:
             hook = self.webhook_for(unit)
             if hook:
                 targets.append((webhook_recipient(hook), hook))

@@ -132,8 +132,13 @@ def _step(p: Proposal, event: Event, config: Config, calendar: WorkCalendar | No
                     setattr(p, name, value)
         return p
     if kind == EV_CO_UNIT_OPINION:
-        if event.unit and event.unit not in p.co_units_done:
-            p.co_units_done.append(event.unit)
+        # by unit id when the item knows it: the name the item shows now (units get renamed)
+        name = event.unit
+        if event.unit_id is not None and event.unit_id in p.co_unit_ids:
+            index = p.co_unit_ids.index(event.unit_id)
+            name = p.co_units[index] if index < len(p.co_units) else name
+        if name and name not in p.co_units_done:
+            p.co_units_done.append(name)
         return p
     if kind == EV_NUDGE:
         return p

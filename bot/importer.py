@@ -260,25 +260,26 @@ class Importer:
         proposal = self._proposal_for_letter(parsed)
         is_new = proposal.id is None
         reply_date = parsed.get("reply_date") or self.today().isoformat()
-        opinion_of = self._co_unit_of_letter(proposal, parsed)
         phones = list(parsed.get("phones") or [])
         names = list(parsed.get("handlers") or [])
         # Plan everything, then write: units, contacts, the proposal, the reply, the event.
         region = parsed.get("region") or proposal.region
-        writer = opinion_of or issuer
-        unit = self._unit(writer, region, report) if writer else None
-        for name in filter(None, {parsed.get("signed_by"), parsed.get("lead_unit")}):
-            self._unit(name, region, report)
         if proposal.lead_unit_id is None or (proposal.co_units and not proposal.co_unit_ids):
             self._assign_units(proposal, proposal.lead_unit if proposal.lead_unit_id is None else None,
                                proposal.co_units, region, report)
+        issuing = self._unit(issuer, region, report) if issuer else None
+        for name in filter(None, {parsed.get("signed_by"), parsed.get("lead_unit")}):
+            self._unit(name, region, report)
+        opinion_of = self._co_unit_of_letter(proposal, parsed, issuing)
+        unit = opinion_of or issuing
         checks = [f.message for f in check_letter(parsed, proposal, self.config, self.calendar, self._same_unit_in(region))]
         report.checks.extend(findings_text_for(proposal, checks))
         contacts = [self._contact_plan(name, unit, phones) for name in names]
         handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
         before = None if is_new else self.repo.get(Proposal, proposal.id)
         event = Event(proposal_id=0, kind=EV_CO_UNIT_OPINION, business_date=reply_date, source=filename,
-                      source_hash=digest, unit=unit.name if unit else "", doc_number=parsed.get("doc_number"))
+                      source_hash=digest, unit=unit.name if unit else "", unit_id=unit.id if unit else None,
+                      doc_number=parsed.get("doc_number"))
         if opinion_of is None:
             for contact_id in handler_ids:  # a co-unit's people never become the item's handlers
                 if contact_id not in proposal.handlers:
@@ -333,30 +334,24 @@ class Importer:
             report.warnings.append(f"办理类别无法登记：{exc}")
             return None
 
-    def _co_unit_of_letter(self, proposal: Proposal, parsed: dict) -> str | None:
-        """The co-unit whose opinion this letter is, or None when it is a reply.
+    def _co_unit_of_letter(self, proposal: Proposal, parsed: dict, issuing: Department | None):
+        """The co-unit (Department) whose opinion this letter is, or None when it is a reply.
 
         An opinion: issued by one of the item's co-units, or calling itself 协办意见 / 会办意见 /
         协办答复, or addressed to the lead unit rather than the proposer. In a 分办 item every
         unit replies to the proposer itself: only a letter that calls itself an opinion is one.
         """
-        issuer = parsed.get("issuer") or parsed.get("signed_by") or ""
-        issuing = self.units.resolve(issuer, parsed.get("region") or proposal.region).unit if issuer else None
-        if issuing is not None and issuing.id in proposal.co_unit_ids:
-            co_unit = issuing.name
-        else:
-            co_unit = next((u for u in proposal.co_units if same_unit(u, issuer)), None)
-        if co_unit is not None and same_unit(issuer, proposal.lead_unit):
-            co_unit = None
+        is_co_unit = issuing is not None and issuing.id in proposal.co_unit_ids \
+            and issuing.id != proposal.lead_unit_id
         says_opinion = bool(parsed.get("opinion_marker"))
         # addressed to a government unit (the lead unit), not to the proposer
         to_lead_unit = is_government_unit(parsed.get("addressee") or "")
         if proposal.split or parsed.get("split_units"):
             if not says_opinion:
                 return None
-        elif not (co_unit or says_opinion or to_lead_unit):
+        elif not (is_co_unit or says_opinion or to_lead_unit):
             return None
-        return co_unit or issuer or "协办单位"
+        return issuing or Department(name="协办单位")
 
     def _proposal_for_letter(self, parsed: dict) -> Proposal:
         """The stored proposal this letter answers (a working copy), or a new one."""

@@ -214,7 +214,8 @@ class Event(Record):
     by: int | None = None  # Telegram user id; None: an import or the system
     source: str = ""  # "chat", a file name, "import"
     source_hash: str | None = None  # a letter: hash of its normalised text
-    unit: str = ""  # the unit that replied or sent the opinion
+    unit: str = ""  # the unit that replied or sent the opinion (its name then)
+    unit_id: int | None = None  # that unit's Department id
     classification: str | None = None
     doc_number: str | None = None
     feedback: str | None = None

@@ -16,7 +16,27 @@ def run(args, tmp_path, stdin=None, timeout=60):
     )
 
 
-def test_status_json_creates_default_database_with_samples(tmp_path):
+def with_samples(tmp_path, name="proposals.json"):
+    """The sample records in the configured database (a real one never gets them by itself)."""
+    from bot.config import load_config
+    from bot.samples import load_samples
+    from bot.storage import Repository
+
+    repo = Repository(tmp_path / "data" / name)
+    load_samples(repo, load_config(write_config(tmp_path)))
+    repo.close()
+
+
+def test_status_on_a_missing_database_says_so_and_creates_nothing(tmp_path):
+    done = run(["status", "125"], tmp_path)
+    assert done.returncode == 1 and "数据库不存在" in done.stderr and "未创建任何文件" in done.stderr
+    assert not (tmp_path / "data").exists()
+    other = run(["find", "125", "--db", str(tmp_path / "x.json")], tmp_path)
+    assert other.returncode == 1 and not (tmp_path / "x.json").exists()
+
+
+def test_status_json(tmp_path):
+    with_samples(tmp_path)
     done = run(["status", "125", "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -27,10 +47,27 @@ def test_status_json_creates_default_database_with_samples(tmp_path):
     assert match["proposer"] == "民建晋城市委会"
     assert match["replies"][0]["classification"] == "A"
     assert match["replies"][0]["phones"] == ["6999022"]
-    assert (tmp_path / "data" / "proposals.json").exists()
+
+
+def test_samples_remove_takes_out_the_samples_and_keeps_real_records(tmp_path):
+    with_samples(tmp_path)
+    real = tmp_path / "real.csv"
+    real.write_text("晋城市政协八届四次会议提案交办清单\n提案号,案由,主办单位,交办日期\n301,关于真实事项的建议,晋城市教育局,2026-09-01\n"
+                    "125,关于另一届的建议,晋城市教育局,2026-09-01\n", encoding="utf-8")
+    imported = run(["import", str(real)], tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    listed = run(["samples"], tmp_path)
+    assert "数据库中有示例提案" in listed.stdout
+    removed = run(["samples", "remove"], tmp_path)
+    assert removed.returncode == 0 and removed.stdout.startswith("已删除示例数据：提案 ")
+    assert "301" in run(["status", "301"], tmp_path).stdout
+    assert run(["status", "TA10"], tmp_path).returncode == 1  # a sample: gone
+    assert run(["samples"], tmp_path).stdout.startswith("数据库中有示例提案 0 件")
+    assert run(["samples", "remove"], tmp_path).stdout.startswith("数据库中没有示例数据")
 
 
 def test_status_exit_codes(tmp_path):
+    with_samples(tmp_path)
     assert run(["status", "TA10"], tmp_path).returncode == 0
     missing = run(["status", "9999"], tmp_path)
     assert missing.returncode == 1 and "未找到第9999号" in missing.stderr
@@ -45,6 +82,21 @@ def test_console_mode_answers_status(tmp_path):
     assert out.count("关于加快推动我市城乡融合发展的建议") == 2
     assert "九三学社高平市支社" in out and "唐志文 0356-5220956" in out
     assert "Traceback" not in done.stderr
+    # the samples went into the console's demo database; the configured one was not touched
+    assert (tmp_path / "data" / "demo.json").exists() and not (tmp_path / "data" / "proposals.json").exists()
+
+
+def test_a_configured_database_starts_empty_and_valid(tmp_path):
+    db = tmp_path / "data" / "proposals.json"
+    done = run(["run", "--db", str(db)], tmp_path, stdin="/status 125\n")
+    assert done.returncode == 0, done.stderr
+    assert "未找到第125号" in done.stdout and "示例数据" not in done.stdout
+    assert json.loads(db.read_text(encoding="utf-8")) is not None and db.stat().st_size > 0
+    from bot.storage import Repository
+
+    repo = Repository(db)
+    assert repo.proposals() == [] and repo.contacts() == []
+    repo.close()
 
 
 def test_console_buttons_are_numbered_choices(tmp_path):
@@ -54,7 +106,7 @@ def test_console_buttons_are_numbered_choices(tmp_path):
     from bot.samples import load_samples
     from bot.storage import Repository
 
-    repo = Repository(tmp_path / "data" / "proposals.json")
+    repo = Repository(tmp_path / "data" / "demo.json")  # the console demo's database
     load_samples(repo, load_config(write_config(tmp_path)))
     repo.put(Proposal(body="人大", region="晋城市", term=17, meeting=2, number="125", title="人大的第125号建议"))
     repo.close()
@@ -65,6 +117,7 @@ def test_console_buttons_are_numbered_choices(tmp_path):
 
 
 def test_find_and_contact_json(tmp_path):
+    with_samples(tmp_path)
     done = run(["contact", "tangzhiwen", "--json"], tmp_path)
     assert done.returncode == 0
     result = json.loads(done.stdout)

@@ -132,6 +132,9 @@ def cli(tmp_path, *args):
 
 
 def test_cli_draft_then_parse(tmp_path):
+    from tests.test_cli import with_samples
+
+    with_samples(tmp_path)  # a configured database never gets the samples by itself (issue 8)
     out = tmp_path / "draft-125.docx"
     done = cli(tmp_path, "draft", "125", "-o", str(out))
     assert done.returncode == 0, done.stderr

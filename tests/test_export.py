@@ -147,6 +147,9 @@ async def test_export_in_chat(tmp_path, emulator, clock):
 def test_cli_export(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PROPOSAL_BOT_TOKEN"}
     config = str(write_config(tmp_path))
+    from tests.test_cli import with_samples
+
+    with_samples(tmp_path)  # a configured database never gets the samples by itself
     out = tmp_path / "办理情况.xlsx"
     done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", config, "export", str(out), "--public"],
                           capture_output=True, text=True, env=env, timeout=120)

@@ -168,3 +168,22 @@ def test_a_co_unit_opinion_leaves_the_proposal_open(tmp_path):
     assert item.is_open and item.co_units_done == [CO]
     assert item.handlers == []  # its author is a contact of the co-unit, never a handler
     assert [c.unit for c in repo.contacts()] == [CO]
+
+
+def test_co_unit_pings_stop_once_its_opinion_is_in(tmp_path):
+    from bot.deadlines import plan_sweep
+    from bot.model import Contact
+
+    config = load_config(write_config(tmp_path))
+    liaison = Contact(name="王某", unit=CO, unit_id=7, telegram_user_id=77, id=5)
+    item = proposal(co_units=[CO], co_unit_ids=[7], lead_unit_id=3)
+    assigned = Event(proposal_id=1, kind="assigned", business_date="2026-10-20", id=1)
+    today = date(2026, 11, 20)  # a month after assignment: the co-unit's opinion is due today
+    open_item = replay(item, [assigned], config)
+    pings = plan_sweep(today, [open_item], {5: liaison}, config, None, liaisons={7: 5})
+    assert [(p.step, p.recipient) for p in pings] == [("co-due-0", 77)]
+    opinion = Event(proposal_id=1, kind="co_unit_opinion", business_date="2026-11-18", unit="民政局",
+                    unit_id=7, id=2)
+    done = replay(item, [assigned, opinion], config)
+    assert done.co_units_done == [CO] and done.is_open
+    assert plan_sweep(today, [done], {5: liaison}, config, None, liaisons={7: 5}) == []

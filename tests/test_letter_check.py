@@ -145,6 +145,9 @@ def test_cli_check_changes_nothing(tmp_path):
     assert "库中没有这件提案，只核对了信件本身" in done.stdout and "核对：没有发文字号" in done.stdout
     assert not (tmp_path / "data" / "proposals.json").exists()
     # with the sample database: compared with the record too, the file untouched
+    from tests.test_cli import with_samples
+
+    with_samples(tmp_path)  # a configured database never gets the samples by itself (issue 8)
     assert cli(tmp_path, "status", "125").returncode == 0
     db = tmp_path / "data" / "proposals.json"
     before = (db.read_bytes(), db.stat().st_mtime_ns, sorted(p.name for p in db.parent.iterdir()))
