@@ -216,6 +216,10 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件：{path}")
+    except PermissionError:
+        raise ConfigError(f"没有权限读取配置文件：{path}")
+    except IsADirectoryError:
+        raise ConfigError(f"配置文件路径是一个文件夹：{path}")
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {path} 格式错误：{exc}")
     root = _Reader(data, "")

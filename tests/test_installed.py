@@ -63,7 +63,9 @@ def test_wheel_installed_in_a_fresh_venv_runs_outside_the_checkout(tmp_path):
     code, out, err = run([bot], site, env, stdin="/status 125\n/quit\n", timeout=120)
     assert code == 0, err[-2000:]
     assert "控制台模式" in out and "关于加快推动我市城乡融合发展的建议" in out
-    assert "示例数据" not in out  # a configured database is never seeded
+    assert "demo.json" in out  # the console demo runs on its own database, seeded with the samples
+    code, out, err = run([bot, "status", "TA0010"], site, env)
+    assert code == 1, out  # ... and the configured database is never seeded
 
     code, out, err = run([str(bin_dir / "python"), "-c", "import bot.samples as s; print(s.__file__, s.SAMPLES.is_dir())"],
                          site, env)

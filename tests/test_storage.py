@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -304,22 +305,22 @@ async def test_mode_0640_kept_after_grant_and_compaction(chat):
     assert oct(path.stat().st_mode & 0o777) == oct(0o640)
 
 
-def _shared_folder(tmp_path_factory) -> Path:
-    """A folder an unprivileged user can reach (pytest's own is 0700)."""
-    folder = Path(tmp_path_factory.mktemp("shared"))
-    for parent in [folder, *folder.parents]:
-        if parent == Path("/tmp") or parent == Path("/"):
-            break
-        os.chmod(parent, 0o755)
-    return folder
+@pytest.fixture
+def shared_folder():
+    """A folder an unprivileged user can reach: outside pytest's base folder, which is 0700 and
+    which another pytest run on the machine sets back to 0700 at any moment."""
+    folder = Path(tempfile.mkdtemp(prefix="proposal-bot-shared-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _as_unprivileged():
     return 65534 if os.geteuid() == 0 else None  # root ignores file modes: drop to nobody
 
 
-def test_read_only_file_and_folder_refused_clearly(tmp_path_factory):
-    base = _shared_folder(tmp_path_factory)
+def test_read_only_file_and_folder_refused_clearly(shared_folder):
+    base = shared_folder
     config = base / "config.toml"
     config.write_text('[storage]\ndatabase = "data/proposals.json"\n', encoding="utf-8")
     db = base / "data" / "proposals.json"
