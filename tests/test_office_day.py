@@ -123,6 +123,11 @@ async def test_linked_liaison_sees_pings_and_may_reply(office):
     (refused,) = await office.send(f"/reply {other.number} B", user=LIAISON_USER)
     assert repo.get(Proposal, other.id).state == other.state
     assert "权限" in refused.text or "只有" in refused.text or "不能" in refused.text, refused.text
+    # a co-unit's liaison owes an opinion but is no handler of the item: no /reply for it
+    co_item = next(p for p in repo.proposals() if liaison.unit_id in p.co_unit_ids)
+    assert liaison.id not in [c.id for c in svc.units.handlers_of(co_item)]
+    (refused,) = await office.send(f"/reply {co_item.number} B", user=LIAISON_USER)
+    assert repo.get(Proposal, co_item.id).state == co_item.state, refused.text
 
 
 async def test_a_later_list_changes_the_liaison(office):

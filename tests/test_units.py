@@ -145,3 +145,29 @@ def test_region_prefix_rules():
     # with no region known yet, the name's own prefix is the region
     assert split_region("晋城市教育局", None) == (CITY, "教育局")
     assert split_region("城市管理局", None) == ("", "城市管理局")
+
+
+def test_escalation_goes_to_the_linked_unit_leader_when_no_supervisor_chat(tmp_path):
+    from datetime import date
+
+    from bot.config import load_config
+    from bot.deadlines import plan_sweep
+    from bot.model import Contact, Proposal
+    from tests.conftest import write_config
+
+    config = load_config(write_config(tmp_path))
+    unit = Department(name="晋城市教育局", region=CITY, id=1)
+    leader = Contact(name="赵志刚", unit=unit.name, unit_id=1, position="分管副局长", telegram_user_id=77, id=7)
+    liaison = Contact(name="王丽娟", unit=unit.name, unit_id=1, position="联络员", telegram_user_id=55, id=5)
+    item = Proposal(body="政协", region=CITY, term=8, meeting=5, number="12", title="关于甲的建议",
+                    lead_unit=unit.name, lead_unit_id=1, state="handling", due_date="2026-11-02", id=3)
+    contacts = {7: leader, 5: liaison}
+    pings = plan_sweep(date(2026, 11, 10), [item], contacts, config, None, departments=[unit],
+                       liaisons={1: 5}, leaders={1: 7})
+    steps = {(p.step, p.recipient) for p in pings}
+    assert ("escalate", 77) in steps and ("overdue-8", 55) in steps
+    assert not any(p.step == "escalate" and p.recipient in config.admins for p in pings)
+    unit.supervisor_chat_id = -100123  # a supervisor chat, when set, comes first
+    pings = plan_sweep(date(2026, 11, 10), [item], contacts, config, None, departments=[unit],
+                       liaisons={1: 5}, leaders={1: 7})
+    assert {p.recipient for p in pings if p.step == "escalate"} == {-100123}
