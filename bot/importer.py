@@ -505,12 +505,13 @@ class Importer:
             self._note_pending(unit, match, report)
 
     def _note_pending(self, unit, match: Match, report: FileReport) -> None:
-        if not unit.pending:
+        """Name each 待确认 unit the file uses once, with the units nearest to it."""
+        head = f"单位“{unit.name}”待确认"
+        if not unit.pending or any(note.startswith(head) for note in report.unit_notes):
             return
-        nearest = "、".join(u.name for u in match.nearest) if match.nearest else "无"
-        note = f"单位“{unit.name}”待确认：未能对应到已有单位，最接近的是：{nearest}。管理员可用 /merge 合并"
-        if note not in report.unit_notes:
-            report.unit_notes.append(note)
+        near = match.nearest if match.unit is None else self.units.near(unit)
+        nearest = "、".join(u.name for u in near) if near else "无"
+        report.unit_notes.append(f"{head}：未能对应到已有单位，最接近的是：{nearest}。管理员可用 /merge 合并")
 
     def _contact_plan(self, name: str, unit, phones: list[str]) -> tuple[Contact, str]:
         """The contact ``name`` of ``unit`` (a Department, or None), merged with new phones."""

@@ -163,10 +163,15 @@ class UnitResolver:
         from rapidfuzz.distance import LCSseq
 
         scored = []
+        stem = core[:-1]  # without the kind of word (局, 委, 办): sharing only that is no nearness
         for unit_id, cores in self._cores.get(region, {}).items():
-            best = max(LCSseq.similarity(core, c) for c in cores)
-            # Sharing only the kind of word (局, 委员会) does not make a unit near.
-            if best >= 2 and best >= len(core) / 2:
+            best = 0
+            for c in cores:
+                shared = LCSseq.similarity(stem, c[:-1])
+                # 教体局 / 教育局: the same first character and kind of word count as near too
+                if shared >= max(2, len(stem) / 2) or (stem[:1] == c[:1] and core[-1:] == c[-1:]):
+                    best = max(best, shared)
+            if best:
                 scored.append((-best, unit_id))
         return [self.units[i] for _, i in sorted(scored)[:limit]]
 
@@ -293,15 +298,14 @@ class UnitRegistry:
             return exact[0]
         return self.resolve(text).unit if not exact else None
 
+    def near(self, unit: Department) -> list[Department]:
+        """The other units of its region nearest to it (for a 待确认 unit)."""
+        _, core = self.resolver.split(unit.name, unit.region)
+        return [u for u in self.resolver.nearest(core, unit.region, limit=4) if u.id != unit.id][:3]
+
     def pending(self) -> list[tuple[Department, list[Department]]]:
         """Units marked 待确认, each with the nearest other units of its region."""
-        out = []
-        for unit in self.repo.departments():
-            if unit.pending:
-                _, core = self.resolver.split(unit.name, unit.region)
-                near = [u for u in self.resolver.nearest(core, unit.region, limit=4) if u.id != unit.id]
-                out.append((unit, near[:3]))
-        return out
+        return [(unit, self.near(unit)) for unit in self.repo.departments() if unit.pending]
 
     def merge(self, source: Department, target: Department, user_id: int | None) -> dict:
         """Fold ``source`` into ``target``: its items, contacts, supervisor chat and names move

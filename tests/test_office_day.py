@@ -55,6 +55,8 @@ async def test_one_unit_per_department_after_list_contacts_and_a_full_name_lette
     repo = office.services.repo
     assert f"新增提案 {ITEMS} 件" in office.list_answer, office.list_answer
     assert len(repo.departments()) == len(UNITS)
+    assert not [d.name for d in repo.departments() if d.pending]  # 市民政局 is not near 市财政局
+    assert "待确认" not in office.list_answer
     await office.upload("发改委答复.txt", FULL_LETTER.encode("utf-8"))
     assert len(repo.departments()) == len(UNITS), [d.name for d in repo.departments()]
     for short, full, *_ in UNITS:
