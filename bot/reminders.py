@@ -60,6 +60,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from bot import import_summary
 from bot.config import Config
 from bot.deadlines import (
     SYSTEM,
@@ -359,6 +360,11 @@ class Ledger:
         self._inflight.discard(key)
         if status == BLOCKED and len(key) > 2:
             self.block(key[2])
+
+    def cover(self, key: Key, by_step: str) -> None:
+        """Record a ping as done without sending it: another message stood for it (an import's
+        summary stands for its items' escalations). Not counted in the day's tally."""
+        self._set(tuple(key), False, s=SENT, n=0, u=0, by=by_step)
 
     def stale_failures(self, today: date) -> dict[date, list[Key]]:
         """Reminders that failed on an earlier day and were never reported lost (the bot was
@@ -774,6 +780,13 @@ async def run_sweep(
     pings = plan_sweep(today, proposals, contacts, config, calendar,
                        departments=repo.departments(), admins=admins, sent=ledger,
                        liaisons=units.liaisons(), leaders=units.leaders())
+    # after an import: one summary to the admins stands for its items' escalations
+    pings, imported = import_summary.plan(today, repo, config, calendar, ledger, pings,
+                                          admin_targets(config, admins), units)
+    if imported.pings:
+        options = {k: v for k, v in deliver_options.items() if k != "bundle_from"}
+        if (await deliver(imported.pings, send, ledger, bundle_from=None, **options)).sent:
+            imported.settle(ledger)
     report = await deliver(pings, send, ledger, webhook_send=webhook_send, **deliver_options)
     notice = report.admin_notice(retry_round=retry_round)
     if notice:

@@ -150,7 +150,9 @@ def event_text(event: Event, proposal: Proposal) -> str:
             parts.append("（作为历史导入）")
     elif event.kind in (EV_REPLY, EV_SUPPLEMENTARY):
         parts += [f"{event.classification}类" if event.classification else "", event.doc_number or ""]
-        if event.unit and event.unit != proposal.lead_unit:
+        other = (event.unit_id != proposal.lead_unit_id if event.unit_id is not None and proposal.lead_unit_id
+                 else event.unit != proposal.lead_unit)
+        if event.unit and other:  # a reply from another unit (分办) names it
             parts.append(event.unit)
     elif event.kind == EV_CO_UNIT_OPINION:
         parts.append(event.unit)
