@@ -162,9 +162,18 @@ def event_text(event: Event, proposal: Proposal) -> str:
         parts.append(f"{event.days} 天" + (f"（{event.reason}）" if event.reason else ""))
     elif event.kind == EV_EDIT:
         names = {"classification": "类别", "business_date": "日期", "doc_number": "文号",
-                 "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件"}
-        changed = "、".join(f"{names.get(k, k)} {v}" for k, v in event.changes.items())
-        parts = ["更正答复" if event.target_id is not None else "修改", changed]
+                 "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件",
+                 "title": "案由", "proposer": "提案人", "lead_unit": "主办单位", "co_units": "协办单位",
+                 "handlers": "承办人"}
+        after = event.changes.get("after")
+        if after is not None:  # /edit and /undo keep both values
+            before = event.changes.get("before", {})
+            changed = "、".join(f"{names.get(k, k)} {_edit_value(before.get(k))} → {_edit_value(v)}"
+                               for k, v in after.items())
+            parts = ["撤销修改" if "undo_of" in event.changes else "修改", changed]
+        else:
+            changed = "、".join(f"{names.get(k, k)} {v}" for k, v in event.changes.items())
+            parts = ["更正答复" if event.target_id is not None else "修改", changed]
     text = " ".join(p for p in parts if p)
     return text + "（补录，未改变状态）" if event.late else text
 
@@ -278,3 +287,11 @@ def unit_listing(
     if pages > 1:
         lines.append(f"第 {page + 1}/{pages} 页")
     return "\n".join(lines)
+
+
+def _edit_value(value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value)) or "（无）"
+    return str(value) if value not in (None, "") else "（无）"
