@@ -11,7 +11,7 @@ from bot.draft import draft_docx, letter_title
 from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.render import esc
-from handlers.common import reply, services
+from handlers.common import private_chat_button, reply, services, shows_personal
 from handlers.status import not_found_text, session_label
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,13 @@ USAGE = "用法：/draft 案号，例如 /draft 125、/draft 八届三次 125"
 
 
 async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal) -> None:
+    """The .docx; it names the handlers with their phones, so a group that may not see phone
+    numbers (no /group allow) gets a pointer to the private chat instead."""
+    if not shows_personal(update, context):
+        await reply(update, f"答复函草稿含承办人联系电话，本群未开放联系方式。"
+                            f"请在与机器人的私聊中发送 /draft {esc(proposal.number)}。",
+                    private_chat_button(context, f"p{proposal.id}"))
+        return
     svc = services(context)
     replies, handlers = svc.proposal_view(proposal)
     data = draft_docx(proposal, handlers, svc.today(), replies)

@@ -129,3 +129,12 @@ async def test_link_and_token_only_in_private_and_relink_needs_an_admin(chat, ca
     links = [e for e in chat.services.repo.audit_entries() if e["action"] == "link"]
     assert links[-1]["previous_user"] == STRANGER and links[-1]["confirmed_by"] == ADMIN
     assert any(e["action"] == "relink_requested" for e in chat.services.repo.audit_entries())
+
+
+async def test_reply_draft_with_phones_only_where_phones_may_be_shown(chat):
+    chat.emulator.add_group(GROUP)
+    (pointer,) = await chat.send(f"/draft@{BOT} 125", chat_id=GROUP)
+    assert "私聊" in pointer.text and pointer.document is None
+    (allowed,) = await chat.send("/group allow", chat_id=GROUP)
+    (draft,) = await chat.send("/draft 125", chat_id=GROUP)
+    assert draft.filename == "答复草稿-第125号.docx" and draft.document
