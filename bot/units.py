@@ -225,7 +225,10 @@ class UnitRegistry:
         if unit is None:
             unit = self._put_unit(Department(name=name, region=match.region, pending=bool(match.nearest)))
             return unit, match
-        if match.how in ("subsequence", "config"):
+        if match.how == "name" and name != unit.name and not unit.pending and name.startswith(unit.region) \
+                and not unit.name.startswith(unit.region):
+            self.rename(unit, name)  # 晋城市教育局 after 市教育局: the name with its region is the full one
+        elif match.how in ("subsequence", "config"):
             _, unit_core = self.resolver.split(unit.name, unit.region)
             if _abbreviates(unit_core, match.core) and not unit.pending:
                 self.rename(unit, name)

@@ -61,6 +61,8 @@ async def test_one_unit_per_department_after_list_contacts_and_a_full_name_lette
     assert len(repo.departments()) == len(UNITS), [d.name for d in repo.departments()]
     for short, full, *_ in UNITS:
         assert len(units_named(repo, short, full, ALSO_WRITTEN.get(short, short))) == 1, short
+    # a unit written with its region anywhere (here the contact list) carries that full name
+    assert repo.department("晋城市教育局") is not None and repo.department("市教育局") is None
     drc = repo.department("晋城市发展和改革委员会")
     assert drc is not None and {"市发改委", "市发展改革委"} <= set(drc.aliases)
     # every contact exactly once, on the full unit
