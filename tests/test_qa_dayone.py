@@ -45,7 +45,8 @@ async def test_a_reply_dated_before_the_assignment_is_refused(chat):
 async def test_a_co_unit_opinion_upload_says_it_was_recorded(chat):
     await chat.upload("清单.csv", LIST.encode("utf-8"))
     (answer,) = await chat.upload("财政局协办意见.txt", CO_UNIT_OPINION.encode("utf-8"))
-    assert "已登记市财政局的协办意见" in answer.text, answer.text
+    # the letter names the unit in full: that is its name now (the list wrote 市财政局)
+    assert "已登记晋城市财政局的协办意见" in answer.text, answer.text
     assert "未做任何更改" not in answer.text.splitlines()[0], answer.text
     assert "协办意见 1 件" in answer.text.splitlines()[0], answer.text
     # the same letter again, under another name: now nothing changes, and it says so
