@@ -755,8 +755,10 @@ def _names(value: str) -> list[str]:
     # A label is never a name (承办人：张三 联系电话 / ：0356-…): cut a token at a label word.
     tokens = [tok[: m.start()] if (m := _LABEL_WORD.search(tok.translate(_TRAD))) else tok for tok in tokens]
     tokens = [tok for tok in tokens if tok]
-    if len(tokens) == 2 and all(len(tok) == 1 for tok in tokens):
-        tokens = ["".join(tokens)]  # a two-character name printed as 张  三
+    joined = "".join(tokens)
+    if (len(tokens) > 1 and any(len(tok) == 1 for tok in tokens) and len(joined) <= 4
+            and re.fullmatch(rf"[{_CJK}]+", joined)):
+        tokens = [joined]  # a name spaced out to align a column (张  三, 刘 晓 燕): no name is one character
     return tokens
 
 

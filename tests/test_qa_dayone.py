@@ -100,3 +100,21 @@ def test_console_upload_speaks_chinese_and_takes_a_dragged_path(tmp_path):
     assert "找不到文件" in out and "是一个文件夹" in out, out
     assert "No such file" not in out and "Is a directory" not in out, out
     assert "已导入清单.csv：新增提案 2 件" in out, out
+
+
+def test_a_name_spaced_out_to_align_the_column_is_one_name():
+    from bot.parsing import split_names
+
+    assert split_names("刘 晓 燕") == ["刘晓燕"]
+    assert split_names("刘 晓燕") == ["刘晓燕"]
+    assert split_names("张  三") == ["张三"]
+    assert split_names("张三 李四") == ["张三", "李四"]
+    assert split_names("张三、李四") == ["张三", "李四"]
+
+
+async def test_a_contact_row_with_a_spaced_out_name_gives_the_unit_its_handler(chat):
+    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    contacts = "单位,姓名,职务,手机\n市发改委,郭 晓 峰,联络员,13903560001\n"
+    (answer,) = await chat.upload("联系人.csv", contacts.encode("utf-8"))
+    assert "新增联系人 1 人" in answer.text and "多个姓名" not in answer.text, answer.text
+    assert [c.name for c in chat.services.units.handlers_of(item(chat, "2"))] == ["郭晓峰"]
