@@ -156,7 +156,20 @@ class UnitResolver:
                 tied = [self.units[i] for s, i in scored if s == scored[0][0]]
                 return Match(None, region=region, core=core, nearest=tied[:5])
             return Match(self.units[scored[0][1]], how, region, core)
+        if not region:
+            return self._resolve_regionless(normalize(name), core)
         return Match(None, region=region, core=core, nearest=self.nearest(core, region))
+
+    def _resolve_regionless(self, written: str, core: str) -> Match:
+        """A name whose region nothing tells (市发改委 in an untitled list, several cities
+        known): the one unit once written exactly so, else unresolved with every unit it may
+        abbreviate as the nearest (待确认), never a silent new unit."""
+        same = {u.id for u in self.units.values() if written in (normalize(u.name), *map(normalize, u.aliases))}
+        if len(same) == 1:
+            return Match(self.units[same.pop()], "alias", "", core)
+        near = [self.units[i] for cores in self._cores.values() for i, cs in cores.items()
+                if any(_score(core, c) > 0 for c in cs)]
+        return Match(None, region="", core=core, nearest=near[:5])
 
     def nearest(self, core: str, region: str, limit: int = 3) -> list[Department]:
         """Units of the region sharing most characters with the core (for a 待确认 unit)."""
