@@ -88,8 +88,9 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     hits = result.hits or result.suggestions
     if not hits:
+        empty = not services(context).repo.contacts()  # the hint only helps an office with no contacts yet
         await reply(update, esc(result.reason or f"没有找到联系人“{text[:30]}”。") +
-                    "\n请先导入交办清单或联系人表。")
+                    ("\n请先导入交办清单或联系人表。" if empty else ""))
         return
     buttons = [[(contact_label(h.record)[:60], f"{CALLBACK}{h.record.id}")] for h in hits[:8]]
     prompt = "请选择要绑定的联系人：" if result.hits else esc(result.reason or "没有完全匹配的联系人。") + "\n相近的有："
