@@ -91,7 +91,7 @@ def test_console_upload_speaks_chinese_and_takes_a_dragged_path(tmp_path):
     folder = tmp_path / "我的 文件"
     folder.mkdir()
     (folder / "清单.csv").write_text(LIST, encoding="utf-8")
-    typed = f"/upload\n/upload {tmp_path}/没有这个文件.xlsx\n/upload {tmp_path}\n/upload '{folder}/清单.csv'\n"
+    typed = f"/upload\n/upload {tmp_path}/没有这个文件.xlsx\n/upload {tmp_path}\n/upload '{folder}/清单.csv'\n2\n"  # 2: 导入并提醒
     env = {k: v for k, v in os.environ.items() if k != "PROPOSAL_BOT_TOKEN"}
     done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(write_config(tmp_path))],
                           input=typed, capture_output=True, text=True, timeout=90, env=env)
