@@ -234,7 +234,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     """Upsert files and folders; print per file and in total what changed."""
     from tqdm import tqdm
 
-    from bot.importer import Importer, expand_paths
+    from bot.importer import HISTORY_NOTE, Importer, expand_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -267,7 +267,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     if similar:
         print(similar)
     if args.history:
-        print("已作为历史记录导入：新增的事项不发送任何提醒，直到有人登记答复、反馈或延期。")
+        print(HISTORY_NOTE)
     return EXIT_NOT_FOUND if report.failed else EXIT_OK
 
 

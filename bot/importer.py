@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from bot import history
 from bot.config import Config, Uploads
-from bot.deadlines import WorkCalendar
+from bot.deadlines import WorkCalendar, due_date_of
 from bot.model import (
     BODIES,
     EV_ASSIGNED,
@@ -56,6 +56,7 @@ SUPPORTED = TABLE_SUFFIXES | LETTER_SUFFIXES - {""}
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 KINDS = ("proposals", "replies", "contacts")
+HISTORY_NOTE = "已作为历史记录导入：新增的事项不发送任何提醒，直到有人登记答复、反馈或延期。"
 KIND_LABELS = {"proposals": ("提案", "件"), "replies": ("答复", "件"), "contacts": ("联系人", "人")}
 
 
@@ -424,15 +425,8 @@ class Importer:
         """One row of an assignment list creates or updates its proposal. Its dates are history:
         the item's assigned event, an edit when a later list changes them, and the reply the
         list records (答复日期 / 办理类别) when none is on record yet."""
-        body = row.get("body") or body_of(row.get("session") or "")
-        region = (row.get("region") or region_in(row.get("session") or "")
-                  or self.units.resolver.split(row.get("lead_unit") or "", None)[0] or self.config.region)
-        if body not in BODIES:
-            raise ImportFailed("无法确定是政协提案还是人大建议（请在标题或“类别”列写明）")
-        if not region:
-            raise ImportFailed("无法确定地区（请在标题、“地区”列或主办单位名称中写明市、县、区）")
-        number = row["number"]
-        identity = (body, region, row.get("term"), row.get("meeting"), number_key(number))
+        identity = self._row_identity(row)
+        body, region, number = identity[0], identity[1], row["number"]
         stored = self.repo.find_proposal(identity)
         proposal = _working_copy(stored) if stored else Proposal(
             body=body, region=region, term=row.get("term"), meeting=row.get("meeting"), number=number)
@@ -452,6 +446,55 @@ class Importer:
         saved = self._save_proposal(proposal, report, changed=bool(events))
         if events:
             history.record(self.repo, self.config, self.calendar, saved, events, new=stored is None)
+
+    def _row_identity(self, row: dict) -> tuple:
+        """(body, region, term, meeting, number key) of a list row; ImportFailed when unknown."""
+        body = row.get("body") or body_of(row.get("session") or "")
+        region = (row.get("region") or region_in(row.get("session") or "")
+                  or self.units.resolver.split(row.get("lead_unit") or "", None)[0] or self.config.region)
+        if body not in BODIES:
+            raise ImportFailed("无法确定是政协提案还是人大建议（请在标题或“类别”列写明）")
+        if not region:
+            raise ImportFailed("无法确定地区（请在标题、“地区”列或主办单位名称中写明市、县、区）")
+        return body, region, row.get("term"), row.get("meeting"), number_key(row["number"])
+
+    def preview(self, filename: str, table: TableResult) -> str:
+        """What importing this assignment list would do, read without writing anything: items,
+        sessions, lead units, new and known items, those already overdue, skipped rows."""
+        sessions, leads, skipped = set(), set(), len(table.errors) + sum(map(len, table.passed.values()))
+        new = known = overdue = 0
+        today = self.today()
+        for row in table.rows:
+            try:
+                identity = self._row_identity(row)
+            except ImportFailed:
+                skipped += 1
+                continue
+            item = Proposal(body=identity[0], region=identity[1], term=identity[2], meeting=identity[3],
+                            number=row["number"], assigned_date=row.get("assigned_date"),
+                            due_date=row.get("due_date"), complex=bool(row.get("complex")))
+            sessions.add(f"{item.session_label}（{item.body}）")
+            if row.get("lead_unit"):
+                leads.add(row["lead_unit"])
+            stored = self.repo.find_proposal(identity)
+            if stored is None:
+                new += 1
+                open_ = not (row.get("classification") or row.get("reply_date"))
+            else:
+                known += 1
+                item, open_ = stored, stored.is_open
+            due = due_date_of(item, self.config, self.calendar)
+            if open_ and due is not None and due < today:
+                overdue += 1
+        lines = [f"{filename}：交办清单共 {new + known} 件（新增 {new} 件，已有 {known} 件），"
+                 f"其中 {overdue} 件已逾期；跳过 {skipped} 行。"]
+        if sessions:
+            lines.append("届次：" + "、".join(sorted(sessions)))
+        if leads:
+            shown = sorted(leads)
+            lines.append(f"主办单位 {len(shown)} 个：" + "、".join(shown[:10]) + ("等" if len(shown) > 10 else ""))
+        lines.append("尚未写入任何内容。请选择：作为历史导入（不发送任何提醒），或导入并提醒（按期限提醒承办人）。")
+        return "\n".join(lines)
 
     def _list_events(self, stored: Proposal | None, row: dict) -> list[Event]:
         """What a list row adds to the item's history (nothing when it says what is on record)."""

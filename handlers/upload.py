@@ -1,4 +1,6 @@
-"""An admin sends a document (reply letter, assignment list, contact list): import it.
+"""An admin sends a document (reply letter, assignment list, contact list): import it. An
+assignment list is summed up first, with buttons 作为历史导入 / 导入并提醒; it is written when
+one is pressed.
 
 The file is parsed in a worker process under limits (``bot.uploads``), so other chats and the
 reminders go on meanwhile; its parsed records are applied here, in one batched write."""
@@ -10,15 +12,19 @@ from pathlib import Path
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.importer import SUPPORTED
+from bot.importer import HISTORY_NOTE, SUPPORTED, ParsedFile
+from bot.pending_imports import PendingImports
 from bot.render import esc
 from bot.similar import import_note
 from bot.uploads import worker_for
-from handlers.common import admin_only, reply, services
+from handlers.common import admin_only, edit, reply, services
 
 log = logging.getLogger(__name__)
+
+CALLBACK = "imp:"
+EXPIRED = "这份清单已过期（发送后超过 30 分钟，或机器人已重启），没有写入任何内容。请重新发送文件。"
 
 
 @admin_only
@@ -46,10 +52,46 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
         return
     parsed = await worker_for(svc).parse(data, name)
+    if parsed.table is not None and parsed.table.kind == "assignment" and not parsed.error:
+        # a list is summed up first; nothing is written until an admin chooses how to import it
+        key = pending(svc).add(parsed, update.effective_user.id, svc.clock())
+        await reply(update, esc(svc.importer().preview(name, parsed.table)),
+                    buttons=[[("作为历史导入", f"{CALLBACK}h:{key}"), ("导入并提醒", f"{CALLBACK}r:{key}")]])
+        return
+    await reply(update, import_answer(svc, parsed, update.effective_user.id))
+
+
+@admin_only
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """作为历史导入 / 导入并提醒 pressed under a list's summary: import it (once)."""
+    svc = services(context)
+    query = update.callback_query
+    mode, key = query.data.removeprefix(CALLBACK).split(":", 1)
+    waiting = pending(svc).take(key, svc.clock())  # taken before any await: a second press finds nothing
+    if waiting is None:
+        if pending(svc).was_taken(key):
+            await query.answer("这份清单已经导入，不会重复导入。", show_alert=True)
+        else:
+            await query.answer()
+            await edit(update, EXPIRED)
+        return
+    await query.answer()
+    await edit(update, import_answer(svc, waiting.parsed, update.effective_user.id, history=mode == "h"))
+
+
+def pending(svc) -> PendingImports:
+    return svc.extras.setdefault("pending_imports", PendingImports())
+
+
+def import_answer(svc, parsed: ParsedFile, user_id: int, history: bool = False) -> str:
+    """Write a parsed document (``history``: as the CLI's ``import --history``, sending nothing
+    about its new items) and say what changed."""
     with svc.repo.batch():
-        report = svc.importer().apply(parsed)
-    svc.repo.audit("import", update.effective_user.id, file=name, error=report.error)
+        report = svc.importer(quiet=history).apply(parsed)
+    svc.repo.audit("import", user_id, file=parsed.filename, error=report.error, history=history)
     lines = [esc(report.summary()) if report.error or report.nothing_read else "已导入" + esc(report.summary())]
+    if history and not report.error:
+        lines.append(HISTORY_NOTE)
     lines.extend(esc(change) for change in report.changes)
     similar = import_note(svc, report.created)
     if similar:
@@ -59,8 +101,9 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.extend(esc(note) for note in notes[:20])
     if len(notes) > 20:
         lines.append(f"……另有 {len(notes) - 20} 条提示")
-    await reply(update, "\n".join(lines))
+    return "\n".join(lines)
 
 
 def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.Document.ALL, upload))
+    app.add_handler(CallbackQueryHandler(choose, pattern=f"^{CALLBACK}[hr]:"))

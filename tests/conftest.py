@@ -78,6 +78,15 @@ class Chat:
         return await self.emulator.await_sent(user, count=expect, since=marker, timeout=timeout)
 
 
+    async def import_list(self, filename: str, data: bytes, button: str = "导入并提醒", user: int = ADMIN):
+        """Upload an assignment list, check that its summary offers the two choices, press
+        ``button``; the import's answers (the summary, replaced by the report)."""
+        (summary,) = await self.upload(filename, data, user=user)
+        labels = [b["text"] for row in (summary.reply_markup or {}).get("inline_keyboard", []) for b in row]
+        assert labels == ["作为历史导入", "导入并提醒"], summary.text
+        return await self.press(summary, button, user=user)
+
+
 def write_config(folder: Path, extra: str = "") -> Path:
     path = folder / "config.toml"
     path.write_text(TEST_CONFIG + extra, encoding="utf-8")

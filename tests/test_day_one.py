@@ -71,7 +71,9 @@ async def test_day_one(day):
     repo = day.services.repo
     assert repo.proposals() == []  # a configured database starts empty: no sample records
     list_path, contacts_path = day.files
-    (answer,) = await upload(day, list_path)
+    name = list_path.name
+    day.transcript.said("管理员", f"（发送文件 {name}，按“导入并提醒”）")
+    (answer,) = day.transcript.heard("管理员", await day.import_list(name, list_path.read_bytes()))
     assert f"新增提案 {ITEMS} 件" in answer.text
     (answer,) = await upload(day, contacts_path)
     assert "联系人" in answer.text

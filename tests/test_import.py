@@ -192,7 +192,7 @@ def test_contact_list_in_gbk_csv(tmp_path):
 
 
 async def test_upload_assignment_list_in_chat(chat):
-    (answer,) = await chat.upload("交办清单.xlsx", assignment_xlsx(ROWS))
+    (answer,) = await chat.import_list("交办清单.xlsx", assignment_xlsx(ROWS))
     assert "新增提案 2 件" in answer.text and "第5行：" in answer.text
     (card,) = await chat.send("/status 八届四次 12")
     assert "关于加强农村饮水安全的提案" in card.text and "陈刚 0356-2223344" in card.text

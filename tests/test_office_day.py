@@ -40,7 +40,7 @@ async def office(tmp_path, emulator, clock):
     chat = Chat(emulator, app, services, clock)
     list_path, contacts_path = build(tmp_path / "office")
     try:
-        chat.list_answer = (await chat.upload(list_path.name, list_path.read_bytes()))[0].text
+        chat.list_answer = (await chat.import_list(list_path.name, list_path.read_bytes()))[0].text
         chat.contacts_answer = (await chat.upload(contacts_path.name, contacts_path.read_bytes()))[0].text
         yield chat
     finally:
@@ -156,7 +156,7 @@ async def test_merge_moves_items_contacts_and_supervisor_and_survives_a_restart(
         lst = ("（示例数据）晋城市政协八届五次会议提案交办清单\n提案号,案由,提案人,主办单位,交办日期\n"
                "1,关于甲的建议,张三,晋城市教育局,2026-09-15\n"
                "2,关于乙的建议,李四,市教体局,2026-09-15\n")
-        (answer,) = await chat.upload("清单.csv", lst.encode("utf-8"))
+        (answer,) = await chat.import_list("清单.csv", lst.encode("utf-8"))
         assert "单位“市教体局”待确认" in answer.text and "最接近的是：晋城市教育局" in answer.text, answer.text
         await chat.upload("联系人.csv", "单位,姓名,职务,手机\n市教体局,王丽娟,联络员,13903560001\n".encode("utf-8"))
         pending = svc.repo.department("市教体局")
@@ -183,7 +183,7 @@ async def test_merge_moves_items_contacts_and_supervisor_and_survives_a_restart(
         assert svc.units.resolve("市教体局", "晋城市").unit.name == "晋城市教育局"
         (dept,) = await chat.send("/dept 市教体局")
         assert "晋城市教育局" in dept.text and "在办 2 件" in dept.text, dept.text
-        (answer,) = await chat.upload("清单2.csv", (lst + "3,关于丙的建议,王五,市教体局,2026-09-15\n").encode("utf-8"))
+        (answer,) = await chat.import_list("清单2.csv", (lst + "3,关于丙的建议,王五,市教体局,2026-09-15\n").encode("utf-8"))
         assert "待确认" not in answer.text
         assert len(svc.repo.departments()) == 1
     finally:

@@ -31,7 +31,7 @@ def item(chat, number):
 
 
 async def test_a_reply_dated_before_the_assignment_is_refused(chat):
-    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    await chat.import_list("清单.csv", LIST.encode("utf-8"))
     (answer,) = await chat.send("/reply 2 B 2020-01-01")  # typed 2020 for 2026
     assert "早于交办日期 2026-09-15" in answer.text, answer.text
     assert item(chat, "2").state == "assigned"
@@ -43,7 +43,7 @@ async def test_a_reply_dated_before_the_assignment_is_refused(chat):
 
 
 async def test_a_co_unit_opinion_upload_says_it_was_recorded(chat):
-    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    await chat.import_list("清单.csv", LIST.encode("utf-8"))
     (answer,) = await chat.upload("财政局协办意见.txt", CO_UNIT_OPINION.encode("utf-8"))
     # the letter names the unit in full: that is its name now (the list wrote 市财政局)
     assert "已登记晋城市财政局的协办意见" in answer.text, answer.text
@@ -56,7 +56,7 @@ async def test_a_co_unit_opinion_upload_says_it_was_recorded(chat):
 
 async def test_a_list_whose_rows_all_failed_does_not_claim_it_matched(chat):
     no_session = "提案号,案由,主办单位\n9,关于测试的建议,市教育局\n"
-    (answer,) = await chat.upload("清单.csv", no_session.encode("gbk"))
+    (answer,) = await chat.import_list("清单.csv", no_session.encode("gbk"))
     first = answer.text.splitlines()[0]
     assert "内容与已有记录相同" not in first and "没有导入" in first, answer.text
 
@@ -72,7 +72,7 @@ async def test_two_units_in_the_lead_cell_are_not_glued_into_one(chat, tmp_path)
     ws.append(["14", "关于背街小巷改造的建议", "赵六", "市住建局、市城管局", "", "2026-09-15"])
     path = tmp_path / "清单.xlsx"
     wb.save(path)
-    (answer,) = await chat.upload(path.name, path.read_bytes())
+    (answer,) = await chat.import_list(path.name, path.read_bytes())
     assert "第3行：主办单位写了 2 个（市住建局、市城管局）" in answer.text, answer.text
     names = {d.name for d in chat.services.repo.departments()}
     assert not any("市住建局市城管局" in n or "、" in n for n in names), names
@@ -91,7 +91,7 @@ def test_console_upload_speaks_chinese_and_takes_a_dragged_path(tmp_path):
     folder = tmp_path / "我的 文件"
     folder.mkdir()
     (folder / "清单.csv").write_text(LIST, encoding="utf-8")
-    typed = f"/upload\n/upload {tmp_path}/没有这个文件.xlsx\n/upload {tmp_path}\n/upload '{folder}/清单.csv'\n"
+    typed = f"/upload\n/upload {tmp_path}/没有这个文件.xlsx\n/upload {tmp_path}\n/upload '{folder}/清单.csv'\n2\n"  # 2: 导入并提醒
     env = {k: v for k, v in os.environ.items() if k != "PROPOSAL_BOT_TOKEN"}
     done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(write_config(tmp_path))],
                           input=typed, capture_output=True, text=True, timeout=90, env=env)

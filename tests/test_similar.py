@@ -80,7 +80,7 @@ async def test_similar_in_chat_and_on_the_card(tmp_path, emulator, clock):
         assert missing.text.startswith("未找到第999号")
         (usage,) = await chat.send("/similar")
         assert usage.text.startswith("用法：/similar")
-        (imported,) = await chat.upload("八届四次交办清单.csv", NEW_LIST.encode("utf-8"))
+        (imported,) = await chat.import_list("八届四次交办清单.csv", NEW_LIST.encode("utf-8"))
         assert "往届相似：2 件新提案与往届提案相近" in imported.text
     finally:
         await stop_bot(app)
