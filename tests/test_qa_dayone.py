@@ -113,7 +113,7 @@ def test_a_name_spaced_out_to_align_the_column_is_one_name():
 
 
 async def test_a_contact_row_with_a_spaced_out_name_gives_the_unit_its_handler(chat):
-    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    await chat.import_list("清单.csv", LIST.encode("utf-8"))
     contacts = "晋城市承办单位联系人名单\n单位,姓名,职务,手机\n市发改委,郭 晓 峰,联络员,13903560001\n"
     (answer,) = await chat.upload("联系人.csv", contacts.encode("utf-8"))
     assert "新增联系人 1 人" in answer.text and "多个姓名" not in answer.text, answer.text
@@ -123,7 +123,7 @@ async def test_a_contact_row_with_a_spaced_out_name_gives_the_unit_its_handler(c
 async def test_a_contact_list_without_a_region_finds_the_unit_its_list_named(chat):
     """The database knows two cities (晋城市 and the samples' 高平市); a contact list with no
     title says 市发改委, the form the 晋城市 list used: the same unit, not a new 市发改委."""
-    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    await chat.import_list("清单.csv", LIST.encode("utf-8"))
     units_before = len(chat.services.repo.departments())
     contacts = "单位,姓名,职务,手机\n市发改委,郭晓峰,联络员,13903560001\n"
     await chat.upload("联系人.csv", contacts.encode("utf-8"))
@@ -135,7 +135,7 @@ async def test_a_contact_list_without_a_region_finds_the_unit_its_list_named(cha
 
 async def test_an_unknown_region_unit_near_several_is_marked_to_confirm(chat):
     """Not the form any unit was written in, and two cities' units it may abbreviate: 待确认."""
-    await chat.upload("清单.csv", LIST.encode("utf-8"))
+    await chat.import_list("清单.csv", LIST.encode("utf-8"))
     contacts = "单位,姓名,职务,手机\n市发展改革委,郭晓峰,联络员,13903560001\n"
     (answer,) = await chat.upload("联系人.csv", contacts.encode("utf-8"))
     assert "待确认" in answer.text and "晋城市发展和改革委员会" in answer.text, answer.text
