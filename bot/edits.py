@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot import history
-from bot.model import EV_EDIT, Contact, Event, Proposal
+from bot.model import EV_EDIT, Event, Proposal
 from bot.parsing import parse_date, split_names
 
 EDIT_MINUTES = 10

@@ -8,11 +8,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.draft import draft_docx, letter_title
-from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.render import esc
 from handlers.common import private_chat_button, reply, services, shows_personal
-from handlers.status import not_found_text, session_label
+from handlers.status import proposal_from_args
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +43,10 @@ async def send_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, proposa
 
 async def draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/draft NUMBER [session]"""
-    text = " ".join(context.args or []).strip()
-    if not text:
-        await reply(update, USAGE)
+    proposal = await proposal_from_args(update, context, USAGE, CALLBACK)
+    if proposal is None:
         return
-    svc = services(context)
-    found = lookup_number(svc.repo, text)
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{USAGE}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    if len(found.matches) > 1:
-        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
-        return
-    await send_draft(update, context, found.matches[0])
+    await send_draft(update, context, proposal)
 
 
 async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

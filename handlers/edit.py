@@ -11,11 +11,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.edits import BY_CODE, EDIT_MINUTES, FIELDS, apply_edit, parse_value, shown, undo_last
-from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.render import esc, number_label
 from handlers.common import admin_only, edit as edit_message, reply, services
-from handlers.status import not_found_text, session_label
+from handlers.status import proposal_from_args
 
 COMMANDS = [
     ("edit", "修改提案信息：/edit 案号", True),
@@ -38,23 +37,10 @@ def fields_view(svc, p: Proposal) -> tuple[str, list]:
 @admin_only
 async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/edit NUMBER"""
-    text = " ".join(context.args or []).strip()
-    if not text:
-        await reply(update, USAGE)
+    proposal = await proposal_from_args(update, context, USAGE, CALLBACK, "修改哪一件？")
+    if proposal is None:
         return
-    svc = services(context)
-    found = lookup_number(svc.repo, text)
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(text[:30])}”。\n{USAGE}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    if len(found.matches) > 1:
-        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，修改哪一件？", buttons)
-        return
-    await reply(update, *fields_view(svc, found.matches[0]))
+    await reply(update, *fields_view(services(context), proposal))
 
 
 @admin_only

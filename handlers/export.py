@@ -11,7 +11,7 @@ from bot.export import export_workbook
 from bot.numbers import Session, parse_session
 from bot.render import esc
 from bot.report import percent
-from bot.stats import facts_of, figures, in_session, session_text
+from bot.stats import facts_of, figures, session_text
 from handlers.common import keyboard, reply, services, shows_personal
 
 log = logging.getLogger(__name__)

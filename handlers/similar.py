@@ -5,13 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.lookup import lookup_number
 from bot.model import STATE_LABELS, Proposal
 from bot.render import esc
 from bot.report import short_title
 from bot.similar import finder, short_session
 from handlers.common import edit, reply, services
-from handlers.status import CALLBACK as CARD, not_found_text, session_label
+from handlers.status import CALLBACK as CARD, proposal_from_args
 
 COMMANDS = [("similar", "往届相似提案，如 /similar 125", False)]
 
@@ -39,23 +38,10 @@ def similar_text(svc, proposal: Proposal) -> tuple[str, list]:
 
 async def similar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/similar NUMBER [session]"""
-    text = " ".join(context.args or []).strip()
-    if not text:
-        await reply(update, USAGE)
+    proposal = await proposal_from_args(update, context, USAGE, CALLBACK)
+    if proposal is None:
         return
-    svc = services(context)
-    found = lookup_number(svc.repo, text)
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{USAGE}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    if len(found.matches) > 1:
-        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
-        return
-    body, buttons = similar_text(svc, found.matches[0])
+    body, buttons = similar_text(services(context), proposal)
     await reply(update, body, buttons or None)
 
 

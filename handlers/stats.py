@@ -40,7 +40,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chart = await asyncio.to_thread(stats_chart, f)
     name = f"办理统计-{scope_text(f).replace(' · ', '-') or '全部'}-{today.isoformat()}.png"
     await update.effective_chat.send_photo(photo=chart.png, filename=name,
-                                           caption=f"在办与逾期件数、办复率（按主办单位）")
+                                           caption="在办与逾期件数、办复率（按主办单位）")
 
 
 def register(app: Application) -> None:

@@ -65,6 +65,28 @@ def not_found_text(found: NumberLookup) -> str:
     return text
 
 
+async def proposal_from_args(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, callback: str,
+                             question: str = "请选择：") -> Proposal | None:
+    """The one proposal a command's NUMBER [session] arguments name. Otherwise answers (usage, not
+    understood, not found, or a button per session, each ``callback`` + proposal id) and returns None."""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, usage)
+        return None
+    found = lookup_number(services(context).repo, text)
+    if not found.query.key:
+        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{usage}")
+        return None
+    if not found.matches:
+        await reply(update, not_found_text(found))
+        return None
+    if len(found.matches) > 1:
+        buttons = [[(session_label(p), f"{callback}{p.id}")] for p in found.matches[:8]]
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，{question}", buttons)
+        return None
+    return found.matches[0]
+
+
 async def answer_number(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """The card, a choice between sessions, or "not found" with the nearest numbers."""
     svc = services(context)
