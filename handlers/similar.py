@@ -10,7 +10,7 @@ from bot.render import esc
 from bot.report import short_title
 from bot.similar import finder, short_session
 from handlers.common import edit, reply, services
-from handlers.status import CALLBACK as CARD, proposal_from_args
+from handlers.status import CALLBACK as CARD, proposal_from_args, proposal_from_button
 
 COMMANDS = [("similar", "往届相似提案，如 /similar 125", False)]
 
@@ -46,15 +46,10 @@ async def similar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    svc = services(context)
-    raw = query.data[len(CALLBACK):]
-    proposal = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    proposal = await proposal_from_button(update, context, CALLBACK)
     if proposal is None:
-        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return
-    await query.answer()
-    body, buttons = similar_text(svc, proposal)
+    body, buttons = similar_text(services(context), proposal)
     await edit(update, body, buttons or None)
 
 

@@ -65,6 +65,19 @@ def not_found_text(found: NumberLookup) -> str:
     return text
 
 
+async def proposal_from_button(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str) -> Proposal | None:
+    """The proposal a pressed button (``prefix`` + id) names, the press answered; None (with an
+    alert) when it no longer exists."""
+    query = update.callback_query
+    raw = query.data[len(prefix):]
+    proposal = services(context).repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    if proposal is None:
+        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
+        return None
+    await query.answer()
+    return proposal
+
+
 async def proposal_from_args(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, callback: str,
                              question: str = "请选择：") -> Proposal | None:
     """The one proposal a command's NUMBER [session] arguments name. Otherwise answers (usage, not
@@ -115,28 +128,18 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button from the session choice: show that proposal's card."""
-    query = update.callback_query
-    svc = services(context)
-    raw = query.data[len(CALLBACK):]
-    proposal = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    proposal = await proposal_from_button(update, context, CALLBACK)
     if proposal is None:
-        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return
-    await query.answer()
     await send_card(update, context, proposal, in_place=True)
 
 
 async def show_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """全部记录: every step of the item's history, in a new message under the card."""
-    query = update.callback_query
-    svc = services(context)
-    raw = query.data[len(TIMELINE):]
-    proposal = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    proposal = await proposal_from_button(update, context, TIMELINE)
     if proposal is None:
-        await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return
-    await query.answer()
-    await reply(update, timeline_text(proposal, timeline(svc.repo, proposal.id)))
+    await reply(update, timeline_text(proposal, timeline(services(context).repo, proposal.id)))
 
 
 def register(app: Application) -> None:
