@@ -190,7 +190,7 @@ def kill_run(rounds: int = 20, handlers: int | None = None, seed_value: int = 1,
 async def burst_run(burst: int = 60, handlers: int = 6, out=print) -> dict:
     """A 5xx burst longer than one sweep's retries; the same-day retry rounds on the injected
     clock deliver everything. Returns the figures."""
-    from bot.app import build_application, make_services
+    from bot.app import build_application, make_services, started
     from bot.config import load_config
     from handlers.reminders import reminders_of
 
@@ -210,8 +210,7 @@ async def burst_run(burst: int = 60, handlers: int = 6, out=print) -> dict:
 
         rem.sleep = no_wait
         try:
-            for task in app.bot_data.get("startup_tasks", []):
-                await task
+            await started(app)
             rounds = []
             while rem.retry_at is not None:
                 now[0] = rem.retry_at

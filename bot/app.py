@@ -1,6 +1,11 @@
 """Wiring: build the python-telegram-bot Application over our services.
 
-This and ``handlers/`` are the only places that import telegram.
+This and ``handlers/`` are the only places that import telegram. The whole life cycle is here:
+``make_services`` (repository, search index), ``build_application`` (the reminder service, the
+handlers), ``post_init`` (the start-up steps, in order), ``started`` (the start-up work that runs
+in the background is done) and ``post_shutdown`` (the shut-down steps). ``bot_data`` holds
+two entries: ``services`` (what handlers reach through ``handlers.common.services``) and
+``commands`` (the menu /help lists).
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.redact import scrub_exception
-from bot.search import SearchIndex
 from bot.services import Services
 from bot.storage import Repository, WriteFailed
+from handlers.reminders import ReminderService, reminders_of
 from handlers import access, draft, edit, export, find, link, nudge, progress, reminders, samples, similar, start, stats, status, units, upload
 
 log = logging.getLogger(__name__)
@@ -76,20 +81,31 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
+StartHook = Callable[["BotApplication"], Awaitable[None]]
+
+
 class BotApplication(Application):
     """The PTB application whose start-up (getMe inside ``initialize``) rides out blips."""
 
+    startup_retry: float = STARTUP_RETRY_FIRST  # first delay of the start-up retries (tests: short)
+    after_start: StartHook | None = None  # console mode: read the terminal once the bot is up
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data["services"]
+
     async def initialize(self) -> None:
-        await retry_startup("getMe", super().initialize, self.bot_data.get("startup_retry", STARTUP_RETRY_FIRST))
+        await retry_startup("getMe", super().initialize, self.startup_retry)
 
 
 def make_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
-    """The repository, and the search index that follows its changes."""
+    """The repository, and the search index that follows its changes (built now, so that the
+    first question does not wait for it)."""
     repo = Repository(config.database, backups=config.backups)
     tz = config.tzinfo
     services = Services(config=config, repo=repo, clock=clock or (lambda: datetime.now(tz)))
     services.units.link_legacy()
-    services.extras["index"] = SearchIndex.build(repo, config.aliases)
+    services.index  # noqa: B018 - built at start-up
     return services
 
 
@@ -101,35 +117,47 @@ def command_menu() -> list[tuple[str, str, bool]]:
     return sorted(commands, key=lambda command: command[2])  # everyone's commands, then admins'
 
 
-async def post_init(app: Application) -> None:
+async def post_init(app: BotApplication) -> None:
+    """The start-up steps once Telegram answered getMe (``run_polling`` / ``run_webhook`` call
+    this; tests that drive the application by hand call it themselves)."""
+    await set_up_chat(app)
+    await reminders_of(app).start(app)  # ledger, daily job, catch-up sweep (in the background)
+    if app.after_start is not None:
+        await app.after_start(app)
+
+
+async def started(app: BotApplication) -> None:
+    """Return when the start-up work running in the background (the reminder catch-up sweep)
+    is done: tests and console mode talk to the bot only after it."""
+    await reminders_of(app).started()
+
+
+async def set_up_chat(app: BotApplication) -> None:
     """Polling: no webhook may be set. Register the command menu: everyone sees the common
     commands, admins see all. Each call is retried until Telegram answers."""
-    delay = app.bot_data.get("startup_retry", STARTUP_RETRY_FIRST)
-    if not app.bot_data["services"].config.webhook_url:
+    delay = app.startup_retry
+    if not app.services.config.webhook_url:
         await retry_startup("deleteWebhook", app.bot.delete_webhook, delay)
     commands = app.bot_data["commands"]
     common = [BotCommand(name, text) for name, text, admin in commands if not admin]
     everything = [BotCommand(name, text) for name, text, _ in commands]
     await retry_startup("setMyCommands", lambda: app.bot.set_my_commands(common, scope=BotCommandScopeDefault()), delay)
-    for admin_id in app.bot_data["services"].config.admins:
+    for admin_id in app.services.config.admins:
         try:
             await retry_startup(f"setMyCommands for admin {admin_id}", lambda: app.bot.set_my_commands(
                 everything, scope=BotCommandScopeChat(admin_id)), delay)
         except TelegramError as exc:  # an admin who never opened the chat has no chat yet
             log.info("admin menu for %s not set: %s", admin_id, exc)
-    for hook in app.bot_data.get("post_init_hooks", []):
-        await hook(app)
 
 
-async def post_shutdown(app: Application) -> None:
-    """Close what the post_init hooks opened (reminder ledger, HTTP clients), then the
-    database (every write is already on disk; this releases it)."""
-    for hook in app.bot_data.get("post_shutdown_hooks", []):
-        try:
-            await hook(app)
-        except Exception:  # one failing hook must not keep the others from closing
-            log.exception("shutdown hook %r failed", hook)
-    app.bot_data["services"].repo.close()
+async def post_shutdown(app: BotApplication) -> None:
+    """The shut-down steps: stop the reminder service (ledger, HTTP client), then close the
+    database (every write is already on disk; this releases it), even when the first fails."""
+    try:
+        await reminders_of(app).stop()
+    except Exception:
+        log.exception("stopping the reminder service failed")
+    app.services.repo.close()
     log.info("stopped; database closed")
 
 
@@ -151,7 +179,10 @@ def build_application(
     base_url: str | None = None,
     base_file_url: str | None = None,
     startup_retry: float = STARTUP_RETRY_FIRST,
-) -> Application:
+    after_start: StartHook | None = None,
+) -> BotApplication:
+    """The application over ``services``, with its reminder service; ``after_start`` runs last
+    in ``post_init`` (console mode)."""
     config = services.config
     builder = (
         ApplicationBuilder()
@@ -168,9 +199,10 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     app = builder.build()
+    app.startup_retry, app.after_start = startup_retry, after_start
     app.bot_data["services"] = services
     app.bot_data["commands"] = command_menu()
-    app.bot_data["startup_retry"] = startup_retry
+    services.reminders = ReminderService(services)
     for module in HANDLER_MODULES:
         module.register(app)
     app.add_error_handler(on_error)
@@ -192,11 +224,11 @@ def polling_args(config: Config) -> dict[str, Any]:
     return {"timeout": config.poll_timeout, "poll_interval": 0.0, "bootstrap_retries": -1}
 
 
-def run(app: Application) -> None:
+def run(app: BotApplication) -> None:
     """Serve until SIGINT/SIGTERM: a webhook when ``bot.webhook_url`` is set, else long
     polling. A stop lets running handlers finish, then post_shutdown closes the ledger and the
     database."""
-    config = app.bot_data["services"].config
+    config = app.services.config
     if config.webhook_url:
         log.info("serving the webhook on %s:%s for %s", config.listen, config.port, config.webhook_url)
         app.run_webhook(**webhook_args(config))

@@ -112,7 +112,7 @@ def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys
                 demo: bool = True) -> int:
     """``demo``: the console's own demo database, filled with the sample records when empty
     (a database named with --db is never seeded)."""
-    from bot.app import build_application
+    from bot.app import build_application, started
     from bot.samples import load_samples
 
     if demo and load_samples(services.repo, services.config):
@@ -123,14 +123,13 @@ def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys
     emulator.add_user(user_id, first_name="控制台")  # their chat exists: start-up reminders reach it
     console = Console(emulator, user_id, out)
     emulator.subscribe(console.show)
-    app = build_application(services, "console:token", emulator.base_url, emulator.base_file_url)
 
     async def start_reading(app_) -> None:
         loop = asyncio.get_running_loop()
         role = services.role_of(user_id) or "未授权"
         print(BANNER.format(user_id=user_id, role=role), file=out, flush=True)
         # the start-up work (the reminder catch-up and digest) is shown before the first line is read
-        await asyncio.gather(*app_.bot_data.get("startup_tasks", []), return_exceptions=True)
+        await started(app_)
 
         def read_lines() -> None:
             try:
@@ -142,7 +141,8 @@ def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys
 
         threading.Thread(target=read_lines, name="console-input", daemon=True).start()
 
-    app.bot_data.setdefault("post_init_hooks", []).append(start_reading)
+    app = build_application(services, "console:token", emulator.base_url, emulator.base_file_url,
+                            after_start=start_reading)
     try:
         app.run_polling(poll_interval=0.0, timeout=5, close_loop=False)
     finally:

@@ -1,14 +1,17 @@
-"""The domain services one running bot shares: config, repository, clock.
+"""The domain services one running bot shares: config, repository, clock, and the components
+built over them (search index, office view, similar finder, upload worker, pending uploads,
+reminder service), each a typed field or a property built on first use.
 
-Created once at start-up and reached by handlers through ``application.bot_data``; nothing
-here imports telegram.
+Created once at start-up (``bot.app.make_services``; the CLI makes its own) and reached by
+handlers through ``application.bot_data["services"]``; nothing here imports telegram.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from bot import history
 from bot.config import Config
@@ -17,6 +20,14 @@ from bot.model import Contact, Event, Proposal, Reply
 from bot.storage import Repository
 from bot.units import UnitRegistry
 
+if TYPE_CHECKING:  # built on first use: the CLI's commands need few of them
+    from bot.pending_imports import PendingImports
+    from bot.reminders import LinkTokens
+    from bot.search import SearchIndex
+    from bot.similar import SimilarFinder
+    from bot.stats import OfficeView
+    from bot.uploads import UploadWorker
+
 ADMIN, STAFF, HANDLER = "admin", "staff", "handler"
 ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
 # A group chat an admin allowed to see personal details (phones) is kept as a users-table entry
@@ -24,19 +35,75 @@ ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
 GROUP_DETAILS = "group_details"
 
 
+class Reminders(Protocol):
+    """The running bot's reminder service, as the rest of the bot uses it. The service itself
+    (``handlers.reminders.ReminderService``) sends through Telegram, so it is described here,
+    not imported; ``bot.app`` creates it, starts it after the bot is up and stops it on
+    shut-down."""
+
+    links: LinkTokens | None  # one-time link tokens (open while the bot runs)
+
+    async def start(self, app: Any) -> None:
+        """Open the ledger and link tokens, schedule the daily sweep, start the catch-up sweep."""
+
+    async def started(self) -> None:
+        """Return when the start-up catch-up sweep has finished."""
+
+    async def stop(self) -> None:
+        """Cancel the catch-up, close the ledger and the HTTP client."""
+
+    def unblock(self, *chat_ids: int | None) -> None:
+        """Chats that wrote to the bot have not blocked it: reminders may go to them again."""
+
+
 @dataclass
 class Services:
     config: Config
     repo: Repository
     clock: Callable[[], datetime]  # aware datetime in the configured time zone
-    extras: dict[str, Any] = field(default_factory=dict)  # later components (search index, ledger)
     calendar: WorkCalendar = field(init=False)  # workdays and holidays for due dates
     units: UnitRegistry = field(init=False)  # units, their liaisons and leaders; who handles what
+    reminders: Reminders | None = field(default=None, init=False)  # set by bot.app in a running bot
 
     def __post_init__(self) -> None:
         self.calendar = WorkCalendar.from_config(self.config)
         self.units = UnitRegistry(self.repo, self.config)
         history.rebuild_all(self.repo, self.config, self.calendar)  # stored states are a cache
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        """The search index; it follows the repository's changes once built."""
+        from bot.search import SearchIndex
+
+        return SearchIndex.build(self.repo, self.config.aliases)
+
+    @cached_property
+    def office(self) -> OfficeView:
+        """Per-item facts for lists and figures, kept current with the repository."""
+        from bot.stats import OfficeView
+
+        return OfficeView(self)
+
+    @cached_property
+    def similar(self) -> SimilarFinder:
+        """Items of earlier sessions like a given one."""
+        from bot.similar import SimilarFinder
+
+        return SimilarFinder(self.repo)
+
+    @cached_property
+    def pending_imports(self) -> PendingImports:
+        """Assignment lists uploaded in chat, summed up, waiting for an admin's button."""
+        from bot.pending_imports import PendingImports
+
+        return PendingImports()
+
+    @cached_property
+    def uploads(self) -> UploadWorker:
+        """Parses uploaded files in a worker process under limits."""
+        from bot.uploads import UploadWorker
+
+        return UploadWorker(self.config.uploads)
 
     def today(self) -> date:
         return self.clock().date()

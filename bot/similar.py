@@ -146,20 +146,12 @@ class SimilarFinder:
         return out
 
 
-def finder(svc) -> SimilarFinder:
-    """The running bot's finder (made at the first question)."""
-    found = svc.extras.get("similar")
-    if found is None:
-        found = svc.extras["similar"] = SimilarFinder(svc.repo)
-    return found
-
-
 def import_note(svc, created_ids: list[int]) -> str | None:
     """The import answer's line: how many new items have a close match in earlier sessions."""
     items = [p for p in (svc.repo.get(Proposal, i) for i in created_ids) if p is not None]
     if not items:
         return None
-    matched = finder(svc).similar_many(items)
+    matched = svc.similar.similar_many(items)
     if not matched:
         return None
     first = next(p for p in items if p.id in matched)
@@ -178,7 +170,7 @@ def short_session(p: Proposal) -> str:
 
 def card_line(svc, proposal: Proposal) -> str | None:
     """往届相似 on the card: up to three earlier items, with the command that lists them."""
-    found = finder(svc).similar(proposal)
+    found = svc.similar.similar(proposal)
     if not found:
         return None
     shown = "、".join(

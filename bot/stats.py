@@ -148,17 +148,9 @@ class OfficeView:
         return list(self._facts.values())
 
 
-def office_view(svc) -> OfficeView:
-    """The one view of a running bot (made at the first question)."""
-    view = svc.extras.get("office")
-    if view is None:
-        view = svc.extras["office"] = OfficeView(svc)
-    return view
-
-
 def facts_of(svc, as_of: date | None = None) -> list[Facts]:
     """Every item's facts; as they stood on ``as_of`` when that is before today."""
-    facts = office_view(svc).facts()
+    facts = svc.office.facts()
     if as_of is not None and as_of < svc.today():
         facts = [as_of_facts(svc, f, as_of) for f in facts]
     return facts

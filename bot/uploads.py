@@ -170,11 +170,3 @@ class UploadWorker:
                 child.join(5)
             child.close()
 
-
-def worker_for(services) -> UploadWorker:
-    """The services' upload worker, made on first use."""
-    worker = services.extras.get("uploads")
-    if worker is None:
-        worker = services.extras["uploads"] = UploadWorker(services.config.uploads)
-    return worker
-

@@ -131,7 +131,7 @@ async def answer_search(update: Update, context: ContextTypes.DEFAULT_TYPE, resu
 async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """A question in plain words (or anything else typed): the answer, the right record first."""
     svc = services(context)
-    answer: Answer = answer_question(svc, svc.extras["index"], text)
+    answer: Answer = answer_question(svc, svc.index, text)
     note = f"{esc(answer.note)}\n" if answer.note else ""
     if answer.listing is not None:
         await reply(update, note + listing_text(answer.listing))
@@ -154,7 +154,7 @@ async def run_search(update: Update, context: ContextTypes.DEFAULT_TYPE, kinds, 
     if not text:
         await reply(update, usage)
         return
-    index = services(context).extras["index"]
+    index = services(context).index
     await answer_search(update, context, index.search(text, kinds))
 
 

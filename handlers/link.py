@@ -82,7 +82,7 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text:
         await reply(update, USAGE)
         return
-    result = services(context).extras["index"].find_contacts(text)
+    result = services(context).index.find_contacts(text)
     if result.best is not None:
         await reply(update, issue(context, result.best.record, update.effective_user.id))
         return
@@ -119,9 +119,8 @@ async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str)
     or say plainly why not."""
     svc = services(context)
     user_id = update.effective_user.id
-    rem = svc.extras["reminders"]
     try:
-        contact_id = rem.links.redeem_link_token(token, user_id, svc.clock())
+        contact_id = reminders_of(context).links.redeem_link_token(token, user_id, svc.clock())
     except LinkError as err:
         log.warning("link token refused for user %s: %s", user_id, err.code)
         if err.code == "used" and err.used_by == user_id:
@@ -150,7 +149,8 @@ def bind(svc: Services, contact: Contact, user_id: int, confirmed_by: int | None
     svc.repo.put(contact)
     svc.repo.audit("link", user_id, contact_id=contact.id, contact=contact.name, previous_user=previous,
                    confirmed_by=confirmed_by)
-    svc.extras["reminders"].unblock(user_id)
+    if svc.reminders is not None:
+        svc.reminders.unblock(user_id)
     count = open_items(svc, contact.id)
     return (f"绑定成功：您已绑定为 {esc(contact_label(contact))}。\n"
             f"目前在办 {count} 件；办理期限临近时，提醒会发到这里。\n"
@@ -215,7 +215,6 @@ async def tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> N
 
 
 def register(app: Application) -> None:
-    app.bot_data["services"].extras["redeem_link"] = redeem  # /start TOKEN (handlers.start)
     app.add_handler(CommandHandler("link", link))
     app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
     app.add_handler(CallbackQueryHandler(confirm_relink, pattern=f"^{RELINK}"))

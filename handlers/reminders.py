@@ -181,12 +181,12 @@ class ReminderService:
         self.retry_day: date | None = None
         self.retry_rounds = 0
         self.pending: list[Ping] = []  # failed in the last round, retried at retry_at
-        services.extras["reminders"] = self
 
     # life cycle -------------------------------------------------------------------------------
 
     async def start(self, app: Application) -> None:
-        """post_init: open the side files, schedule the daily job, start the catch-up sweep."""
+        """At start-up (``bot.app.post_init``): open the side files, schedule the daily job,
+        start the catch-up sweep in the background."""
         config = self.services.config
         self.bot = app.bot
         self.ledger = Ledger(side_path(config.database, "ledger"), clock=self.services.clock)
@@ -203,10 +203,15 @@ class ReminderService:
         else:
             log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
         self.catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="reminders-catch-up")
-        app.bot_data.setdefault("startup_tasks", []).append(self.catch_up)
 
-    async def stop(self, app: Application) -> None:
-        """post_shutdown: finish or cancel the catch-up, close the ledger and the HTTP client."""
+    async def started(self) -> None:
+        """Return when the catch-up sweep is done (tests and console mode talk only after it)."""
+        if self.catch_up is not None:
+            await asyncio.gather(self.catch_up, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """At shut-down (``bot.app.post_shutdown``): cancel the catch-up, close the ledger and
+        the HTTP client."""
         if self.catch_up is not None and not self.catch_up.done():
             self.catch_up.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -350,8 +355,11 @@ class ReminderService:
 
 
 def reminders_of(app_or_context: Any) -> ReminderService:
+    """The running bot's reminder service (``bot.app.build_application`` made it)."""
     app = getattr(app_or_context, "application", app_or_context)
-    return app.bot_data["services"].extras["reminders"]
+    service = app.bot_data["services"].reminders
+    assert isinstance(service, ReminderService), "the application was not built by bot.app"
+    return service
 
 
 async def sweep_now(app: Application) -> SweepResult:
@@ -526,7 +534,7 @@ async def supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                             "即把本群设为该单位的督办群；会话编号写 0 表示取消。")
         return
     svc = services(context)
-    result = svc.extras["index"].find_units(text)
+    result = svc.index.find_units(text)
     if result.best is not None:
         await reply(update, set_supervisor(svc, update.effective_user.id, result.best.record.name, chat_id, here))
         return
@@ -559,9 +567,6 @@ async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def register(app: Application) -> None:
-    service = ReminderService(app.bot_data["services"])
-    app.bot_data.setdefault("post_init_hooks", []).append(service.start)
-    app.bot_data.setdefault("post_shutdown_hooks", []).append(service.stop)
     app.add_handler(TypeHandler(Update, note_activity), group=-2)
     app.add_handler(CommandHandler("due", due))
     app.add_handler(CommandHandler("overdue", overdue))

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.model import STATE_LABELS, Proposal
 from bot.render import esc
 from bot.report import short_title
-from bot.similar import finder, short_session
+from bot.similar import short_session
 from handlers.common import edit, reply, services
 from handlers.status import CALLBACK as CARD, proposal_from_args, proposal_from_button
 
@@ -20,7 +20,7 @@ LIMIT = 8
 
 
 def similar_text(svc, proposal: Proposal) -> tuple[str, list]:
-    found = finder(svc).similar(proposal, LIMIT)
+    found = svc.similar.similar(proposal, LIMIT)
     head = f"第{esc(proposal.number)}号 {esc(short_title(proposal.title, 30))}"
     if not found:
         return f"{head}\n往届没有相近的提案或建议。", []

@@ -20,6 +20,7 @@ from bot.services import ADMIN, ROLE_LABELS
 from handlers.common import in_private, reply, services
 from handlers.access import refusal
 from handlers.find import show_hit
+from handlers.link import redeem
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if view:
             await show_requested(update, context, view.group(1), int(view.group(2)))
             return
-        redeem = svc.extras.get("redeem_link")
-        if redeem is not None:
-            await redeem(update, context, context.args[0])
-            return
+        await redeem(update, context, context.args[0])
+        return
     role = svc.role_of(update.effective_user.id)
     await reply(update, f"{WELCOME}\n您的身份：{ROLE_LABELS.get(role, role)}。")
 

@@ -26,7 +26,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats [session] [unit]"""
     svc = services(context)
     text = " ".join(context.args or []).strip()
-    session, unit, error = stats_scope(svc.extras["index"], text)
+    session, unit, error = stats_scope(svc.index, text)
     if error:
         await reply(update, f"{esc(error)}\n{USAGE}")
         return

@@ -15,10 +15,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.importer import HISTORY_NOTE, SUPPORTED, ParsedFile
-from bot.pending_imports import PendingImports
 from bot.render import esc
 from bot.similar import import_note
-from bot.uploads import worker_for
 from handlers.common import admin_only, edit, reply, services
 
 log = logging.getLogger(__name__)
@@ -51,10 +49,10 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(data) > limit:
         await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
         return
-    parsed = await worker_for(svc).parse(data, name)
+    parsed = await svc.uploads.parse(data, name)
     if parsed.table is not None and parsed.table.kind == "assignment" and not parsed.error:
         # a list is summed up first; nothing is written until an admin chooses how to import it
-        key = pending(svc).add(parsed, update.effective_user.id, svc.clock())
+        key = svc.pending_imports.add(parsed, update.effective_user.id, svc.clock())
         await reply(update, esc(svc.importer().preview(name, parsed.table)),
                     buttons=[[("作为历史导入", f"{CALLBACK}h:{key}"), ("导入并提醒", f"{CALLBACK}r:{key}")]])
         return
@@ -67,9 +65,9 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     query = update.callback_query
     mode, key = query.data.removeprefix(CALLBACK).split(":", 1)
-    waiting = pending(svc).take(key, svc.clock())  # taken before any await: a second press finds nothing
+    waiting = svc.pending_imports.take(key, svc.clock())  # taken before any await: a second press finds nothing
     if waiting is None:
-        if pending(svc).was_taken(key):
+        if svc.pending_imports.was_taken(key):
             await query.answer("这份清单已经导入，不会重复导入。", show_alert=True)
         else:
             await query.answer()
@@ -77,10 +75,6 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     await edit(update, import_answer(svc, waiting.parsed, update.effective_user.id, history=mode == "h"))
-
-
-def pending(svc) -> PendingImports:
-    return svc.extras.setdefault("pending_imports", PendingImports())
 
 
 def import_answer(svc, parsed: ParsedFile, user_id: int, history: bool = False) -> str:

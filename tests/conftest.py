@@ -15,7 +15,7 @@ import pytest
 
 import socket
 
-from bot.app import build_application, make_services, polling_args, webhook_args
+from bot.app import build_application, make_services, polling_args, started, webhook_args
 from bot.config import load_config
 from bot.emulator import BotApiEmulator
 from bot.samples import load_samples
@@ -130,8 +130,7 @@ async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, s
         await app.updater.start_webhook(**webhook_args(config))
     else:
         await app.updater.start_polling(**polling_args(config))
-    for task in app.bot_data.get("startup_tasks", []):
-        await task  # start-up work (the reminder catch-up) is done before a test talks
+    await started(app)  # start-up work (the reminder catch-up) is done before a test talks
     if not jobs:
         for job in app.job_queue.jobs():
             job.schedule_removal()

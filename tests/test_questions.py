@@ -62,7 +62,7 @@ def label_of(answer, expected: str) -> str:
 
 
 def precision_by_intent(svc) -> tuple[dict[str, float], list[str]]:
-    index = svc.extras["index"]
+    index = svc.index
     right, total, misses = defaultdict(int), defaultdict(int), []
     for intent, expected, question in labelled():
         got = label_of(answer_question(svc, index, question), expected)

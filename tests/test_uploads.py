@@ -17,7 +17,7 @@ import pytest
 from bot.config import Uploads, load_config
 from bot.importer import parse_document
 from bot.limits import Refused, check_limits, check_zip
-from bot.uploads import UploadWorker, parse_bounded, worker_for
+from bot.uploads import UploadWorker, parse_bounded
 from tests.conftest import ADMIN, start_bot, stop_bot, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ async def test_a_parse_over_the_memory_limit_is_refused():
 
 async def test_a_zip_bomb_is_refused_and_the_bot_answers_meanwhile(tmp_path, emulator, clock):
     app, services = await start_bot(emulator, write_config(tmp_path), clock)
-    worker = worker_for(services)
+    worker = services.uploads
     hold = worker.new_hold()  # the worker process waits on this event: the upload is in progress
     try:
         before = len(services.repo.proposals())
