@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot import parsing
+from bot.parsing import script
 from bot.parsing import LETTER_KEYS, parse_date, parse_letter, parse_letter_bytes, split_names
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -218,7 +219,7 @@ TRADITIONAL_UNITS = """關於澤州縣第十六屆人民代表大會第五次會
 @pytest.mark.parametrize("converter", ["installed", "table"])
 def test_traditional_units_region_and_proposer_printed_and_folded(converter, monkeypatch):
     if converter == "table":  # no converter package: the character table
-        monkeypatch.setattr(parsing, "_T2S", lambda text: text.translate(parsing._FOLD))
+        monkeypatch.setattr(script, "_T2S", lambda text: text.translate(script._FOLD))
     result = parse_letter(TRADITIONAL_UNITS)
     assert (result["body"], result["region"], result["term"], result["meeting"]) == ("人大", "澤州縣", 16, 5)
     assert result["signed_by"] == "澤州縣發展和改革委員會"
@@ -238,8 +239,8 @@ def test_to_simplified_helper():
     assert parsing.to_simplified("晉城市陽城縣") == "晋城市阳城县"
     assert parsing.to_simplified("運城市鹽湖區") == "运城市盐湖区"
     assert parsing.to_simplified("") == ""
-    assert "晋城市" == "晉城市".translate(parsing._FOLD)
-    assert "覆盖" == "覆盖".translate(parsing._FOLD)  # 覆 is Simplified too
+    assert "晋城市" == "晉城市".translate(script._FOLD)
+    assert "覆盖" == "覆盖".translate(script._FOLD)  # 覆 is Simplified too
 
 
 WEB_COPY = """首页 > 政务公开 > 建议提案办理
