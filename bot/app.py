@@ -20,13 +20,14 @@ from urllib.parse import urlsplit
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.redact import scrub_exception
 from bot.services import Services
 from bot.storage import Repository, WriteFailed
+from handlers.common import unknown_button
 from handlers.reminders import ReminderService, reminders_of
 from handlers import access, draft, edit, export, find, link, nudge, progress, reminders, samples, similar, start, stats, status, units, upload
 
@@ -205,6 +206,7 @@ def build_application(
     services.reminders = ReminderService(services)
     for module in HANDLER_MODULES:
         module.register(app)
+    app.add_handler(CallbackQueryHandler(unknown_button))  # a button no module understands
     app.add_error_handler(on_error)
     return app
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.draft import draft_docx, letter_title
 from bot.model import Proposal
 from bot.render import esc
-from handlers.common import private_chat_button, reply, services, shows_personal
-from handlers.status import proposal_from_args
+from handlers.common import on_button, private_chat_button, record_id, reply, services, shows_personal
+from handlers.status import proposal_from_args, proposal_from_button
 
 log = logging.getLogger(__name__)
 
 COMMANDS = [("draft", "生成答复函草稿（公文版式 .docx），如 /draft 125", False)]
 
-CALLBACK = "df:"   # df:<proposal id>: the draft of that proposal
+CALLBACK = "df"   # df:<proposal id>: the draft of that proposal
 USAGE = "用法：/draft 案号，例如 /draft 125、/draft 八届三次 125"
 
 
@@ -49,21 +49,14 @@ async def draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_draft(update, context, proposal)
 
 
-async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
     """A session picked under /draft."""
-    query = update.callback_query
-    proposal = None
-    try:
-        proposal = services(context).repo.get(Proposal, int(query.data[len(CALLBACK):]))
-    except ValueError:
-        pass
+    proposal = await proposal_from_button(update, context, pid)
     if proposal is None:
-        await query.answer("该按钮已失效，请重新发送 /draft 案号。", show_alert=True)
         return
-    await query.answer()
     await send_draft(update, context, proposal)
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("draft", draft))
-    app.add_handler(CallbackQueryHandler(chosen, pattern=f"^{CALLBACK}"))
+    app.add_handler(on_button(CALLBACK, chosen, record_id))

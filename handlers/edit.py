@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.edits import BY_CODE, EDIT_MINUTES, FIELDS, apply_edit, parse_value, shown, undo_last
 from bot.model import Proposal
 from bot.render import esc, number_label
-from handlers.common import admin_only, edit as edit_message, reply, services
+from handlers.common import admin_only, button, edit as edit_message, on_button, one_of, record_id, reply, services
 from handlers.status import proposal_from_args
 
 COMMANDS = [
@@ -22,7 +22,7 @@ COMMANDS = [
     ("cancel", "取消正在进行的修改", True),
 ]
 
-CALLBACK = "ed:"
+CALLBACK = "ed"  # ed:<proposal id>[:<field code>]
 USAGE = "用法：/edit 案号，例如 /edit 125"
 
 
@@ -30,7 +30,7 @@ def fields_view(svc, p: Proposal) -> tuple[str, list]:
     lines = [f"修改{esc(number_label(p))} {esc(p.title)}", "请选择要修改的项目："]
     lines += [f"· {f.label}：{esc(shown(svc, p, f))}" for f in FIELDS]
     codes = [f for f in FIELDS]
-    buttons = [[(f.label, f"{CALLBACK}{p.id}:{f.code}") for f in codes[i:i + 4]] for i in range(0, len(codes), 4)]
+    buttons = [[(f.label, button(CALLBACK, p.id, f.code)) for f in codes[i:i + 4]] for i in range(0, len(codes), 4)]
     return "\n".join(lines), buttons
 
 
@@ -44,14 +44,13 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 @admin_only
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int, code: str | None) -> None:
     """ed:<id> (an item, when several share a number) or ed:<id>:<field>."""
     query = update.callback_query
     svc = services(context)
-    pid, _, code = query.data[len(CALLBACK):].partition(":")
-    p = svc.repo.get(Proposal, int(pid)) if pid.isdigit() else None
-    if p is None or (code and code not in BY_CODE):
-        await query.answer("该提案已不存在或按钮已失效，请重新 /edit。", show_alert=True)
+    p = svc.repo.get(Proposal, pid)
+    if p is None:
+        await query.answer("该提案已不存在，请重新 /edit。", show_alert=True)
         return
     await query.answer()
     if not code:
@@ -128,6 +127,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("edit", edit_command))
     app.add_handler(CommandHandler("undo", undo))
     app.add_handler(CommandHandler("cancel", cancel))
-    app.add_handler(CallbackQueryHandler(pressed, pattern=f"^{CALLBACK}"))
+    app.add_handler(on_button(CALLBACK, pressed, record_id, one_of(*BY_CODE), optional=1))
     # Before find's plain-text handler (this module comes first in HANDLER_MODULES).
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & PendingEdit(app), new_value))

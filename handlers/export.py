@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.export import export_workbook
 from bot.numbers import Session, parse_session
 from bot.render import esc
 from bot.report import percent
 from bot.stats import facts_of, figures, session_text
-from handlers.common import keyboard, reply, services, shows_personal
+from handlers.common import button, keyboard, on_button, one_of, reply, services, shows_personal
 
 log = logging.getLogger(__name__)
 
 COMMANDS = [("export", "导出 Excel 办理情况表，如 /export 八届三次", False)]
 
-CALLBACK = "ex:"   # ex:p:<term>-<meeting>-<body> | ex:p:all  (the public variant)
+CALLBACK = "ex"   # ex:p:<term>-<meeting>-<body> | ex:p:all  (the public variant)
 USAGE = "用法：/export 导出全部；/export 八届三次 导出一个届次。"
 
 
@@ -58,7 +58,7 @@ async def send_export(update: Update, context: ContextTypes.DEFAULT_TYPE, sessio
                f"已逾期 {scope.overdue} 件。")
     if public:
         caption += "\n公开版不含承办人姓名和联系电话。"
-    buttons = None if public else keyboard([[("导出公开版（不含姓名电话）", f"{CALLBACK}p:{session_key(session)}")]])
+    buttons = None if public else keyboard([[("导出公开版（不含姓名电话）", button(CALLBACK, "p", session_key(session)))]])
     await update.effective_chat.send_document(document=data, filename=name, caption=caption, reply_markup=buttons)
     log.info("export %s %s (%d items) for user %s", label, variant, scope.items,
              update.effective_user.id if update.effective_user else None)
@@ -76,18 +76,13 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_export(update, context, session, wants_public(update, context))
 
 
-async def public_variant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def public_variant(update: Update, context: ContextTypes.DEFAULT_TYPE, _public: str,
+                         session: Session | None) -> None:
     """The 导出公开版 button under an export."""
-    query = update.callback_query
-    try:
-        session = session_from_key(query.data[len(CALLBACK) + 2:])
-    except ValueError:
-        await query.answer("该按钮已失效，请重新发送 /export。", show_alert=True)
-        return
-    await query.answer()
+    await update.callback_query.answer()
     await send_export(update, context, session, public=True)
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("export", export))
-    app.add_handler(CallbackQueryHandler(public_variant, pattern=f"^{CALLBACK}p:"))
+    app.add_handler(on_button(CALLBACK, public_variant, one_of("p"), session_from_key))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.model import Contact, Department, Proposal
 from bot.questions import Answer, answer_question
@@ -14,8 +14,9 @@ from bot.render import contact_card, esc, unit_listing
 from bot.report import figures_text, listing_text
 from bot.search import Hit, SearchResult
 from bot.services import Services
-from handlers.common import (PRIVATE_HINT, edit, in_private, private_chat_button, recall, remember, reply, services,
-                             shows_personal)
+from handlers.common import (PRIVATE_HINT, button, edit, fits, in_private, on_button, one_of, private_chat_button,
+                             record_id, reply, services, shows_personal, unit_field, unit_of_field, unit_ref,
+                             unknown_button)
 from handlers.status import send_card
 
 COMMANDS = [
@@ -24,11 +25,13 @@ COMMANDS = [
     ("dept", "查看单位在办事项，如 /dept 发改委", False),
 ]
 
-CHOICE = "f:"
-PAGE = "dp:"
+CHOICE = "fd"  # fd:<p|c|u>:<record id> (a unit without a record: fd:u:=<name>)
+PAGE = "dp"  # dp:<page>:<unit id>
 PAGE_SIZE = 10
 CONTACT_PAYLOAD = "c"  # /start c<id> in the private chat shows that contact's card
 KIND_LABELS = {"proposal": "提案", "contact": "联系人", "unit": "单位"}
+KIND_CODES = {"proposal": "p", "contact": "c", "unit": "u"}
+KINDS = {code: kind for kind, code in KIND_CODES.items()}
 
 
 # -- what one hit looks like -------------------------------------------------------------------
@@ -74,39 +77,24 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
             buttons = private_chat_button(context, f"{CONTACT_PAYLOAD}{record.id}")
     else:
         text, pages = unit_page(svc, record, 0)
-        buttons = page_buttons(context, ref_of_unit(record), 0, pages)
+        buttons = page_buttons(record, 0, pages)
     await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
 
 
-# -- choices: buttons carry a short key, the record reference stays in chat_data ------------
+# -- choices: each button names the record it shows -------------------------------------------
 
-def ref_of_unit(unit: Department):
-    """A unit record's id; a name used by items without a unit record stays a name."""
-    return unit.id if unit.id is not None else unit.name
-
-
-def ref_of(hit: Hit):
-    if hit.kind == "unit":
-        return ref_of_unit(hit.record)
-    return hit.record.id
+def hit_field(hit: Hit) -> str:
+    return unit_field(hit.record) if hit.kind == "unit" else str(hit.record.id)
 
 
-def resolve(svc: Services, kind: str, ref):
-    if kind == "proposal":
-        return svc.repo.get(Proposal, ref)
-    if kind == "contact":
-        return svc.repo.get(Contact, ref)
-    return svc.repo.get(Department, ref) if isinstance(ref, int) else Department(name=ref)
-
-
-def page_buttons(context, unit: str, page: int, pages: int):
-    if pages <= 1:
+def page_buttons(unit: Department, page: int, pages: int):
+    if pages <= 1 or not fits(PAGE, page, unit_field(unit)):
         return None
     row = []
     if page > 0:
-        row.append(("◀ 上一页", f"{PAGE}{remember(context, ('page', (unit, page - 1)))}"))
+        row.append(("◀ 上一页", button(PAGE, page - 1, unit_field(unit))))
     if page < pages - 1:
-        row.append(("下一页 ▶", f"{PAGE}{remember(context, ('page', (unit, page + 1)))}"))
+        row.append(("下一页 ▶", button(PAGE, page + 1, unit_field(unit))))
     return [row]
 
 
@@ -122,8 +110,8 @@ async def answer_search(update: Update, context: ContextTypes.DEFAULT_TYPE, resu
         prompt = esc(result.reason or "没有找到。")
         hits = result.suggestions
     buttons = [
-        [(f"{KIND_LABELS[h.kind]} · {hit_label(h)}"[:60], f"{CHOICE}{remember(context, (h.kind, ref_of(h)))}")]
-        for h in hits[:8]
+        [(f"{KIND_LABELS[h.kind]} · {hit_label(h)}"[:60], button(CHOICE, KIND_CODES[h.kind], hit_field(h)))]
+        for h in hits[:8] if fits(CHOICE, KIND_CODES[h.kind], hit_field(h))
     ]
     await reply(update, prompt, buttons or None)
 
@@ -209,36 +197,42 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_text(update, context, text)
 
 
-async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button from a choice list or a page turn."""
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, ref: str) -> None:
+    """A button from a choice list: show that record."""
     query = update.callback_query
     svc = services(context)
-    data = query.data
-    key = data[len(PAGE):] if data.startswith(PAGE) else data[len(CHOICE):]
-    kind, ref = recall(context, key) or (None, None)
-    if kind is None:
-        await query.answer("该选项已过期，请重新查询。", show_alert=True)
+    kind = KINDS[code]
+    if kind == "unit":
+        record = unit_of_field(svc, ref)
+    elif ref.startswith("="):  # only units are named by name
+        await unknown_button(update, context)
         return
+    else:
+        record = svc.repo.get(Proposal if kind == "proposal" else Contact, record_id(ref))
     await query.answer()
-    if kind == "page":
-        unit_ref, page = ref
-        unit = resolve(svc, "unit", unit_ref)
-        if unit is None:
-            await query.edit_message_text("该单位已合并或删除，请重新查询。")
-            return
-        text, pages = unit_page(svc, unit, page)
-        await edit(update, text, page_buttons(context, unit_ref, page, pages))
-        return
-    record = resolve(svc, kind, ref)
     if record is None:
         await query.edit_message_text("该记录已不存在，请重新查询。")
         return
     await show_hit(update, context, kind, record, in_place=True)
 
 
+async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int, ref: str) -> None:
+    """◀ 上一页 / 下一页 ▶ under a unit's open items."""
+    query = update.callback_query
+    svc = services(context)
+    unit = unit_of_field(svc, ref)
+    await query.answer()
+    if unit is None:
+        await query.edit_message_text("该单位已合并或删除，请重新查询。")
+        return
+    text, pages = unit_page(svc, unit, page)
+    await edit(update, text, page_buttons(unit, page, pages))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("find", find))
     app.add_handler(CommandHandler("contact", contact))
     app.add_handler(CommandHandler("dept", dept))
-    app.add_handler(CallbackQueryHandler(choose, pattern=f"^({CHOICE}|{PAGE})"))
+    app.add_handler(on_button(CHOICE, choose, one_of(*KINDS), unit_ref))
+    app.add_handler(on_button(PAGE, turn_page, record_id, unit_ref))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, plain_text))

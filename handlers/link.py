@@ -9,8 +9,9 @@ replaces an unused older one. Tokens live in ``<database>.links.json`` (bot.remi
 
 ``/link`` and ``/start TOKEN`` work only in a private chat: a token shown in a group could be
 redeemed by any member. A token for a contact already linked to another account does not
-re-bind it by itself: the admins are asked, and only an admin's button press moves the link
-(pending requests live in memory; after a restart the person asks for a new link).
+re-bind it by itself: the admins are asked, and only an admin's button press moves the link.
+The request is the audit trail's ``relink_requested`` entry and its buttons name the contact and
+the account, so an answer after a restart still counts, and only the first answer does.
 """
 
 from __future__ import annotations
@@ -18,25 +19,23 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import itertools
-
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.model import Contact
 from bot.reminders import LinkError
 from bot.render import esc
 from bot.services import Services
-from handlers.common import admin_only, edit, in_private, keyboard, reply, services
+from handlers.common import admin_only, button, edit, in_private, keyboard, on_button, one_of, record_id, reply, services
 from handlers.reminders import reminders_of
 
 log = logging.getLogger(__name__)
 
 COMMANDS = [("link", "生成承办人绑定链接：/link 姓名", True)]
 
-CALLBACK = "lk:"
-RELINK = "rl:"
+CALLBACK = "lk"  # lk:<contact id>: a link for that contact
+RELINK = "rl"  # rl:<contact id>:<account>:<y|n>: an admin's answer to a re-link request
 PRIVATE_ONLY = "请在与机器人的私聊中使用 /link：绑定链接只能私下转发给本人，发在群里任何人都能抢先使用。"
 USAGE = "用法：/link 承办人姓名（也可用拼音、首字母或电话），例如 /link 唐志文"
 
@@ -92,21 +91,20 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, esc(result.reason or f"没有找到联系人“{text[:30]}”。") +
                     ("\n请先导入交办清单或联系人表。" if empty else ""))
         return
-    buttons = [[(contact_label(h.record)[:60], f"{CALLBACK}{h.record.id}")] for h in hits[:8]]
+    buttons = [[(contact_label(h.record)[:60], button(CALLBACK, h.record.id))] for h in hits[:8]]
     prompt = "请选择要绑定的联系人：" if result.hits else esc(result.reason or "没有完全匹配的联系人。") + "\n相近的有："
     await reply(update, prompt, buttons)
 
 
 @admin_only
-async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, contact_id: int) -> None:
     """A contact button under /link."""
     query = update.callback_query
     if not in_private(update):
         await query.answer(PRIVATE_ONLY, show_alert=True)
         return
     svc = services(context)
-    raw = query.data[len(CALLBACK):]
-    contact = svc.repo.get(Contact, int(raw)) if raw.isdigit() else None
+    contact = svc.repo.get(Contact, contact_id)
     if contact is None:
         await query.answer("该联系人已不存在，请重新查询。", show_alert=True)
         return
@@ -157,21 +155,17 @@ def bind(svc: Services, contact: Contact, user_id: int, confirmed_by: int | None
             "发送 /due 查看在办事项，/reply 登记答复，/mute 暂停提醒。")
 
 
-_relink_keys = itertools.count(1)
-
-
 async def ask_admins_to_relink(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """The contact is linked to someone else: nothing changes until an admin confirms."""
     svc = services(context)
     user = update.effective_user
-    key = str(next(_relink_keys))
-    context.bot_data.setdefault("relinks", {})[key] = (contact.id, user.id, contact.telegram_user_id)
     svc.repo.audit("relink_requested", user.id, contact_id=contact.id, contact=contact.name,
                    current_user=contact.telegram_user_id)
     who = esc(f"{user.full_name}（@{user.username}）" if user.username else user.full_name)
     text = (f"改绑申请：账号 {user.id} {who} 使用了{esc(contact_label(contact))}的绑定链接，"
             f"但该联系人已绑定账号 {contact.telegram_user_id}。\n确认后提醒将改发给新账号。")
-    buttons = keyboard([[("确认改绑", f"{RELINK}{key}:y"), ("拒绝", f"{RELINK}{key}:n")]])
+    buttons = keyboard([[("确认改绑", button(RELINK, contact.id, user.id, "y")),
+                         ("拒绝", button(RELINK, contact.id, user.id, "n"))]])
     told = 0
     for admin_id in svc.admin_ids():
         try:
@@ -183,19 +177,32 @@ async def ask_admins_to_relink(update: Update, context: ContextTypes.DEFAULT_TYP
     await reply(update, f"{esc(contact_label(contact))}已绑定其他账号。已请管理员确认改绑，确认后会通知您。")
 
 
+def relink_waiting(svc: Services, contact_id: int, user_id: int) -> bool:
+    """Whether the account's re-link request for the contact still waits for an answer: the
+    audit trail's last word on it is the request (not a refusal, not a link made since)."""
+    waiting = False
+    for entry in svc.repo.audit_entries():
+        if entry.get("contact_id") != contact_id:
+            continue
+        if entry["action"] == "relink_requested" and entry["user_id"] == user_id:
+            waiting = True
+        elif entry["action"] == "link" or (entry["action"] == "relink_refused" and entry.get("user") == user_id):
+            waiting = False
+    return waiting
+
+
 @admin_only
-async def confirm_relink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def confirm_relink(update: Update, context: ContextTypes.DEFAULT_TYPE, contact_id: int, user_id: int,
+                         answer: str) -> None:
     """An admin's answer to a re-link request."""
     query = update.callback_query
     svc = services(context)
-    key, _, answer = query.data[len(RELINK):].partition(":")
-    request = context.bot_data.get("relinks", {}).pop(key, None)
-    contact = svc.repo.get(Contact, request[0]) if request else None
-    if contact is None:
-        await query.answer("该申请已处理或已过期（机器人重启后需重新生成链接）。", show_alert=True)
+    contact = svc.repo.get(Contact, contact_id)
+    if contact is None or not relink_waiting(svc, contact_id, user_id):
+        await query.answer("该申请已处理，或该联系人已被删除。", show_alert=True)
         return
     await query.answer()
-    _, user_id, previous = request
+    previous = contact.telegram_user_id
     admin_id = update.effective_user.id
     if answer != "y":
         svc.repo.audit("relink_refused", admin_id, contact_id=contact.id, user=user_id)
@@ -216,5 +223,5 @@ async def tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> N
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("link", link))
-    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
-    app.add_handler(CallbackQueryHandler(confirm_relink, pattern=f"^{RELINK}"))
+    app.add_handler(on_button(CALLBACK, pick, record_id))
+    app.add_handler(on_button(RELINK, confirm_relink, record_id, record_id, one_of("y", "n")))

@@ -9,21 +9,21 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Event, Proposal
 from bot.nudge import ACK, nudge_text, nudged_today, plan_nudge, record_ack, record_nudge
 from bot.render import esc, number_label
 from bot.webhooks import make_webhook_sender
-from handlers.common import admin_only, keyboard, reply, services
+from handlers.common import admin_only, button, keyboard, on_button, record_id, reply, services
 from handlers.status import NUDGE, not_found_text, session_label
 
 log = logging.getLogger(__name__)
 
 COMMANDS = [("nudge", "催办：/nudge 案号 [留言]", True)]
 
-FORCE, ACKED = "ndf:", "ack:"
+FORCE, ACKED = "ndf", "ack"
 USAGE = "用法：/nudge 案号 [留言]，例如 /nudge 125 请本周内报送答复"
 
 
@@ -38,7 +38,7 @@ async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Prop
         context.chat_data.setdefault("nudge_notes", {})[p.id] = note
         at = earlier.recorded_at[11:16] if earlier.recorded_at else ""
         return (f"{esc(number_label(p))}今天已催办过（{at} UTC）。仍要再次催办吗？",
-                [[("再次催办", f"{FORCE}{p.id}")]])
+                [[("再次催办", button(FORCE, p.id))]])
     plan = plan_nudge(svc, p)
     reached, unreached = [], [c.name + "（未绑定）" for c in plan.unlinked]
     text = nudge_text(svc, plan, note)
@@ -77,7 +77,7 @@ async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Prop
     event = record_nudge(svc, p, update.effective_user.id, note, reached, unreached)
     for message in ack_of:
         try:
-            await message.edit_reply_markup(keyboard([[(ACK, f"{ACKED}{event.id}")]]))
+            await message.edit_reply_markup(keyboard([[(ACK, button(ACKED, event.id))]]))
         except TelegramError as exc:
             log.info("ack button for nudge %s not added: %s", event.id, exc)
     lines = [f"已催办{esc(number_label(p))}：已发送给 {esc('、'.join(reached))}。"]
@@ -112,20 +112,28 @@ async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     note = " ".join(args[1:]).strip()
     if len(found.matches) > 1:
         context.chat_data.setdefault("nudge_notes", {}).update({p.id: note for p in found.matches})
-        buttons = [[(session_label(p), f"{NUDGE}{p.id}")] for p in found.matches[:8]]
+        buttons = [[(session_label(p), button(NUDGE, p.id))] for p in found.matches[:8]]
         await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，催办哪一件？", buttons)
         return
     await answer(update, await send_nudge(update, context, found.matches[0], note))
 
 
 @admin_only
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """催办 (nd:<id>) under a card or a list, or 再次催办 (ndf:<id>)."""
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
+    """催办 (nd:<id>) under a card or a list."""
+    await press_nudge(update, context, pid, force=False)
+
+
+@admin_only
+async def pressed_again(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
+    """再次催办 (ndf:<id>)."""
+    await press_nudge(update, context, pid, force=True)
+
+
+async def press_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int, force: bool) -> None:
     query = update.callback_query
-    force = query.data.startswith(FORCE)
-    raw = query.data[len(FORCE if force else NUDGE):]
     svc = services(context)
-    p = svc.repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    p = svc.repo.get(Proposal, pid)
     if p is None:
         await query.answer("该提案已不存在。", show_alert=True)
         return
@@ -134,12 +142,11 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, await send_nudge(update, context, p, note, force))
 
 
-async def acknowledged(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def acknowledged(update: Update, context: ContextTypes.DEFAULT_TYPE, event_id: int) -> None:
     """A recipient's 已收到 (ack:<nudge event id>)."""
     query = update.callback_query
     svc = services(context)
-    raw = query.data[len(ACKED):]
-    nudge_event = svc.repo.get(Event, int(raw)) if raw.isdigit() else None
+    nudge_event = svc.repo.get(Event, event_id)
     if nudge_event is None or nudge_event.kind != EV_NUDGE:
         await query.answer("该催办记录已不存在。", show_alert=True)
         return
@@ -157,5 +164,6 @@ async def acknowledged(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("nudge", nudge))
-    app.add_handler(CallbackQueryHandler(pressed, pattern=f"^({NUDGE}|{FORCE})"))
-    app.add_handler(CallbackQueryHandler(acknowledged, pattern=f"^{ACKED}"))
+    app.add_handler(on_button(NUDGE, pressed, record_id))
+    app.add_handler(on_button(FORCE, pressed_again, record_id))
+    app.add_handler(on_button(ACKED, acknowledged, record_id))

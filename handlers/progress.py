@@ -4,7 +4,9 @@
 /reply and /feedback are for admins and for the linked handler of that proposal; /extend is for
 admins. Each calls the pure transition in bot.deadlines (apply_reply / apply_feedback / extend),
 puts the changed proposal, and writes an audit entry with who, the old and the new due date.
-A number that several sessions share is asked back with buttons; the action waits in chat_data.
+A number that several sessions share is asked back with buttons (pg:<action>:<proposal id>)
+under a message that answers the command: a press reads the command's other arguments back from
+it, so it works after a restart too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from datetime import date
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.deadlines import apply_feedback, apply_reply, check_not_before_assignment, extend, normalize_class
 from bot.history import REPLY_KINDS, corrected, event_order, latest_state_date, reply_kind
@@ -23,7 +25,7 @@ from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTA
 from bot.parsing import parse_date
 from bot.render import esc, number_label
 from bot.services import ADMIN, Services
-from handlers.common import admin_only, edit, recall, remember, reply, services
+from handlers.common import admin_only, answered_command, button, edit, fits, on_button, one_of, record_id, reply, services
 from handlers.status import not_found_text, session_label
 
 log = logging.getLogger(__name__)
@@ -34,13 +36,15 @@ COMMANDS = [
     ("extend", "延长办理期限：/extend 案号 天数 原因", True),
 ]
 
-CALLBACK = "pg:"
+CALLBACK = "pg"  # pg:<action code>:<proposal id>
 USAGE = {
     "reply": "用法：/reply 案号 类别 [答复日期] [文号]\n例如：/reply 125 A、/reply 125 B 2026-12-03 晋发改函〔2026〕12号",
     "feedback": "用法：/feedback 案号 满意|基本满意|不满意 [日期]\n例如：/feedback 125 不满意",
     "extend": "用法：/extend 案号 天数 原因\n例如：/extend 125 15 需协调省级部门",
 }
 ACTION_LABELS = {"reply": "登记答复", "feedback": "登记反馈", "extend": "延期"}
+ACTION_CODES = {"reply": "r", "feedback": "f", "extend": "x"}
+CODE_ACTIONS = {code: action for action, code in ACTION_CODES.items()}
 
 # Something typed as a date, valid or not (2025-13-01 is an impossible date, not a doc number).
 LOOKS_LIKE_DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?$|^\d{8}$")
@@ -76,7 +80,7 @@ def due_text(day: date | None) -> str:
 
 # -- the three actions --------------------------------------------------------------------------
 
-REPLY_MODE = "rp:"  # rp:<s|c>:<proposal id>:<class>:<yyyymmdd>[:<doc number>]  (fits 64 bytes)
+REPLY_MODE = "rp"  # rp:<s|c>:<proposal id>:<class>:<yyyymmdd>[:<doc number>]
 MODE_LABELS = {"s": "补充答复", "c": "更正上一次答复"}
 
 
@@ -143,17 +147,18 @@ def latest_reply(events: list[Event]) -> Event | None:
 
 def ask_reply_mode(p: Proposal, classification: str, reply_date: str, doc_number: str | None, last: Event):
     """Which of the two the new /reply is, as buttons that still work after a restart."""
-    def data(mode: str) -> str:
-        payload = f"{REPLY_MODE}{mode}:{p.id}:{classification}:{reply_date.replace('-', '')}"
-        with_doc = f"{payload}:{doc_number}" if doc_number else payload
-        return with_doc if len(with_doc.encode()) <= 64 else payload
+    fields = [p.id, classification, reply_date.replace("-", "")]
 
-    fits = not doc_number or all(data(m).endswith(doc_number) for m in MODE_LABELS)
+    def data(mode: str) -> str:
+        with_doc = [mode, *fields, doc_number] if doc_number else [mode, *fields]
+        return button(REPLY_MODE, *with_doc) if fits(REPLY_MODE, *with_doc) else button(REPLY_MODE, mode, *fields)
+
+    doc_fits = not doc_number or all(data(m).endswith(doc_number) for m in MODE_LABELS)
     facts = " · ".join(f for f in (f"{last.classification}类" if last.classification else "", last.business_date,
                                    last.doc_number) if f)
     text = (f"{esc(number_label(p))}已有答复（{esc(facts)}）。\n"
             f"这次的 {esc(classification)}类（{esc(reply_date)}）是补充答复，还是更正上一次的答复？")
-    if not fits:
+    if not doc_fits:
         text += "\n（文号太长，按钮中不保存文号；如需登记文号，请选择后再用 /reply 更正。）"
     buttons = [[(label, data(mode)) for mode, label in MODE_LABELS.items()]]
     return text, buttons
@@ -266,96 +271,117 @@ async def with_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE, numb
     if len(found.matches) == 1:
         await reply(update, *answer_parts(perform(svc, update.effective_user.id, found.matches[0], action, args)))
         return
-    buttons = [
-        [(session_label(p), f"{CALLBACK}{remember(context, (action, p.id, args))}")]
-        for p in found.matches[:8]
-    ]
-    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要{ACTION_LABELS[action]}的是：", buttons)
+    buttons = [[(session_label(p), button(CALLBACK, ACTION_CODES[action], p.id))] for p in found.matches[:8]]
+    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要{ACTION_LABELS[action]}的是：",
+                buttons, quote=True)
 
 
-async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A session button: do the waiting action on that proposal."""
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, pid: int) -> None:
+    """A session button: the command it answers, carried out on that proposal."""
     query = update.callback_query
     svc = services(context)
-    action, pid, args = recall(context, query.data[len(CALLBACK):], forget=True) or (None, None, None)
-    proposal = svc.repo.get(Proposal, pid) if pid is not None else None
-    if proposal is None:
-        await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
+    action = CODE_ACTIONS[code]
+    proposal = svc.repo.get(Proposal, pid)
+    words = answered_command(update, action)
+    if proposal is None or words is None:
+        await query.answer("该提案已不存在，或原命令消息已删除，请重新发送命令。", show_alert=True)
         return
+    parsed = ARGUMENTS[action](words, svc.today())
     await query.answer()
-    await edit(update, *answer_parts(perform(svc, update.effective_user.id, proposal, action, args)))
+    if isinstance(parsed, str):
+        await edit(update, parsed)
+        return
+    await edit(update, *answer_parts(perform(svc, update.effective_user.id, proposal, action, parsed[1])))
 
 
-async def pick_reply_mode(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def compact_day(text: str) -> str:
+    """A yyyymmdd field as an ISO date (ValueError when it is no date)."""
+    if not re.fullmatch(r"\d{8}", text):
+        raise ValueError(f"not a yyyymmdd date: {text!r}")
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8])).isoformat()
+
+
+async def pick_reply_mode(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: str, pid: int,
+                          classification: str, reply_date: str, doc_number: str | None) -> None:
     """补充答复 / 更正 under a second /reply: everything it needs is in the button."""
     query = update.callback_query
     svc = services(context)
-    parts = query.data[len(REPLY_MODE):].split(":", 4)
-    proposal = svc.repo.get(Proposal, int(parts[1])) if len(parts) >= 4 and parts[1].isdigit() else None
-    if proposal is None or parts[0] not in MODE_LABELS:
-        await query.answer("该选项已失效，请重新发送 /reply。", show_alert=True)
+    proposal = svc.repo.get(Proposal, pid)
+    if proposal is None:
+        await query.answer("该提案已不存在，请重新发送 /reply。", show_alert=True)
         return
-    day = parts[3]
-    reply_date = f"{day[:4]}-{day[4:6]}-{day[6:8]}"
-    doc_number = parts[4] if len(parts) > 4 else None
     await query.answer()
-    answer = perform(svc, update.effective_user.id, proposal, "reply", (parts[2], reply_date, doc_number, parts[0]))
+    answer = perform(svc, update.effective_user.id, proposal, "reply", (classification, reply_date, doc_number, mode))
     await edit(update, *answer_parts(answer))
 
 
-# -- commands ----------------------------------------------------------------------------------------
+# -- commands: their arguments, read from the command or from the message a button answers -----
 
-async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reply NUMBER CLASS [DATE] [DOC_NUMBER]"""
-    args = list(context.args or [])
+def reply_arguments(args: list[str], today: date) -> tuple[str, tuple] | str:
+    """/reply NUMBER CLASS [DATE] [DOC_NUMBER]: (number, action arguments), or what is wrong."""
     if len(args) < 2:
-        await reply(update, USAGE["reply"])
-        return
+        return USAGE["reply"]
     number, classification, rest = args[0], args[1], args[2:]
-    today = services(context).today()
     reply_date = today.isoformat()
     if rest and (parse_date(rest[0]) or LOOKS_LIKE_DATE.match(rest[0])):
         reply_date, error = day_arg(rest[0], today)
         if error:
-            await reply(update, error)
-            return
+            return error
         rest = rest[1:]
     doc_number = " ".join(rest).strip()[:60] or None
-    await with_proposal(update, context, number, "reply", (classification, reply_date, doc_number))
+    return number, (classification, reply_date, doc_number)
+
+
+def feedback_arguments(args: list[str], today: date) -> tuple[str, tuple] | str:
+    """/feedback NUMBER 满意|基本满意|不满意 [DATE]"""
+    if len(args) not in (2, 3):
+        return USAGE["feedback"]
+    on_date, error = day_arg(args[2] if len(args) == 3 else None, today)
+    return error or (args[0], (args[1], on_date))
+
+
+def extend_arguments(args: list[str], today: date) -> tuple[str, tuple] | str:
+    """/extend NUMBER DAYS REASON"""
+    days_text = args[1].removesuffix("天") if len(args) > 1 else ""
+    if len(args) < 3 or not days_text.lstrip("+-").isdigit():
+        return USAGE["extend"] + "\n（天数为整数，原因必填）"
+    days = int(days_text)
+    if days == 0 or abs(days) > 366:
+        return "延期天数应为 1 到 366 之间的整数（负数表示缩短）。"
+    return args[0], (days, " ".join(args[2:]).strip()[:200])
+
+
+ARGUMENTS = {"reply": reply_arguments, "feedback": feedback_arguments, "extend": extend_arguments}
+
+
+async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> None:
+    parsed = ARGUMENTS[action](list(context.args or []), services(context).today())
+    if isinstance(parsed, str):
+        await reply(update, parsed)
+        return
+    await with_proposal(update, context, parsed[0], action, parsed[1])
+
+
+async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reply NUMBER CLASS [DATE] [DOC_NUMBER]"""
+    await run_command(update, context, "reply")
 
 
 async def feedback_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/feedback NUMBER 满意|基本满意|不满意 [DATE]"""
-    args = list(context.args or [])
-    if len(args) not in (2, 3):
-        await reply(update, USAGE["feedback"])
-        return
-    on_date, error = day_arg(args[2] if len(args) == 3 else None, services(context).today())
-    if error:
-        await reply(update, error)
-        return
-    await with_proposal(update, context, args[0], "feedback", (args[1], on_date))
+    await run_command(update, context, "feedback")
 
 
 @admin_only
 async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/extend NUMBER DAYS REASON"""
-    args = list(context.args or [])
-    days_text = args[1].removesuffix("天") if len(args) > 1 else ""
-    if len(args) < 3 or not days_text.lstrip("+-").isdigit():
-        await reply(update, USAGE["extend"] + "\n（天数为整数，原因必填）")
-        return
-    days = int(days_text)
-    if days == 0 or abs(days) > 366:
-        await reply(update, "延期天数应为 1 到 366 之间的整数（负数表示缩短）。")
-        return
-    reason = " ".join(args[2:]).strip()[:200]
-    await with_proposal(update, context, args[0], "extend", (days, reason))
+    await run_command(update, context, "extend")
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("reply", reply_command))
     app.add_handler(CommandHandler("feedback", feedback_command))
     app.add_handler(CommandHandler("extend", extend_command))
-    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
-    app.add_handler(CallbackQueryHandler(pick_reply_mode, pattern=f"^{REPLY_MODE}"))
+    app.add_handler(on_button(CALLBACK, pick, one_of(*CODE_ACTIONS), record_id))
+    app.add_handler(on_button(REPLY_MODE, pick_reply_mode, one_of(*MODE_LABELS), record_id, str, compact_day, str,
+                              optional=1))

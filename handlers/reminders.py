@@ -53,7 +53,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, TypeHandler
+from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
 
 from bot.deadlines import SYSTEM, Ping
 from bot.model import FOLLOW_UP, REOPENED, Contact, Department, Proposal
@@ -78,7 +78,8 @@ from bot.reminders import (
 from bot.services import Services
 from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
-from handlers.common import admin_only, edit, recall, remember, reply, services, staff_only
+from handlers.common import (admin_only, button, chat_id as chat_field, edit, fits, on_button, reply, services,
+                             staff_only, unit_field, unit_of_field, unit_ref)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
 RETRY_TICK_SECONDS = 30  # how often the JobQueue asks whether a retry round is due
 LAST_RETRY = time(23, 55)  # the day's last retry round (local time)
 TITLE_SHORT = 24
-SUPERVISOR = "sv:"
+SUPERVISOR = "sv"  # sv:<h (this chat) | chat id (0: none)>:<unit id>
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
 
 
@@ -541,23 +542,30 @@ async def supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not result.hits:
         await reply(update, esc(result.reason or f"没有找到单位“{text[:30]}”。"))
         return
-    buttons = [
-        [(hit.record.name[:60], f"{SUPERVISOR}{remember(context, (hit.record.name, chat_id, here))}")]
-        for hit in result.hits[:8]
-    ]
+    where = "h" if here else chat_id or 0
+    buttons = [[(hit.record.name[:60], button(SUPERVISOR, where, unit_field(hit.record)))]
+               for hit in result.hits[:8] if fits(SUPERVISOR, where, unit_field(hit.record))]
     await reply(update, "请选择单位：", buttons)
 
 
+def supervisor_chat(text: str) -> str:
+    """The chat field of a supervisor button: h (the chat the button is in) or a chat id."""
+    return text if text == "h" else str(chat_field(text))
+
+
 @admin_only
-async def pick_supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pick_supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE, where: str, ref: str) -> None:
     """A unit button under /supervisor."""
     query = update.callback_query
-    unit, chat_id, here = recall(context, query.data[len(SUPERVISOR):], forget=True) or (None, None, None)
+    svc = services(context)
+    unit = unit_of_field(svc, ref)
     if unit is None:
-        await query.answer("该选项已过期，请重新发送命令。", show_alert=True)
+        await query.answer("该单位已合并或删除，请重新发送命令。", show_alert=True)
         return
     await query.answer()
-    await edit(update, set_supervisor(services(context), update.effective_user.id, unit, chat_id, here))
+    here = where == "h"
+    chat_id = update.effective_chat.id if here else int(where) or None
+    await edit(update, set_supervisor(svc, update.effective_user.id, unit.name, chat_id, here))
 
 
 async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -575,4 +583,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("sweep", sweep_command))
     app.add_handler(CommandHandler("digest", digest))
     app.add_handler(CommandHandler("supervisor", supervisor))
-    app.add_handler(CallbackQueryHandler(pick_supervisor, pattern=f"^{SUPERVISOR}"))
+    app.add_handler(on_button(SUPERVISOR, pick_supervisor, supervisor_chat, unit_ref))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.model import STATE_LABELS, Proposal
 from bot.render import esc
 from bot.report import short_title
 from bot.similar import short_session
-from handlers.common import edit, reply, services
+from handlers.common import button, edit, on_button, record_id, reply, services
 from handlers.status import CALLBACK as CARD, proposal_from_args, proposal_from_button
 
 COMMANDS = [("similar", "往届相似提案，如 /similar 125", False)]
 
-CALLBACK = "sm:"   # sm:<proposal id>: the similar items of that proposal
+CALLBACK = "sm"   # sm:<proposal id>: the similar items of that proposal
 USAGE = "用法：/similar 案号，例如 /similar 125、/similar 八届三次 125"
 LIMIT = 8
 
@@ -32,7 +32,7 @@ def similar_text(svc, proposal: Proposal) -> tuple[str, list]:
         state = STATE_LABELS.get(p.state, p.state)
         lines.append(f"· {esc(where)}第{esc(p.number)}号 {esc(short_title(p.title, 30))} · 相似度 {s.score:.0f}% · "
                      f"{esc(state)} · 主办 {esc(p.lead_unit or '未指定')}")
-        buttons.append([(f"查看 {where}第{p.number}号"[:60], f"{CARD}{p.id}")])
+        buttons.append([(f"查看 {where}第{p.number}号"[:60], button(CARD, p.id))])
     return "\n".join(lines), buttons
 
 
@@ -45,8 +45,8 @@ async def similar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, body, buttons or None)
 
 
-async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    proposal = await proposal_from_button(update, context, CALLBACK)
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
+    proposal = await proposal_from_button(update, context, pid)
     if proposal is None:
         return
     body, buttons = similar_text(services(context), proposal)
@@ -55,4 +55,4 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("similar", similar))
-    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
+    app.add_handler(on_button(CALLBACK, pick, record_id))

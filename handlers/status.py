@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.lookup import NumberLookup, lookup_number
 from bot.model import Proposal
@@ -11,17 +11,17 @@ from bot.history import timeline
 from bot.render import esc, status_card, timeline_text
 from bot.services import Services
 from bot.similar import card_line as similar_line
-from handlers.common import PRIVATE_HINT, edit, private_chat_button, reply, services, shows_personal
+from handlers.common import PRIVATE_HINT, button, edit, on_button, private_chat_button, record_id, reply, services, shows_personal
 
 COMMANDS = [("status", "查询办理状态，如 /status 125", False)]
 
-CALLBACK = "st:"
+CALLBACK = "st"  # st:<proposal id>: that proposal's card
 USAGE = "用法：/status 案号，例如 /status 125、/status TA0010、/status 八届三次 125"
 
 
 PAYLOAD = "p"  # /start p<id> in the private chat shows that proposal's card
-TIMELINE = "tl:"  # tl:<proposal id>: works after a restart
-NUDGE = "nd:"  # nd:<proposal id>: 催办 (handlers/nudge.py), for admins under an open item's card
+TIMELINE = "tl"  # tl:<proposal id>: its whole history
+NUDGE = "nd"  # nd:<proposal id>: 催办 (handlers/nudge.py), for admins under an open item's card
 
 
 def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
@@ -36,7 +36,7 @@ def card_buttons(svc: Services, proposal: Proposal) -> list:
     """全部记录 under a card whose item has more history than the card shows."""
     if len(svc.repo.events_for(proposal.id)) <= 1:
         return []
-    return [[("全部记录", f"{TIMELINE}{proposal.id}")]]
+    return [[("全部记录", button(TIMELINE, proposal.id))]]
 
 
 async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal: Proposal,
@@ -46,7 +46,7 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal
     personal = shows_personal(update, context)
     text, buttons = card_for(svc, proposal, personal), card_buttons(svc, proposal)
     if proposal.is_open and update.effective_user and svc.is_admin(update.effective_user.id):
-        buttons = buttons + [[("催办", f"{NUDGE}{proposal.id}")]]
+        buttons = buttons + [[("催办", button(NUDGE, proposal.id))]]
     if not personal and text != card_for(svc, proposal):
         text += "\n" + PRIVATE_HINT
         buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}") + buttons
@@ -65,12 +65,11 @@ def not_found_text(found: NumberLookup) -> str:
     return text
 
 
-async def proposal_from_button(update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str) -> Proposal | None:
-    """The proposal a pressed button (``prefix`` + id) names, the press answered; None (with an
-    alert) when it no longer exists."""
+async def proposal_from_button(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> Proposal | None:
+    """The proposal a pressed button names, the press answered; None (with an alert) when it no
+    longer exists."""
     query = update.callback_query
-    raw = query.data[len(prefix):]
-    proposal = services(context).repo.get(Proposal, int(raw)) if raw.isdigit() else None
+    proposal = services(context).repo.get(Proposal, pid)
     if proposal is None:
         await query.answer("该提案已不存在，请重新查询。", show_alert=True)
         return None
@@ -81,7 +80,7 @@ async def proposal_from_button(update: Update, context: ContextTypes.DEFAULT_TYP
 async def proposal_from_args(update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, callback: str,
                              question: str = "请选择：") -> Proposal | None:
     """The one proposal a command's NUMBER [session] arguments name. Otherwise answers (usage, not
-    understood, not found, or a button per session, each ``callback`` + proposal id) and returns None."""
+    understood, not found, or a button per session, ``callback:<proposal id>``) and returns None."""
     text = " ".join(context.args or []).strip()
     if not text:
         await reply(update, usage)
@@ -94,7 +93,7 @@ async def proposal_from_args(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, not_found_text(found))
         return None
     if len(found.matches) > 1:
-        buttons = [[(session_label(p), f"{callback}{p.id}")] for p in found.matches[:8]]
+        buttons = [[(session_label(p), button(callback, p.id))] for p in found.matches[:8]]
         await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，{question}", buttons)
         return None
     return found.matches[0]
@@ -111,7 +110,7 @@ async def answer_number(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         await send_card(update, context, found.matches[0])
         return
     if found.matches:
-        buttons = [[(session_label(p), f"{CALLBACK}{p.id}")] for p in found.matches[:8]]
+        buttons = [[(session_label(p), button(CALLBACK, p.id))] for p in found.matches[:8]]
         await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请选择：", buttons)
         return
     await reply(update, not_found_text(found))
@@ -126,17 +125,17 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_number(update, context, text)
 
 
-async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
     """A button from the session choice: show that proposal's card."""
-    proposal = await proposal_from_button(update, context, CALLBACK)
+    proposal = await proposal_from_button(update, context, pid)
     if proposal is None:
         return
     await send_card(update, context, proposal, in_place=True)
 
 
-async def show_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
     """全部记录: every step of the item's history, in a new message under the card."""
-    proposal = await proposal_from_button(update, context, TIMELINE)
+    proposal = await proposal_from_button(update, context, pid)
     if proposal is None:
         return
     await reply(update, timeline_text(proposal, timeline(services(context).repo, proposal.id)))
@@ -144,5 +143,5 @@ async def show_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("status", status))
-    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
-    app.add_handler(CallbackQueryHandler(show_timeline, pattern=f"^{TIMELINE}"))
+    app.add_handler(on_button(CALLBACK, pick, record_id))
+    app.add_handler(on_button(TIMELINE, show_timeline, record_id))

@@ -12,16 +12,16 @@ from pathlib import Path
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.importer import HISTORY_NOTE, SUPPORTED, ParsedFile
 from bot.render import esc
 from bot.similar import import_note
-from handlers.common import admin_only, edit, reply, services
+from handlers.common import admin_only, button, edit, on_button, one_of, reply, services
 
 log = logging.getLogger(__name__)
 
-CALLBACK = "imp:"
+CALLBACK = "imp"  # imp:<h|r>:<upload id>: import the summed-up list as history, or with reminders
 EXPIRED = "这份清单已过期（发送后超过 30 分钟，或机器人已重启），没有写入任何内容。请重新发送文件。"
 
 
@@ -54,17 +54,16 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # a list is summed up first; nothing is written until an admin chooses how to import it
         key = svc.pending_imports.add(parsed, update.effective_user.id, svc.clock())
         await reply(update, esc(svc.importer().preview(name, parsed.table)),
-                    buttons=[[("作为历史导入", f"{CALLBACK}h:{key}"), ("导入并提醒", f"{CALLBACK}r:{key}")]])
+                    buttons=[[("作为历史导入", button(CALLBACK, "h", key)), ("导入并提醒", button(CALLBACK, "r", key))]])
         return
     await reply(update, import_answer(svc, parsed, update.effective_user.id))
 
 
 @admin_only
-async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: str, key: str) -> None:
     """作为历史导入 / 导入并提醒 pressed under a list's summary: import it (once)."""
     svc = services(context)
     query = update.callback_query
-    mode, key = query.data.removeprefix(CALLBACK).split(":", 1)
     waiting = svc.pending_imports.take(key, svc.clock())  # taken before any await: a second press finds nothing
     if waiting is None:
         if svc.pending_imports.was_taken(key):
@@ -100,4 +99,4 @@ def import_answer(svc, parsed: ParsedFile, user_id: int, history: bool = False) 
 
 def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.Document.ALL, upload))
-    app.add_handler(CallbackQueryHandler(choose, pattern=f"^{CALLBACK}[hr]:"))
+    app.add_handler(on_button(CALLBACK, choose, one_of("h", "r"), str))
