@@ -33,16 +33,24 @@ async def reply(update: Update, text: str, buttons: list[list[tuple[str, str]]] 
                 quote: bool = False) -> None:
     """Send HTML text to the chat of the update, split into valid messages; the buttons
     (rows of (label, callback_data)) go under the last part. ``quote``: the last part answers
-    the user's message (a button under it reads the command back, see ``answered_command``)."""
+    the command (a button under it reads the command back, see ``answered_command``)."""
     chat = update.effective_chat
     parts = split_message(text)
-    message = update.effective_message
+    command = command_message_id(update) if quote else None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         markup = keyboard(buttons) if buttons and last else None
-        answering = ReplyParameters(message.message_id, allow_sending_without_reply=True) \
-            if quote and last and message is not None else None
+        answering = ReplyParameters(command, allow_sending_without_reply=True) if command and last else None
         await chat.send_message(part, reply_markup=markup, reply_parameters=answering)
+
+
+def command_message_id(update: Update) -> int | None:
+    """The person's command message: the update's own, or under a pressed button the one that
+    button's message answered (so a question asked after a press still answers the command)."""
+    if update.callback_query is not None:
+        original = getattr(update.callback_query.message, "reply_to_message", None)
+        return original.message_id if original is not None else None
+    return update.effective_message.message_id if update.effective_message else None
 
 
 async def edit(update: Update, text: str, buttons: list[list[tuple[str, str]]] | None = None) -> None:

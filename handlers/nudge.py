@@ -1,7 +1,8 @@
 """/nudge NUMBER [text] (催办, admins): a one-shot message to the item's handlers, escalated to
 the unit's supervisor or leader when overdue; recorded in the item's history. The recipients'
 已收到 button is recorded too. Buttons carry the action and the record id (nd:<id>, ndf:<id>,
-ack:<event id>), so they work after a restart."""
+ack:<event id>), so they work after a restart; a question about ``/nudge NUMBER NOTE`` (which
+session? nudge again today?) answers that command, and its button reads the note back from it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.model import EV_NUDGE, Event, Proposal
 from bot.nudge import ACK, nudge_text, nudged_today, plan_nudge, record_ack, record_nudge
 from bot.render import esc, number_label
 from bot.webhooks import make_webhook_sender
-from handlers.common import admin_only, button, keyboard, on_button, record_id, reply, services
+from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
 from handlers.status import NUDGE, not_found_text, session_label
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Prop
         return f"{esc(number_label(p))}已答复或已办结，无需催办。"
     earlier = nudged_today(svc, p)
     if earlier is not None and not force:
-        context.chat_data.setdefault("nudge_notes", {})[p.id] = note
         at = earlier.recorded_at[11:16] if earlier.recorded_at else ""
         return (f"{esc(number_label(p))}今天已催办过（{at} UTC）。仍要再次催办吗？",
                 [[("再次催办", button(FORCE, p.id))]])
@@ -90,8 +90,9 @@ async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Prop
 
 
 async def answer(update: Update, result) -> None:
+    """The answer; a question (buttons) answers the /nudge command, whose note a press reads."""
     text, buttons = result if isinstance(result, tuple) else (result, None)
-    await reply(update, text, buttons)
+    await reply(update, text, buttons, quote=bool(buttons))
 
 
 @admin_only
@@ -111,9 +112,8 @@ async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     note = " ".join(args[1:]).strip()
     if len(found.matches) > 1:
-        context.chat_data.setdefault("nudge_notes", {}).update({p.id: note for p in found.matches})
         buttons = [[(session_label(p), button(NUDGE, p.id))] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，催办哪一件？", buttons)
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，催办哪一件？", buttons, quote=True)
         return
     await answer(update, await send_nudge(update, context, found.matches[0], note))
 
@@ -138,7 +138,8 @@ async def press_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: i
         await query.answer("该提案已不存在。", show_alert=True)
         return
     await query.answer()
-    note = context.chat_data.get("nudge_notes", {}).pop(p.id, "")
+    command = answered_command(update, "nudge")  # the note, when the button answers /nudge NUMBER NOTE
+    note = " ".join(command[1:]).strip() if command else ""
     await answer(update, await send_nudge(update, context, p, note, force))
 
 

@@ -8,9 +8,11 @@ import asyncio
 
 import pytest
 
-from bot.model import Contact, Department, Proposal
+from bot.lookup import lookup_number
+from bot.model import EV_NUDGE, Contact, Department, Proposal
 from handlers.common import GARBLED_BUTTON, button, chat_id, one_of, parse_button, record_id
 from tests.conftest import ADMIN, STRANGER, Chat, start_bot, stop_bot, write_config
+from tests.office import load_office
 
 EDU = "晋城市教育局"
 
@@ -133,6 +135,34 @@ async def test_buttons_sent_before_a_restart_act_on_their_records_after_it(tmp_p
         query = emulator.push_callback(ADMIN, request.message_id, refuse)
         assert "已处理" in (await answered(emulator, query))["text"]
         assert services.repo.get(Contact, contact.id).telegram_user_id == newcomer
+    finally:
+        await stop_bot(app)
+
+
+async def test_a_nudge_note_survives_a_restart(tmp_path, emulator, clock):
+    config = write_config(tmp_path)
+    app, services = await start_bot(emulator, config, clock, samples=False)
+    try:
+        load_office(services)
+        contact = next(c for c in services.repo.contacts() if c.name == "王立新")
+        contact.telegram_user_id = 5001
+        services.repo.put(contact)
+        emulator.add_user(5001)
+        chat = Chat(emulator, app, services, clock)
+        await chat.send("/nudge 102")
+        (again,) = await chat.send("/nudge 102 请本周内报送答复")
+        assert again.text.startswith("第102号今天已催办过")
+    finally:
+        await stop_bot(app)
+    app, services = await start_bot(emulator, config, clock, samples=False)
+    try:
+        marker = emulator.mark(5001)
+        (done,) = await Chat(emulator, app, services, clock).press(again, 0)
+        assert done.text.startswith("已催办第102号")
+        (ping,) = await emulator.await_sent(5001, since=marker)
+        assert "留言：请本周内报送答复" in ping.text
+        (p,) = lookup_number(services.repo, "102").matches
+        assert [e.reason for e in services.repo.events_for(p.id) if e.kind == EV_NUDGE] == ["", "请本周内报送答复"]
     finally:
         await stop_bot(app)
 
