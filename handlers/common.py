@@ -66,8 +66,8 @@ async def edit(update: Update, text: str, buttons: list[list[tuple[str, str]]] |
 
 
 # -- buttons ---------------------------------------------------------------------------------
-# A button's callback data names its action and what it acts on: ``st:123`` (the card of
-# proposal 123), ``dp:2:45`` (page 2 of unit 45). Fields are record ids and short codes that
+# A button's callback data names its action and what it acts on: ``st:123`` (the card of the
+# proposal with record id 123), ``dp:2:45`` (page 2 of unit 45's list). Fields are record ids and short codes that
 # mean the same after a restart, never a key into the bot's memory. ``button`` builds the
 # data, ``on_button`` registers a handler that receives the fields checked and converted:
 # data that does not parse (forged, garbled, from an older version) gets a Chinese alert.
@@ -86,7 +86,12 @@ def button(action: str, *fields: object) -> str:
 
 
 def fits(action: str, *fields: object) -> bool:
-    return len(":".join([action, *map(str, fields)]).encode()) <= CALLBACK_LIMIT
+    """Whether ``button(action, *fields)`` stays within Telegram's limit."""
+    try:
+        button(action, *fields)
+    except ValueError:
+        return False
+    return True
 
 
 def record_id(text: str) -> int:
