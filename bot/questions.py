@@ -21,7 +21,9 @@ from typing import Any
 
 from bot.lookup import lookup_number, nearest_numbers
 from bot.numbers import CN_NUMERAL_CHARS, Session, cn_to_int, parse_session
-from bot.search import CERTAIN_MARGIN, CERTAIN_MIN, RESULT_CUTOFF, Hit, SearchIndex, SearchResult, clean_query
+from bot.search import (
+    CERTAIN_MARGIN, CERTAIN_MIN, RESULT_CUTOFF, Hit, SearchIndex, SearchResult, clean_query, result_to_json,
+)
 from bot.stats import (
     DUE_SOON, OVERDUE, DueList, Figures, due_soon_list, facts_of, figures, month_window, open_list,
     overdue_list, session_text, week_window,
@@ -372,7 +374,7 @@ def answer_to_json(index: SearchIndex, answer: Answer) -> dict[str, Any]:
     intent; a list or figures answer is one result of kind "list" or "stats"."""
     q = answer.question
     if answer.result is not None:
-        out = index.result_to_json(answer.result)
+        out = result_to_json(index, answer.result)
     else:
         if answer.listing is not None:
             result = {"kind": "list", "score": 100.0, "match": answer.listing.kind,

@@ -22,7 +22,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.model import Proposal
-from bot.search import _title_core, norm
+from bot.search import norm
+from bot.search.text import title_core as without_frame
 
 SIMILAR_MIN = 70       # fuzz.ratio of the title cores, 0-100
 SHOWN = 3              # on the card and in the import answer
@@ -30,7 +31,7 @@ SHOWN = 3              # on the card and in the import answer
 
 def title_core(title: str) -> str:
     """The comparable part of a title: 关于加快推进城乡融合发展的建议 → 加快推进城乡融合发展."""
-    core = norm(_title_core(norm(title) if title else ""))
+    core = norm(without_frame(norm(title) if title else ""))
     for tail in ("工作", "问题", "建议"):
         if core.endswith(tail) and len(core) > len(tail) + 3:
             core = core[: -len(tail)]

@@ -12,7 +12,7 @@ import pytest
 from bot.config import TEMPLATE, load_config
 from bot.model import Contact, Department, Proposal, Reply
 from bot.search import (
-    CERTAIN_MIN, SearchIndex, clean_query, norm, pinyin_forms, record_to_json, run_contact, run_find,
+    SearchIndex, clean_query, norm, pinyin_forms, record_to_json, run_contact, run_find,
 )
 from bot.storage import Repository
 
@@ -393,7 +393,7 @@ def test_bulk_load_equals_incremental_updates(tmp_path, config):
 
 _INDEX_MAPS = ("_proposals", "_p_state", "_num", "_by_proposer", "_replies", "_r_state", "_replies_of", "_docs",
                "_contacts", "_c_state", "_name_exact", "_contacts_of_unit", "_phone_contacts", "_phone_replies",
-               "_phone_grams", "_proposal_regions")
+               "_phone_grams")
 
 
 def _canonical(value):
@@ -429,7 +429,9 @@ def assert_same_index(a: SearchIndex, b: SearchIndex, posts: bool = True) -> Non
     for corpus in ("_titles", "_proposers", "_names"):
         va, vb = _corpus_view(getattr(a, corpus)), _corpus_view(getattr(b, corpus))
         assert (va if posts else va[0]) == (vb if posts else vb[0]), corpus
-    assert {k: (i.name, i.refs) for k, i in a._units.items()} == {k: (i.name, i.refs) for k, i in b._units.items()}
+    assert {k: (i.name, i.refs) for k, i in a._units.units.items()} == \
+        {k: (i.name, i.refs) for k, i in b._units.units.items()}
+    assert a._units.proposal_regions == b._units.proposal_regions
 
 
 def test_learned_abbreviation_from_department_aliases(tmp_path, config):
@@ -501,9 +503,9 @@ def test_bulk_load_equals_incremental_on_generated_data(tmp_path, config):
 
 
 def test_rows_mapping():
-    from bot.search import _Rows
+    from bot.search.rows import Rows, State
 
-    rows = _Rows()
+    rows = Rows()
     rows.fill([1, 2, 3], ["a", "b", "c"])
     assert len(rows) == 3 and rows.rows[1:4] == ["a", "b", "c"] and not rows.other
     rows[5] = "e"
@@ -522,7 +524,7 @@ def test_rows_mapping():
         del rows["x"]
     assert dict(rows.items()) == {1: "a", 3: "c", 5: "e", -1: "neg", 10 ** 12: "far"}
     # An id kept aside moves into the list once the list reaches it.
-    rows2 = _Rows()
+    rows2 = Rows()
     rows2[5000] = "late"
     assert rows2.other == {5000: "late"}
     for i in range(3000):
@@ -530,15 +532,13 @@ def test_rows_mapping():
     assert rows2.other == {5000: "late"} and rows2[5000] == "late"
     rows2[5001] = "next"
     assert not rows2.other and rows2.rows[5000] == "late" and rows2[5000] == "late" and len(rows2) == 3002
-    from bot.search import _State
-
-    state = _State(3)
+    state = State(3)
     state[4] = (None, "a", ())
     state.fill([1, 2], ([7, None], ["x", "y"], [(), ("u",)]))
     assert state[4] == (None, "a", ()) and state.get(2) == (None, "y", ("u",)) and len(state) == 3
     assert state.pop(4) == (None, "a", ()) and 4 not in state and state.get(4) is None
     assert dict(state.items()) == {1: (7, "x", ()), 2: (None, "y", ("u",))}
-    rows3 = _Rows()
+    rows3 = Rows()
     rows3.fill([7, 3, 5], ["x", "y", "z"])  # not consecutive, not sorted
     assert dict(rows3.items()) == {3: "y", 5: "z", 7: "x"} and len(rows3) == 3
     with pytest.raises(ValueError):
@@ -546,41 +546,42 @@ def test_rows_mapping():
 
 
 def test_bigram_codes_bulk_equals_one_by_one():
-    from bot.search import _Corpus, _pair_codes, _title_core
+    from bot.search.corpus import Corpus
+    from bot.search.text import pair_codes, title_core
 
     texts = ["关于加快推动城乡融合发展的建议", "城乡", "城", "关于建议", "关于𠀋字路口的建议", "abab",
              "aaaa", "发展发展", "议案", "x𠀋"]
-    one = _Corpus(gram=2, core=_title_core, ids=True)
+    one = Corpus(gram=2, core=title_core, ids=True)
     for key, text in enumerate(texts, 1):
         one.add(key, text)
-    bulk = _Corpus(gram=2, core=_title_core, ids=True)
+    bulk = Corpus(gram=2, core=title_core, ids=True)
     bulk.load(list(range(1, len(texts) + 1)), texts)
     assert {g: list(v) for g, v in bulk.post.items()} == {g: list(v) for g, v in one.post.items()}
-    bmp = _Corpus(gram=2, core=_title_core, ids=True)  # the one-encoding path (no character beyond the BMP)
+    bmp = Corpus(gram=2, core=title_core, ids=True)  # the one-encoding path (no character beyond the BMP)
     plain = [t for t in texts if "𠀋" not in t]
     bmp.load(list(range(1, len(plain) + 1)), plain)
-    one = _Corpus(gram=2, core=_title_core, ids=True)
+    one = Corpus(gram=2, core=title_core, ids=True)
     for key, text in enumerate(plain, 1):
         one.add(key, text)
     assert {g: list(v) for g, v in bmp.post.items()} == {g: list(v) for g, v in one.post.items()}
-    assert _pair_codes("城乡") == {ord("城") | ord("乡") << 16} and _pair_codes("城") == {ord("城")}
-    assert _pair_codes("") == set()
+    assert pair_codes("城乡") == {ord("城") | ord("乡") << 16} and pair_codes("城") == {ord("城")}
+    assert pair_codes("") == set()
     # A key an array('I') cannot hold turns that posting list into a list.
     bulk.add(-5, "城乡规划")
-    assert -5 in bulk.post[next(iter(_pair_codes("城乡")))]
+    assert -5 in bulk.post[next(iter(pair_codes("城乡")))]
 
 
 def test_title_core_cuts_the_frame():
     import re
 
     frame = re.compile(r"^关于|的?(?:建议|提案|议案|意见)$")
-    from bot.search import _title_core, _title_cores
+    from bot.search.text import title_core, title_cores
 
     titles = ["关于加快推动城乡融合发展的建议", "关于建议", "关于的建议", "的的建议", "建议", "关于", "的建议",
               "关于推进建议的提案", "关于意见的意见", "城乡融合", "提案建议", "建议的建议", "关于关于", "", "的"]
     for title in titles:
-        assert _title_core(title) == frame.sub("", title), title
-    assert _title_cores(titles) == [frame.sub("", t) for t in titles]
+        assert title_core(title) == frame.sub("", title), title
+    assert title_cores(titles) == [frame.sub("", t) for t in titles]
 
 
 def test_large_load_freezes_start_up_objects(tmp_path, config, monkeypatch):
@@ -588,7 +589,7 @@ def test_large_load_freezes_start_up_objects(tmp_path, config, monkeypatch):
     small one, or one whose caller paused the collector, leaves the collector alone."""
     import gc
 
-    import bot.search as search
+    import bot.search.index as search_index
 
     repo = Repository(tmp_path / "p.json")
     seed(repo)
@@ -600,7 +601,7 @@ def test_large_load_freezes_start_up_objects(tmp_path, config, monkeypatch):
     try:
         SearchIndex.build(repo, config.aliases)
         assert gc.get_freeze_count() == frozen and gc.isenabled()
-        monkeypatch.setattr(search, "FREEZE_MIN", 5)
+        monkeypatch.setattr(search_index, "FREEZE_MIN", 5)
         gc.disable()
         try:
             SearchIndex.build(repo, config.aliases)
