@@ -15,7 +15,7 @@ from bot.model import Contact, Department, Proposal, Record, Reply
 from bot.numbers import number_keys
 from bot.search.corpus import Corpus
 from bot.search.match import Matching
-from bot.search.pinyin import contact_form_row, contact_forms
+from bot.search.pinyin import contact_form_row
 from bot.search.query import doc_seq
 from bot.search.rows import Rows, State, group, id_span, mm_add, mm_get, mm_group, mm_merge, mm_remove
 from bot.search.text import digits_of, norm, title_core, title_cores
@@ -99,9 +99,9 @@ class SearchIndex(Matching):
             with self._lock:
                 for dept in repo.all(Department):
                     self._put(dept)
-                self._load_contacts(repo.all(Contact))
-                self._load_proposals(repo.all(Proposal))
-                self._load_replies(repo.all(Reply))
+                self._index_contacts(repo.all(Contact))
+                self._index_proposals(repo.all(Proposal))
+                self._index_replies(repo.all(Reply))
                 self._units.dirty = True
                 self._repo = repo
                 count = len(self._proposals) + len(self._replies) + len(self._contacts)
@@ -128,11 +128,11 @@ class SearchIndex(Matching):
         if record.id is None:
             return
         if isinstance(record, Proposal):
-            self._put_proposal(record)
+            self._index_proposals((record,))
         elif isinstance(record, Contact):
-            self._put_contact(record)
+            self._index_contacts((record,))
         elif isinstance(record, Reply):
-            self._put_reply(record)
+            self._index_replies((record,))
         elif isinstance(record, Department):
             self._units.put_department(record)
 
@@ -159,42 +159,13 @@ class SearchIndex(Matching):
                 self._norms[text] = found
         return found
 
-    @staticmethod
-    def _phone_digits(phones: Sequence[str] | None, memo: dict[str, str] | None = None) -> tuple[str, ...]:
-        """The digits of each phone with at least 4 of them (``memo``: phone → digits)."""
-        if not phones:
-            return ()
-        out = []
-        for phone in phones:
-            digits = memo.get(phone) if memo is not None else None
-            if digits is None:
-                digits = digits_of(phone)
-                if memo is not None:
-                    memo[phone] = digits
-            if len(digits) >= 4:
-                out.append(digits)
-        return tuple(out)
-
-    @classmethod
-    def _phones_of(cls, lists: list) -> list[tuple[str, ...]]:
-        """[_phone_digits(phones) for phones in lists], each distinct phone worked out once and
-        equal results shared (most records print one phone, which other records repeat)."""
-        memo: dict[str, str] = {}
-        single: dict[str, tuple[str, ...]] = {}
-        out = []
-        for phones in lists:
-            if not phones:
-                out.append(())
-            elif len(phones) == 1:
-                found = single.get(phones[0])
-                if found is None:
-                    found = single[phones[0]] = cls._phone_digits(phones, memo)
-                out.append(found)
-            else:
-                out.append(cls._phone_digits(phones, memo))
-        return out
-
-    # proposals
+    # -- one path per record kind ------------------------------------------------------------
+    #
+    # _index_<kind>(records) is the only way records of a kind enter the index: load() passes
+    # all of them at once, the listener one. What is indexed of each record (its state columns:
+    # _<kind>_columns) is compared with what the index holds for it, and only the fields that
+    # changed are moved (_move_<kind>); into an empty index every field goes in, column by
+    # column, with C-speed maps where possible. _drop_<kind> is the same move towards nothing.
 
     _KEY_CACHE: dict[str, tuple[str, ...]] = {}
 
@@ -208,60 +179,19 @@ class SearchIndex(Matching):
         return keys
 
     @staticmethod
-    def _units_of(p: Proposal) -> tuple[str, ...]:
-        co = p.co_units
-        if co:
-            return (p.lead_unit, *co)
-        return (p.lead_unit,) if p.lead_unit else ()
+    def _held(table: State, ids: list) -> list | None:
+        """The state the index holds for each id (None: not indexed yet); None when the table is
+        empty (a start-up load: nothing to compare)."""
+        if not len(table):
+            return None
+        return [table.get(i) for i in ids]
 
-    def _put_proposal(self, p: Proposal) -> None:
-        pid = p.id
-        title = norm(p.title)
-        state = (self._keys_of(p.number or ""), self._norm(p.proposer), self._units_of(p), p.region or "")
-        old = self._p_state.get(pid)
-        self._proposals[pid] = p
-        if self._titles.text.get(pid, "") != title:
-            self._titles.add(pid, title)
-        if old == state:
-            return
-        keys, proposer, units, region = state
-        old_keys, old_proposer, old_units, old_region = old or ((), None, (), None)
-        if old_keys != keys:
-            for key in old_keys:
-                mm_remove(self._num, key, pid)
-            for key in keys:
-                mm_add(self._num, key, pid)
-        if old_proposer != proposer:
-            if old_proposer and mm_remove(self._by_proposer, old_proposer, pid):
-                self._proposers.remove(old_proposer)
-            if proposer:
-                if proposer not in self._by_proposer:
-                    self._proposers.add(proposer, proposer)
-                mm_add(self._by_proposer, proposer, pid)
-        if old_units != units:
-            self._units.refs(old_units, -1)
-            self._units.refs(units, +1)
-        if old_region != region:
-            if old_region:
-                self._units.region_ref(old_region, -1)
-            if region:
-                self._units.region_ref(region, +1)
-        self._p_state[pid] = state
+    # proposals: state (number keys, proposer, units, region); the title is kept by _titles
 
-    def _load_proposals(self, proposals: Iterable[Proposal]) -> None:
-        """_put_proposal for every proposal of a repository (unique ids) at once: the same
-        entries at a fraction of the cost, column by column with C-speed maps where possible.
-        Into an index that already holds proposals they are put one by one."""
-        ps = list(proposals)
-        pids = [p.id for p in ps]
-        if None in pids:
-            ps = [p for p in ps if p.id is not None]
-            pids = [p.id for p in ps]
-        if len(self._p_state) or len(self._proposals):
-            for p in ps:
-                self._put_proposal(p)
-            return
-        # Numbers and proposers repeat: each distinct one is worked out once.
+    def _proposal_columns(self, ps: list[Proposal]) -> tuple[list, ...]:
+        """Number keys, proposer, units, region and title of each proposal (the last two
+        normalised). Numbers and proposers repeat: each distinct one is worked out once; equal
+        unit lists share one tuple."""
         numbers = [p.number or "" for p in ps]
         keys_of = dict.fromkeys(numbers)
         for number in keys_of:
@@ -273,24 +203,58 @@ class SearchIndex(Matching):
             proposer_of[name] = self._norm(name)
         proposers = list(map(proposer_of.__getitem__, raw))
         del numbers, keys_of, raw, proposer_of
-        # One tuple for equal unit lists; a lone lead unit's tuple is not even made twice.
+        # A lone lead unit's tuple is not even made twice.
         shared: dict[Any, tuple] = {}
         units = [shared.setdefault(u := (lead, *co), u) if co
                  else (shared.get(lead) or shared.setdefault(lead, (lead,))) if lead else ()
                  for lead, co in zip([p.lead_unit for p in ps], [p.co_units for p in ps])]
         del shared
         regions = [p.region or "" for p in ps]
+        titles = list(map(norm, [p.title for p in ps]))
+        return keys, proposers, units, regions, titles
+
+    def _index_proposals(self, proposals: Iterable[Proposal]) -> None:
+        ps = [p for p in proposals if p.id is not None]
+        if not ps:
+            return
+        pids = [p.id for p in ps]
+        new = self._proposal_columns(ps)
+        old = self._held(self._p_state, pids)
+        if old is not None:
+            titles = self._titles.text
+            old = [None if s is None else (*s, titles.get(pid, "")) for pid, s in zip(pids, old)]
         span = id_span(pids)
         self._proposals.fill(pids, ps, span)
-        self._p_state.fill(pids, (keys, proposers, units, regions), span)
-        titles = list(map(norm, [p.title for p in ps]))
-        if all(titles):
-            self._titles.load(pids, titles, span)
+        self._p_state.fill(pids, new[:4], span)
+        self._move_proposals(pids, old, new, span)
+
+    def _drop_proposal(self, pid: int) -> None:
+        self._proposals.pop(pid, None)
+        state = self._p_state.pop(pid, None)
+        if state is not None:
+            held = (*state, self._titles.text.get(pid, ""))
+            self._move_proposals([pid], [held], ([()], [""], [()], [""], [""]))
+
+    def _move_proposals(self, pids: list, old: list | None, new: tuple[list, ...], span: tuple | None = None) -> None:
+        keys, proposers, units, regions, titles = new
+        pos, was = _changed(old, titles, 4)
+        if was is not None:
+            for i, title in zip(pos, was):
+                if title:
+                    self._titles.remove(pids[i])
+        ids, texts = _at(pids, pos), _at(titles, pos)
+        if all(texts):
+            self._titles.load(ids, texts, span if was is None else None)
         else:
-            self._titles.load([pid for pid, t in zip(pids, titles) if t], [t for t in titles if t])
-        del titles
+            self._titles.load([k for k, t in zip(ids, texts) if t], [t for t in texts if t])
+        del ids, texts
+        pos, was = _changed(old, keys, 0)
+        if was is not None:
+            for i, held in zip(pos, was):
+                for key in held or ():
+                    mm_remove(self._num, key, pids[i])
         num: dict[str, list] = {}
-        for ks, pid in zip(keys, pids):
+        for ks, pid in zip(_at(keys, pos), _at(pids, pos)):
             for key in ks:
                 lst = num.get(key)
                 if lst is None:
@@ -298,96 +262,78 @@ class SearchIndex(Matching):
                 else:
                     lst.append(pid)
         mm_merge(self._num, num)
-        by_proposer = group(proposers, pids)
+        pos, was = _changed(old, proposers, 1)
+        if was is not None:
+            for i, name in zip(pos, was):
+                if name and mm_remove(self._by_proposer, name, pids[i]):
+                    self._proposers.remove(name)
+        by_proposer = group(_at(proposers, pos), _at(pids, pos))
         by_proposer.pop("", None)
-        self._proposers.load(list(by_proposer), list(by_proposer))
+        fresh = [name for name in by_proposer if name not in self._by_proposer]
+        self._proposers.load(fresh, fresh)
         mm_merge(self._by_proposer, by_proposer)
-        for name, count in Counter(itertools.chain.from_iterable(units)).items():
-            self._units.refs((name,), count)
-        for region, count in Counter(regions).items():
-            if region:
-                self._units.region_ref(region, count)
+        pos, was = _changed(old, units, 2)
+        _shift(self._units.ref, itertools.chain.from_iterable(filter(None, was or ())),
+               itertools.chain.from_iterable(_at(units, pos)))
+        pos, was = _changed(old, regions, 3)
+        _shift(self._units.region_ref, filter(None, was or ()), _at(regions, pos))
 
-    def _drop_proposal(self, pid: int) -> None:
-        state = self._p_state.pop(pid, None)
-        self._proposals.pop(pid, None)
-        self._titles.remove(pid)
-        if state is None:
-            return
-        keys, proposer, units, region = state
-        for key in keys:
-            mm_remove(self._num, key, pid)
-        if proposer and mm_remove(self._by_proposer, proposer, pid):
-            self._proposers.remove(proposer)
-        self._units.refs(units, -1)
-        if region:
-            self._units.region_ref(region, -1)
+    # replies: state (proposal id, doc number as printed, units, phone digits)
 
-    # replies
-
-    @staticmethod
-    def _reply_units(r: Reply) -> tuple[str, ...]:
-        issuer, signed = r.issuer, r.signed_by
-        if issuer:
-            return (issuer, signed) if signed else (issuer,)
-        return (signed,) if signed else ()
-
-    def _put_reply(self, r: Reply) -> None:
-        rid = r.id
-        state = (r.proposal_id, r.doc_number or "", self._reply_units(r), self._phone_digits(r.phones))
-        old = self._r_state.get(rid)
-        self._replies[rid] = r
-        if old == state:
-            return
-        if old is not None:
-            self._unindex_reply(rid, old)
-        pid, doc, units, phones = state
-        if self._replies_of is not None:
-            mm_add(self._replies_of, pid, rid)
-        if doc and self._docs is not None and (seq := doc_seq(doc)):
-            mm_add(self._docs, seq, rid)
-        self._units.refs(units, +1)
-        self._index_phones(self._phone_replies, rid, phones, ())
-        self._r_state[rid] = state
-
-    def _load_replies(self, replies: Iterable[Reply]) -> None:
-        """_put_reply for every reply of a repository at once (as _load_proposals)."""
-        rs = [r for r in replies if r.id is not None]
-        if len(self._r_state) or len(self._replies):
-            for r in rs:
-                self._put_reply(r)
-            return
-        rids = [r.id for r in rs]
-        pids = [r.proposal_id for r in rs]
-        shared: dict[Any, Any] = {}  # one copy of equal unit tuples and phone tuples
+    def _reply_columns(self, rs: list[Reply]) -> tuple[list, ...]:
+        shared: dict[Any, Any] = {}  # one copy of equal unit tuples
         units = [((i, s) if s else (i,)) if i else ((s,) if s else ())
                  for i, s in zip([r.issuer for r in rs], [r.signed_by for r in rs])]
         units = list(map(shared.setdefault, units, units))
-        docs = [r.doc_number or "" for r in rs]
-        phones = self._phones_of([r.phones for r in rs])
         del shared
+        return ([r.proposal_id for r in rs], [r.doc_number or "" for r in rs], units,
+                self._phones_of([r.phones for r in rs]))
+
+    def _index_replies(self, replies: Iterable[Reply]) -> None:
+        rs = [r for r in replies if r.id is not None]
+        if not rs:
+            return
+        rids = [r.id for r in rs]
+        new = self._reply_columns(rs)
+        old = self._held(self._r_state, rids)
         span = id_span(rids)
         self._replies.fill(rids, rs, span)
-        self._r_state.fill(rids, (pids, docs, units, phones), span)
+        self._r_state.fill(rids, new, span)
+        self._move_replies(rids, old, new)
+
+    def _drop_reply(self, rid: int) -> None:
+        self._replies.pop(rid, None)
+        state = self._r_state.pop(rid, None)
+        if state is not None:
+            self._move_replies([rid], [state], ([None], [""], [()], [()]))
+
+    def _move_replies(self, rids: list, old: list | None, new: tuple[list, ...]) -> None:
+        pids, docs, units, phones = new
         if self._replies_of is not None:
-            mm_merge(self._replies_of, mm_group(pids, rids))
+            pos, was = _changed(old, pids, 0)
+            if was is not None:
+                for i, pid in zip(pos, was):
+                    if pid is not None:
+                        mm_remove(self._replies_of, pid, rids[i])
+            self._add_replies_of(_at(pids, pos), _at(rids, pos))
         if self._docs is not None:
-            for rid, doc in zip(rids, docs):
+            pos, was = _changed(old, docs, 1)
+            if was is not None:
+                for i, doc in zip(pos, was):
+                    if doc and (seq := doc_seq(doc)):
+                        mm_remove(self._docs, seq, rids[i])
+            for rid, doc in zip(_at(rids, pos), _at(docs, pos)):
                 if doc and (seq := doc_seq(doc)):
                     mm_add(self._docs, seq, rid)
-        for name, count in Counter(itertools.chain.from_iterable(units)).items():
-            self._units.refs((name,), count)
-        self._load_phones(self._phone_replies, mm_group(
-            [d for ds in phones for d in ds], [rid for rid, ds in zip(rids, phones) for _ in ds]))
+        pos, was = _changed(old, units, 2)
+        _shift(self._units.ref, itertools.chain.from_iterable(filter(None, was or ())),
+               itertools.chain.from_iterable(_at(units, pos)))
+        self._move_phones(self._phone_replies, rids, old, phones, 3)
 
-    def _unindex_reply(self, rid: int, state: tuple) -> None:
-        pid, doc, units, phones = state
-        if self._replies_of is not None:
-            mm_remove(self._replies_of, pid, rid)
-        if doc and self._docs is not None and (seq := doc_seq(doc)):
-            mm_remove(self._docs, seq, rid)
-        self._units.refs(units, -1)
-        self._index_phones(self._phone_replies, rid, (), phones)
+    def _add_replies_of(self, pids: list, rids: list) -> None:
+        fresh = mm_group(pids, rids)
+        fresh.pop(None, None)  # a reply to no proposal: nothing to list it under
+        mm_merge(self._replies_of, fresh)
 
     def _replies_index(self) -> Rows:
         """proposal id → reply id(s), for the JSON of a hit (the CLI): made when first needed,
@@ -396,8 +342,7 @@ class SearchIndex(Matching):
             self._replies_of = Rows()
             pairs = self._r_state.cols[0].items()
             none = State._NONE
-            mm_merge(self._replies_of, mm_group([None if pid is none else pid for _, pid in pairs],
-                                                  [rid for rid, _ in pairs]))
+            self._add_replies_of([None if pid is none else pid for _, pid in pairs], [rid for rid, _ in pairs])
         return self._replies_of
 
     def _doc_index(self) -> dict[str, Any]:
@@ -413,62 +358,43 @@ class SearchIndex(Matching):
             docs.pop("", None)
         return docs
 
-    def _drop_reply(self, rid: int) -> None:
-        state = self._r_state.pop(rid, None)
-        self._replies.pop(rid, None)
-        if state is not None:
-            self._unindex_reply(rid, state)
+    # contacts: state (name, unit key, unit, phone digits)
 
-    # contacts
-
-    def _put_contact(self, c: Contact) -> None:
-        cid = c.id
-        name = norm(c.name)
-        state = (name, self._norm(c.unit), c.unit or "", self._phone_digits(c.phones))
-        old = self._c_state.get(cid)
-        self._contacts[cid] = c
-        if old == state:
-            return
-        if old is not None:
-            self._unindex_contact(cid, old)
-        name, unit_key, unit, phones = state
-        if name:
-            self._names.add(cid, name)
-            mm_add(self._name_exact, name, cid)
-            pref, alt = contact_forms(name)
-            for suffix, forms_group in (("", pref), ("_alt", alt)):
-                for kind, forms in zip(("full", "initials", "mixed"), forms_group):
-                    table = self._py[kind + suffix]
-                    for form in forms:
-                        mm_add(table, form, cid)
-                for form in forms_group[0]:
-                    self._py_buckets.setdefault(form[0], {})[(cid, form, bool(suffix))] = form
-        if unit_key:
-            mm_add(self._contacts_of_unit, unit_key, cid)
-        self._units.refs((unit,) if unit else (), +1)
-        self._index_phones(self._phone_contacts, cid, phones, ())
-        self._c_state[cid] = state
-
-    def _load_contacts(self, contacts: Iterable[Contact]) -> None:
-        """_put_contact for every contact of a repository at once (as _load_proposals)."""
-        cs = [c for c in contacts if c.id is not None]
-        if len(self._c_state) or len(self._contacts):
-            for c in cs:
-                self._put_contact(c)
-            return
-        cids = [c.id for c in cs]
-        names = list(map(norm, [c.name for c in cs]))
+    def _contact_columns(self, cs: list[Contact]) -> tuple[list, ...]:
         units = [c.unit or "" for c in cs]
         unit_of = dict.fromkeys(units)
         for unit in unit_of:
             unit_of[unit] = self._norm(unit)
-        unit_keys = list(map(unit_of.__getitem__, units))
-        phones = self._phones_of([c.phones for c in cs])
+        return (list(map(norm, [c.name for c in cs])), list(map(unit_of.__getitem__, units)), units,
+                self._phones_of([c.phones for c in cs]))
+
+    def _index_contacts(self, contacts: Iterable[Contact]) -> None:
+        cs = [c for c in contacts if c.id is not None]
+        if not cs:
+            return
+        cids = [c.id for c in cs]
+        new = self._contact_columns(cs)
+        old = self._held(self._c_state, cids)
         span = id_span(cids)
         self._contacts.fill(cids, cs, span)
-        self._c_state.fill(cids, (names, unit_keys, units, phones), span)
-        named = [cid for cid, name in zip(cids, names) if name]
-        names = [name for name in names if name]
+        self._c_state.fill(cids, new, span)
+        self._move_contacts(cids, old, new)
+
+    def _drop_contact(self, cid: int) -> None:
+        self._contacts.pop(cid, None)
+        state = self._c_state.pop(cid, None)
+        if state is not None:
+            self._move_contacts([cid], [state], ([""], [""], [""], [()]))
+
+    def _move_contacts(self, cids: list, old: list | None, new: tuple[list, ...]) -> None:
+        names, unit_keys, units, phones = new
+        pos, was = _changed(old, names, 0)
+        if was is not None:
+            for i, name in zip(pos, was):
+                if name:
+                    self._unname_contact(cids[i], name)
+        named = [cid for cid, name in zip(_at(cids, pos), _at(names, pos)) if name]
+        names = [name for name in _at(names, pos) if name]
         self._names.load(named, names)
         mm_merge(self._name_exact, mm_group(names, named))
         # Pinyin forms (see contact_form_row), once per distinct name.
@@ -480,76 +406,89 @@ class SearchIndex(Matching):
         for i, kind in enumerate(("full", "initials", "mixed")):
             mm_merge(self._py[kind], mm_group([f[i] for f in forms], named))
             mm_merge(self._py[kind + "_alt"], mm_group([form for f in forms for form in f[i + 3]],
-                                                         [cid for cid, f in zip(named, forms) for _ in f[i + 3]]))
+                                                       [cid for cid, f in zip(named, forms) for _ in f[i + 3]]))
         buckets = self._py_buckets
         for cid, f in zip(named, forms):
             form = f[0]
             buckets.setdefault(form[0], {})[(cid, form, False)] = form
             for form in f[3]:
                 buckets.setdefault(form[0], {})[(cid, form, True)] = form
-        of_unit = group(unit_keys, cids)
+        pos, was = _changed(old, unit_keys, 1)
+        if was is not None:
+            for i, key in zip(pos, was):
+                if key:
+                    mm_remove(self._contacts_of_unit, key, cids[i])
+        of_unit = group(_at(unit_keys, pos), _at(cids, pos))
         of_unit.pop("", None)
         mm_merge(self._contacts_of_unit, of_unit)
-        for unit, count in Counter(units).items():
-            if unit:
-                self._units.refs((unit,), count)
-        self._load_phones(self._phone_contacts, mm_group(
-            [d for ds in phones for d in ds], [cid for cid, ds in zip(cids, phones) for _ in ds]))
+        pos, was = _changed(old, units, 2)
+        _shift(self._units.ref, filter(None, was or ()), _at(units, pos))
+        self._move_phones(self._phone_contacts, cids, old, phones, 3)
 
-    def _unindex_contact(self, cid: int, state: tuple) -> None:
-        name, unit_key, unit, phones = state
-        if name:
-            self._names.remove(cid)
-            mm_remove(self._name_exact, name, cid)
-            pref, alt = contact_forms(name)
-            for suffix, forms_group in (("", pref), ("_alt", alt)):
-                for kind, forms in zip(("full", "initials", "mixed"), forms_group):
-                    for form in forms:
-                        mm_remove(self._py[kind + suffix], form, cid)
-                for form in forms_group[0]:
-                    self._py_buckets.get(form[0], {}).pop((cid, form, bool(suffix)), None)
-        if unit_key:
-            mm_remove(self._contacts_of_unit, unit_key, cid)
-        self._units.refs((unit,) if unit else (), -1)
-        self._index_phones(self._phone_contacts, cid, (), phones)
+    def _unname_contact(self, cid: int, name: str) -> None:
+        """Take a contact's name out of the name and pinyin tables."""
+        self._names.remove(cid)
+        mm_remove(self._name_exact, name, cid)
+        row = contact_form_row(name)
+        for i, kind in enumerate(("full", "initials", "mixed")):
+            mm_remove(self._py[kind], row[i], cid)
+            for form in row[i + 3]:
+                mm_remove(self._py[kind + "_alt"], form, cid)
+        self._py_buckets.get(row[0][0], {}).pop((cid, row[0], False), None)
+        for form in row[3]:
+            self._py_buckets.get(form[0], {}).pop((cid, form, True), None)
 
-    def _drop_contact(self, cid: int) -> None:
-        state = self._c_state.pop(cid, None)
-        self._contacts.pop(cid, None)
-        if state is not None:
-            self._unindex_contact(cid, state)
+    # phones: digits → contact id(s) / reply id(s); 4-digit gram → the distinct digit strings
 
-    # phones
+    @staticmethod
+    def _phone_digits(phones: Sequence[str] | None, memo: dict[str, str]) -> tuple[str, ...]:
+        """The digits of each phone with at least 4 of them (``memo``: phone → digits)."""
+        out = []
+        for phone in phones or ():
+            digits = memo.get(phone)
+            if digits is None:
+                digits = memo[phone] = digits_of(phone)
+            if len(digits) >= 4:
+                out.append(digits)
+        return tuple(out)
+
+    @classmethod
+    def _phones_of(cls, lists: list) -> list[tuple[str, ...]]:
+        """The phone digits of each record, each distinct phone worked out once and equal results
+        shared (most records print one phone, which other records repeat)."""
+        memo: dict[str, str] = {}
+        single: dict[str, tuple[str, ...]] = {}
+        out = []
+        for phones in lists:
+            if not phones:
+                out.append(())
+            elif len(phones) == 1:
+                found = single.get(phones[0])
+                if found is None:
+                    found = single[phones[0]] = cls._phone_digits(phones, memo)
+                out.append(found)
+            else:
+                out.append(cls._phone_digits(phones, memo))
+        return out
 
     def _has_phone(self, digits: str) -> bool:
         return digits in self._phone_contacts or digits in self._phone_replies
 
-    def _phone_gram_refs(self, digits: str, delta: int) -> None:
+    def _move_phones(self, refs: dict, ids: list, old: list | None, phones: list, field: int) -> None:
+        """``refs`` (_phone_contacts or _phone_replies) follows the records' phone digits; the
+        4-digit grams, once made, follow the set of distinct digit strings."""
+        pos, was = _changed(old, phones, field)
         grams = self._phone_grams
-        if grams is None:
-            return
-        for i in range(len(digits) - 3):
-            if delta > 0:
-                mm_add(grams, digits[i:i + 4], digits)
-            else:
-                mm_remove(grams, digits[i:i + 4], digits)
-
-    def _index_phones(self, refs: dict, ref: int, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
-        """``refs`` (_phone_contacts or _phone_replies) gains / loses ``ref`` under each digits;
-        the 4-digit grams follow the set of distinct digit strings."""
-        for digits in remove:
-            if mm_remove(refs, digits, ref) and not self._has_phone(digits):
-                self._phone_gram_refs(digits, -1)
-        for digits in add:
-            if not self._has_phone(digits):
-                self._phone_gram_refs(digits, +1)
-            mm_add(refs, digits, ref)
-
-    def _load_phones(self, refs: dict, fresh: dict[str, Any]) -> None:
-        """_index_phones for many refs at once: ``fresh`` maps digits → new ref(s)."""
-        if self._phone_grams is not None:
-            contacts, replies = self._phone_contacts, self._phone_replies
-            self._add_phone_grams([d for d in fresh if d not in contacts and d not in replies])
+        if was is not None:
+            for i, held in zip(pos, was):
+                for digits in held or ():
+                    if mm_remove(refs, digits, ids[i]) and grams is not None and not self._has_phone(digits):
+                        for j in range(len(digits) - 3):
+                            mm_remove(grams, digits[j:j + 4], digits)
+        now, owners = _at(phones, pos), _at(ids, pos)
+        fresh = mm_group([d for ds in now for d in ds], [ref for ref, ds in zip(owners, now) for _ in ds])
+        if grams is not None:
+            self._add_phone_grams([d for d in fresh if not self._has_phone(d)])
         mm_merge(refs, fresh)
 
     def _add_phone_grams(self, new: list[str]) -> None:
@@ -585,3 +524,24 @@ class SearchIndex(Matching):
                 "regions": len(self._units.known_regions), "title_bigrams": len(self._titles.post),
             }
 
+
+def _changed(old: list | None, new: Sequence, field: int) -> tuple[Sequence[int], list | None]:
+    """Positions whose ``field`` differs from what the index holds, and the values held there
+    (None for a record not indexed yet). ``old`` None (nothing held): every position, None."""
+    if old is None:
+        return range(len(new)), None
+    pos = [i for i, (o, n) in enumerate(zip(old, new)) if o is None or o[field] != n]
+    return pos, [None if old[i] is None else old[i][field] for i in pos]
+
+
+def _at(values: list, pos: Sequence[int]) -> list:
+    """values at the positions _changed gave (all of them: the list itself)."""
+    return values if type(pos) is range else [values[i] for i in pos]
+
+
+def _shift(ref, was: Iterable[str], now: Iterable[str]) -> None:
+    """ref(name, delta) down for each name no longer used, then up for each newly used one."""
+    for name, count in Counter(was).items():
+        ref(name, -count)
+    for name, count in Counter(now).items():
+        ref(name, count)

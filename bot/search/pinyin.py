@@ -92,15 +92,6 @@ def pinyin_forms(name: str, cap: int = 16, preferred_only: bool = False) -> tupl
     return full, initials, mixed
 
 
-def contact_forms(name: str) -> tuple[tuple[set[str], set[str], set[str]], tuple[set[str], set[str], set[str]]]:
-    """(preferred forms, other readings' forms not already preferred)."""
-    split, combos = _name_combos(name)
-    if not combos:
-        return (set(), set(), set()), (set(), set(), set())
-    first, alt = _other_forms(split, combos)
-    return ({first[0]}, {first[1]}, {first[2]}), alt
-
-
 def _other_forms(split: int, combos: list[tuple[str, ...]]) -> tuple[tuple[str, str, str], tuple[set[str], set[str], set[str]]]:
     first = _forms(split, combos[0])
     rest = [_forms(split, combo) for combo in combos[1:]]
@@ -110,9 +101,9 @@ def _other_forms(split: int, combos: list[tuple[str, ...]]) -> tuple[tuple[str, 
 
 
 def contact_form_row(name: str) -> tuple:
-    """contact_forms(name) compact, for a bulk load: the preferred full, initials and mixed
-    forms (strings), then the other readings' forms (tuples, in the sets' order; a set takes
-    216 bytes even empty). Most names have one reading: no set made for them."""
+    """What the index files a contact's name under: the preferred full, initials and mixed forms
+    (strings), then the other readings' forms not already preferred (tuples: a set takes 216
+    bytes even empty). Most names have one reading: no set made for them."""
     split, combos = _name_combos(name)
     if not combos:
         return ("", "", "", (), (), ())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from bot.model import Department
 from bot.search.corpus import Corpus
@@ -70,25 +70,27 @@ class UnitTable:
         if old is not None:
             self._release_department(old[0])
 
-    def refs(self, names: Iterable[str], delta: int) -> None:
-        """Each name is used by ``delta`` more (or fewer) records."""
+    def ref(self, name: str, delta: int) -> None:
+        """``delta`` more (or fewer) records name this unit."""
+        key = self.norm_name(name)
+        if not key:
+            return
         units = self.units
-        for name in names:
-            key = self.norm_name(name)
-            if not key:
-                continue
-            info = units.get(key)
-            if info is None:
-                if delta < 0:
-                    continue
-                info = units[key] = UnitInfo(name.strip())
-                self.dirty = True
-            info.refs += delta
-            if info.refs <= 0 and info.department is None:
-                del units[key]
-                self.dirty = True
+        info = units.get(key)
+        if info is None:
+            if delta < 0:
+                return
+            info = units[key] = UnitInfo(name.strip())
+            self.dirty = True
+        info.refs += delta
+        if info.refs <= 0 and info.department is None:
+            del units[key]
+            self.dirty = True
 
     def region_ref(self, region: str, delta: int) -> None:
+        """``delta`` more (or fewer) proposals are in this region."""
+        if not region:
+            return
         count = self.proposal_regions.get(region, 0) + delta
         if count > 0:
             self.proposal_regions[region] = count
