@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from bot.model import Proposal
-from bot.numbers import NumberQuery, parse_number_query
+from bot.numbers import NumberQuery, near_keys, parse_number_query
 from bot.storage import Repository
 
 MAX_QUERY = 200
@@ -45,13 +42,13 @@ def lookup_number(repo: Repository, text: str) -> NumberLookup:
 
 
 def nearest_numbers(repo: Repository, key: str, limit: int = 3) -> list[str]:
-    """Stored numbers one or two edits away from the key (1250 → 125, 1205)."""
-    near = process.extract(
-        key, repo.number_keys(), scorer=Levenshtein.distance, score_cutoff=2, limit=limit * 3
-    )
+    """Stored numbers one slip away from the key (1250 → 125, 1205), as printed, in the order of
+    :func:`bot.numbers.near_keys`: the same numbers a search offers."""
     printed: list[str] = []
-    for found_key, _distance, _ in sorted(near, key=lambda hit: (hit[1], hit[0])):
-        for proposal in repo.find_by_number(found_key):
+    for near in near_keys(key):
+        for proposal in repo.find_by_number(near):
             if proposal.number not in printed:
                 printed.append(proposal.number)
-    return printed[:limit]
+                if len(printed) == limit:
+                    return printed
+    return printed

@@ -10,6 +10,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 _CN_DIGITS = {
     "零": 0, "〇": 0, "○": 0, "Ｏ": 0, "O": 0,
@@ -141,27 +142,71 @@ def body_of(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class NumberQuery:
-    """What a person typed after /status: a number key and, optionally, a session."""
+    """What a person typed to name a proposal by number (/status, /find, a question): the number
+    key and, when the text says them, a session, a body and a region."""
 
     key: str
     session: Session | None
-    body: str | None = None  # 人大4号 / 建议4号 → 人大; 政协4号 / 提案4号 → 政协
+    body: str | None = None    # 人大4号 / 建议4号 → 人大; 政协4号 / 提案4号 → 政协
+    region: str | None = None  # one of the ``regions`` given to parse_number_query
+    only_number: bool = False  # nothing else typed: a search takes it as a number, not as text
 
 
-def parse_number_query(text: str) -> NumberQuery:
-    """Split ``八届三次 125``, ``提案第125号``, ``第七届第五次会议 TA10`` into session and number key."""
+_SESSION_TEXT = re.compile(rf"第?\s*{_NUM}\s*届.*?第?\s*{_NUM}\s*次(?:会议)?")
+_BODY_WORDS = re.compile(r"政协|政治协商|提案|人大|人民代表|建议|建議|议案")
+_NUMBER_WORDS = re.compile(r"政协|人大|政治协商|人民代表|提案号|建议号|提案|建议|建議|议案|会议|委员会|代表|案号|编号")
+_NUMBER_TOKEN = re.compile(r"[A-Za-z]{0,4}[-_]?\d+(?:\.\d+)*")
+_NUMBER_FILLER = re.compile(r"[\s第号號()（）\[\]【】〔〕#＃:：,，。、\-_市县区]+")
+
+
+def parse_number_query(text: str, regions: Iterable[tuple[str, str]] = ()) -> NumberQuery:
+    """The one reading of a typed case number, for /status, /find and questions alike:
+    ``八届三次 125``, ``提案第125号``, ``第七届第五次会议 TA10``, ``晋城市政协125号``.
+
+    ``regions``: (surface form, full name) pairs, longest first, that the text may name (晋城 or
+    晋城市 → 晋城市); the first found is taken out. ``only_number`` is set when what is left is a
+    single number (letters, digits, dots) among filler such as 第…号 and brackets."""
     folded = unicodedata.normalize("NFKC", text).strip()
+    region = None
+    for surface, full in regions:
+        if surface in folded:
+            region = full
+            folded = folded.replace(surface, " ", 1)
+            break
     session = parse_session(folded)
-    rest = folded
-    if session is not None:
-        rest = re.sub(rf"第?\s*{_NUM}\s*届.*?第?\s*{_NUM}\s*次(会议)?", " ", folded, count=1)
+    rest = folded if session is None else _SESSION_TEXT.sub(" ", folded, count=1)
     body = session.body if session is not None else None
     if body is None:
-        words = re.findall(r"政协|提案|人大|建议|建議|议案", rest)
-        bodies = {"政协" if w in ("政协", "提案") else "人大" for w in words}
+        bodies = {"政协" if w in ("政协", "政治协商", "提案") else "人大" for w in _BODY_WORDS.findall(rest)}
         body = bodies.pop() if len(bodies) == 1 else None
-    rest = re.sub(r"(政协|人大|提案|建议|会议)", " ", rest)
-    return NumberQuery(number_key(rest), session, body)
+    rest = _NUMBER_WORDS.sub(" ", rest)
+    tokens = _NUMBER_TOKEN.findall(rest)
+    only = len(tokens) == 1 and not _NUMBER_FILLER.sub("", _NUMBER_TOKEN.sub("", rest))
+    key = number_key(tokens[0] if only else rest)
+    return NumberQuery(key, session, body, region, only and any(ch.isdigit() for ch in key))
+
+
+def near_keys(key: str) -> list[str]:
+    """Number keys one slip away from ``key`` in the part after any letters, in the order they
+    are offered: a digit too many (1250 → 125), two neighbours swapped (1205), a digit wrong
+    (1251), a digit missing (12500); each kind in number order. TA10 → TA1, TA01 …"""
+    alpha = len(key) - len(key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    head, rest = key[:alpha], key[alpha:]
+    digits = "0123456789"
+    n = len(rest)
+    kinds = [
+        [rest[:i] + rest[i + 1:] for i in range(n)],
+        [rest[:i] + rest[i + 1] + rest[i] + rest[i + 2:] for i in range(n - 1)],
+        [rest[:i] + d + rest[i + 1:] for i in range(n) for d in digits],
+        [rest[:i] + d + rest[i:] for i in range(n + 1) for d in digits],
+    ]
+    seen = {rest}
+    out: list[str] = []
+    for variants in kinds:
+        fresh = {head + v for v in variants if v not in seen and v and (v[0] != "0" or v == "0")}
+        seen.update(variants)
+        out.extend(sorted(fresh, key=number_order))
+    return out
 
 
 _REGION = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治县|自治州|市|县|区|旗))")

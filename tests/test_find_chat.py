@@ -58,6 +58,21 @@ async def test_number_forms_find_ta0010(chat, typed):
     assert "第TA0010号" in card.text and "九三学社高平市支社" in card.text
 
 
+async def test_status_and_find_suggest_the_same_near_numbers(chat):
+    """One reading of a typed number: /status 1250 and /find 1250 offer the same numbers, in
+    the same order (a digit too many first, then a swap, a wrong digit, a missing digit)."""
+    with chat.services.repo.batch():
+        for number in ("1251", "1205", "250", "12500"):
+            chat.services.repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=number,
+                                            title=f"关于第{number}号事项的建议"))
+    (status,) = await chat.send("/status 1250")
+    assert status.text == "未找到第1250号。相近的有：125、250、1205。"
+    (found,) = await chat.send("/find 1250")
+    assert found.text.startswith("未找到第1250号。相近的有：125、250、1205。")
+    numbers = [label.split("第")[1].split("号")[0] for label in labels(found)]
+    assert numbers == ["125", "250", "1205"]
+
+
 async def test_title_phrase_finds_both_seed_proposals(chat):
     (answer,) = await chat.send("/find 城乡融合")
     found = " ".join(labels(answer))

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.numbers import cn_to_int, number_key, number_keys, parse_number_query, parse_session
+from bot.numbers import cn_to_int, near_keys, number_key, number_keys, parse_number_query, parse_session
 
 
 @pytest.mark.parametrize("typed", ["125", "125号", "第125号", "１２５", "提案第125号", "第 125 号", " 125 "])
@@ -56,3 +56,24 @@ def test_query_with_session():
     query = parse_number_query("第七届第五次会议 TA10")
     assert query.key == "TA10" and query.session.term == 7
     assert parse_number_query("125").session is None
+
+
+def test_one_reading_of_a_typed_number():
+    query = parse_number_query("晋城市政协八届三次会议第125号", [("晋城市", "晋城市"), ("晋城", "晋城市")])
+    assert (query.key, query.region, query.body, query.only_number) == ("125", "晋城市", "政协", True)
+    assert (query.session.term, query.session.meeting) == (8, 3)
+    assert parse_number_query("人大4号").body == "人大" and parse_number_query("提案第4号").body == "政协"
+    assert parse_number_query("第(J027)号").key == "J27" and parse_number_query("6.11").only_number
+    # Words besides the number: still a key for /status, not a number for a search.
+    assert parse_number_query("城乡融合 125").only_number is False
+    assert parse_number_query("ta 10").key == "TA10" and not parse_number_query("ta 10").only_number
+    assert not parse_number_query("关于").only_number
+
+
+def test_near_keys_in_the_order_offered():
+    near = near_keys("1250")
+    # a digit too many, then two neighbours swapped, each in number order
+    assert near[:7] == ["120", "125", "150", "250", "1205", "1520", "2150"]
+    assert near.index("1251") < near.index("12500") and "1250" not in near
+    assert len(near) == len(set(near)) and not any(k.startswith("0") for k in near)
+    assert near_keys("TA10")[:2] == ["TA0", "TA1"] and "TA100" in near_keys("TA10")  # keys have no leading 0

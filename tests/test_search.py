@@ -196,6 +196,20 @@ def test_number_125_and_near_misses(world):
     assert {h.record.number for h in missing.suggestions} >= {"125", "1205"}
 
 
+def test_search_and_status_offer_the_same_near_numbers(world):
+    """The index's near misses are /status's (bot.lookup.nearest_numbers), in the same order."""
+    from bot.lookup import lookup_number
+
+    repo, index, _ = world
+    with repo.batch():
+        for number in ("0125", "1251", "1205", "250", "12500", "2150", "TA0100", "20190125"):
+            repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number=number, title=f"关于{number}的建议"))
+    for typed in ("1250", "第1250号", "八届三次 1250", "12", "TA01", "TA10", "ta-0011", "6.12"):
+        near = lookup_number(repo, typed).suggestions
+        offered = list(dict.fromkeys(h.record.number for h in index.find_proposals(typed).suggestions))
+        assert offered[:len(near)] == near and (len(near) == 3 or offered == near), typed
+
+
 def test_session_ranks_number_hits(world, tmp_path):
     repo, index, rec = world
     other = repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=2, number="125", title="关于发展夜间经济的建议"))

@@ -12,7 +12,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from bot.search.pinyin import query_pinyin
-from bot.search.query import DOC_NUMBER, LATIN_ONLY, PHONE_QUERY, doc_key, near_keys, parse_number
+from bot.numbers import near_keys, parse_number_query
+from bot.search.query import DOC_NUMBER, LATIN_ONLY, PHONE_QUERY, doc_key
 from bot.search.results import KINDS, S_EXACT, Found, SearchResult, newest
 from bot.search.rows import mm_get
 from bot.search.text import HAN, clean_query, digits_of, norm
@@ -97,30 +98,35 @@ class Matching:
 
     def _search_number(self, query: str, wanted: set[str], found: Found) -> bool:
         """Exact number look-up, narrowed or ranked by any session, region and body in the
-        query. Near misses (1250 → 125, 1205) come back as suggestions. True when the query is a
-        number (no text search then)."""
-        parsed = parse_number(query, self._units)
-        if parsed is None:
+        query. Near misses (1250 → 125, 1205) come back as suggestions, in the order /status
+        offers them (bot.numbers.near_keys). True when the query is a number (no text search
+        then)."""
+        units = self._units
+        regions = [(s, full) for s, full in units.regions_longest_first if full in units.proposal_regions]
+        parsed = parse_number_query(query, regions)
+        if not parsed.only_number:
             return False
         if "proposal" not in wanted:
             return True
-        key, region, body, term, meeting = parsed
+        key, session = parsed.key, parsed.session
+        term, meeting = (session.term, session.meeting) if session else (None, None)
         ids = mm_get(self._num, key)
         for pid in ids:
             p = self._proposals[pid]
             score = S_EXACT
-            for want, have in ((region, p.region), (body, p.body), (term, p.term), (meeting, p.meeting)):
+            for want, have in ((parsed.region, p.region), (parsed.body, p.body), (term, p.term), (meeting, p.meeting)):
                 if want is not None and want != have:
                     score -= SESSION_MISMATCH
             if p.number_key != key:
                 score -= 1.0  # answers through its year-prefixed sequence only
             found.add("proposal", p, score, "number", newest(p))
         if not ids:
-            for near in near_keys(key):
+            for rank, near in enumerate(near_keys(key)):
                 for pid in mm_get(self._num, near)[-found.limit:]:
                     p = self._proposals[pid]
-                    found.add("proposal", p, S_NEAR_NUMBER - 1.0 if p.number_key != near else S_NEAR_NUMBER,
-                              "number", newest(p))
+                    # Repository.find_by_number's order within a key, as /status lists them.
+                    order = (rank, p.number_key != near, -(p.term or 0), -(p.meeting or 0), p.region or "", p.id)
+                    found.add("proposal", p, S_NEAR_NUMBER, "number", order)
         return True
 
     def _search_phone(self, query: str, wanted: set[str], found: Found) -> None:
