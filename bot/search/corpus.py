@@ -99,8 +99,11 @@ class Corpus:
         Bigram codes come from one UTF-16 encoding of all the texts (C speed, where making
         two-character strings one by one took most of the time), and a key enters a posting
         list once however often the bigram recurs in its text. ``span``: :func:`id_span` of
-        the keys, when known."""
-        if not keys:
+        the keys, when known. A few keys (a put) are simply added: building fresh posting lists
+        to merge costs more than appending to the existing ones."""
+        if len(keys) < 4:
+            for key, text in zip(keys, texts):
+                self.add(key, text)
             return
         if self.ids:
             if span is None:

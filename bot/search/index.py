@@ -218,13 +218,16 @@ class SearchIndex(Matching):
         if not ps:
             return
         pids = [p.id for p in ps]
+        span = id_span(pids)
+        self._proposals.fill(pids, ps, span)
         new = self._proposal_columns(ps)
         old = self._held(self._p_state, pids)
         if old is not None:
             titles = self._titles.text
             old = [None if s is None else (*s, titles.get(pid, "")) for pid, s in zip(pids, old)]
-        span = id_span(pids)
-        self._proposals.fill(pids, ps, span)
+            pids, old, new, span = _only_changed(pids, old, new, span)
+            if not pids:
+                return
         self._p_state.fill(pids, new[:4], span)
         self._move_proposals(pids, old, new, span)
 
@@ -294,10 +297,14 @@ class SearchIndex(Matching):
         if not rs:
             return
         rids = [r.id for r in rs]
-        new = self._reply_columns(rs)
-        old = self._held(self._r_state, rids)
         span = id_span(rids)
         self._replies.fill(rids, rs, span)
+        new = self._reply_columns(rs)
+        old = self._held(self._r_state, rids)
+        if old is not None:
+            rids, old, new, span = _only_changed(rids, old, new, span)
+            if not rids:
+                return
         self._r_state.fill(rids, new, span)
         self._move_replies(rids, old, new)
 
@@ -373,10 +380,14 @@ class SearchIndex(Matching):
         if not cs:
             return
         cids = [c.id for c in cs]
-        new = self._contact_columns(cs)
-        old = self._held(self._c_state, cids)
         span = id_span(cids)
         self._contacts.fill(cids, cs, span)
+        new = self._contact_columns(cs)
+        old = self._held(self._c_state, cids)
+        if old is not None:
+            cids, old, new, span = _only_changed(cids, old, new, span)
+            if not cids:
+                return
         self._c_state.fill(cids, new, span)
         self._move_contacts(cids, old, new)
 
@@ -523,6 +534,15 @@ class SearchIndex(Matching):
                 "contacts": len(self._contacts), "units": len(self._units),
                 "regions": len(self._units.known_regions), "title_bigrams": len(self._titles.post),
             }
+
+
+def _only_changed(ids: list, old: list, new: tuple[list, ...], span: tuple | None) -> tuple:
+    """(ids, old, new, span) narrowed to the records whose indexed fields differ from what the
+    index holds: a put that changed nothing indexed (a state, a date) stops here."""
+    keep = [i for i, (held, now) in enumerate(zip(old, zip(*new))) if held != now]
+    if len(keep) == len(ids):
+        return ids, old, new, span
+    return [ids[i] for i in keep], [old[i] for i in keep], tuple([col[i] for i in keep] for col in new), None
 
 
 def _changed(old: list | None, new: Sequence, field: int) -> tuple[Sequence[int], list | None]:
