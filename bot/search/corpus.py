@@ -21,9 +21,10 @@ BUDGET = 4000           # most candidates read from posting lists for one corpus
 RERANK = 60             # candidates per corpus scored in full (Python) after rapidfuzz
 
 
-def tier(q: str, s: str, lcs: float | None = None) -> float:
+def tier(q: str, s: str, lcs: float | None = None, grams: set[str] | None = None) -> float:
     """exact 100 > prefix 90-99 > substring 80-90 > fuzzy ≤ 79 (coverage of the query's
-    characters in order, how many of its bigrams are kept, how long the target is)."""
+    characters in order, how many of its bigrams are kept, how long the target is).
+    ``grams``: bigrams(q), when the caller scores many texts against one query."""
     if s == q:
         return 100.0
     lq, ls = len(q), len(s)
@@ -37,7 +38,7 @@ def tier(q: str, s: str, lcs: float | None = None) -> float:
         lcs = LCSseq.similarity(q, s)
     cov = lcs / lq
     if lq > 1:
-        grams = bigrams(q)
+        grams = grams or bigrams(q)
         kept = sum(1 for g in grams if g in s) / len(grams)
     else:
         kept = 0.0
@@ -250,14 +251,17 @@ class Corpus:
         # map() keeps this at C speed; rapidfuzz skips the None of a key removed meanwhile.
         text = self.text
         choices = text.values_for(keys) if self.ids else list(map(text.get, keys))
-        found = process.extract(q, choices, scorer=LCSseq.similarity,
-                                score_cutoff=need, limit=None)
-        if len(found) > RERANK:
-            # Keep the substring matches (best tiers, shortest first) and the best by LCS.
-            top = found[0][1]
-            group = [f for f in found if f[1] == top] if found[RERANK][1] == top else []
-            inside = sorted((f for f in group if q in f[0]), key=lambda f: len(f[0]))[:RERANK]
+        # The best RERANK by LCS (rapidfuzz keeps a heap: no list of every candidate is made) ...
+        found = process.extract(q, choices, scorer=LCSseq.similarity, score_cutoff=need, limit=RERANK + 1)
+        if len(found) > RERANK and found[RERANK][1] == found[0][1] == len(q):
+            # ... and when more than that hold all of q, the substring matches among them
+            # (the best tiers), shortest first.
+            inside = sorted(((s, float(len(q)), i) for i, s in enumerate(choices) if s is not None and q in s),
+                            key=lambda f: len(f[0]))[:RERANK]
             seen = {f[2] for f in inside}
             found = inside + [f for f in found[:RERANK] if f[2] not in seen]
-        return [(keys[i], s, tier(q, s, lcs)) for s, lcs, i in found], truncated
+        else:
+            found = found[:RERANK]
+        grams = bigrams(q)
+        return [(keys[i], s, tier(q, s, lcs, grams)) for s, lcs, i in found], truncated
 
