@@ -381,11 +381,11 @@ def _load(name: str):
 
 def test_bench_smoke(tmp_path, capsys):
     bench = _load("bench_search")
-    figures = bench.run(300, tmp_path, baseline_sample=5, seed=7)
+    figures = bench.run(300, tmp_path, runs=1, before=None, seed=7)
     out = capsys.readouterr().out
-    assert "p95" in out
-    for key in ("build_s", "startup_s", "rss_mb", "p50_ms", "p95_ms", "baseline_p50_ms", "speedup",
-                "precision_at_1", "labelled"):
+    assert "p95" in out and "fair baseline" in out and "load average" in out
+    for key in ("build_s", "startup_s", "rss_mb", "p50_ms", "p95_ms", "baseline_p50_ms", "baseline_p95_ms",
+                "speedup", "precision_at_1", "baseline_precision_at_1", "labelled"):
         assert key in figures
 
 
