@@ -98,7 +98,8 @@ def status_card(
     if proposal.lead_unit:
         lines.append(f"主办：{esc(proposal.lead_unit)}")
     if proposal.co_units:
-        lines.append(f"协办：{esc('、'.join(proposal.co_units))}")
+        co = [f"{name}（已提交意见）" if name in proposal.co_units_done else name for name in proposal.co_units]
+        lines.append(f"协办：{esc('、'.join(co))}")
     lines.append(f"状态：{esc(state_line(proposal, replies, due, today))}")
     dates = []
     if proposal.assigned_date:
@@ -109,9 +110,10 @@ def status_card(
         dates.append(f"已延期 {proposal.extension_days} 天")
     if dates:
         lines.append(esc(" · ".join(dates)))
+    liaison = "" if proposal.handlers else "（联络员）"  # no handler of its own: the lead unit's liaison
     for contact in handlers:
         phones = "、".join(contact.phones) if personal else ""
-        lines.append(f"承办人：{esc(contact.name)}" + (f" {esc(phones)}" if phones else ""))
+        lines.append(f"承办人：{esc(contact.name)}{liaison}" + (f" {esc(phones)}" if phones else ""))
     for reply in replies:
         facts = [reply.classification and f"{reply.classification}类", reply.reply_date,
                  reply.doc_number, reply.signed_by or reply.issuer]

@@ -1,0 +1,111 @@
+"""/opinion NUMBER [单位] [日期] [文号]: a co-unit's liaison (or an admin) registers the
+co-unit's opinion (协办意见). The use case is bot.opinions; this module parses and renders."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.lookup import lookup_number
+from bot.model import Proposal
+from bot.opinions import OpinionResult, co_unit_named, pending_co_units, register_opinion
+from bot.parsing import parse_date
+from bot.render import esc, number_label
+from handlers.common import edit, reply, services
+from handlers.progress import LOOKS_LIKE_DATE, day_arg
+from handlers.status import not_found_text, session_label
+
+COMMANDS = [("opinion", "登记协办意见（协办单位联络员）：/opinion 案号 [单位] [日期] [文号]", False)]
+
+USAGE = ("用法：/opinion 案号 [协办单位] [意见日期] [文号]\n"
+         "例如：/opinion 12、/opinion 12 2026-11-10 晋教函〔2026〕8号、/opinion 12 市教育局 2026-11-10\n"
+         "协办单位的联络员登记本单位的意见时可不写单位；管理员代登记时，有多个协办单位须写明。")
+
+# op:<proposal id>:<yyyymmdd>[:<unit name or doc words>]: a session choice that works after a restart
+CALLBACK = "op:"
+
+
+def answer_text(result: OpinionResult) -> str:
+    p = result.proposal
+    if not result.recorded:
+        return esc(result.problem)
+    event = result.event
+    facts = [f"意见日期 {event.business_date}"] + ([f"文号 {event.doc_number}"] if event.doc_number else [])
+    left = pending_co_units(p)
+    rest = f"尚待意见的协办单位：{'、'.join(left)}。" if left else "协办单位的意见已全部登记。"
+    return "\n".join([
+        f"已登记协办意见：{esc(number_label(p))} {esc(p.title)}",
+        esc(f"{result.unit.name} · " + " · ".join(facts)),
+        esc(f"提案仍由主办单位{p.lead_unit or ''}答复，状态不变；{result.unit.name}不再收到本件的协办提醒。{rest}"),
+    ])
+
+
+def parse_rest(svc, p: Proposal, words: list[str]) -> tuple[str | None, str | None, str | None, str | None]:
+    """(unit name, ISO date, doc number, error) from the words after the number: a word naming a
+    co-unit of the item, a date, and what is left is the 文号."""
+    unit = day = None
+    others = []
+    for word in words:
+        if day is None and (parse_date(word) or LOOKS_LIKE_DATE.match(word)):
+            day, error = day_arg(word, svc.today())
+            if error:
+                return None, None, None, error
+        elif unit is None and not others and co_unit_named(svc, p, word) is not None:
+            unit = word
+        else:
+            others.append(word)
+    return unit, day, " ".join(others).strip()[:60] or None, None
+
+
+def run(svc, user_id: int, p: Proposal, words: list[str]) -> str:
+    unit, day, doc_number, error = parse_rest(svc, p, words)
+    if error:
+        return error
+    return answer_text(register_opinion(svc, user_id, p, unit, day, doc_number))
+
+
+async def opinion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/opinion NUMBER [UNIT] [DATE] [DOC_NUMBER]"""
+    svc = services(context)
+    args = [a for a in context.args or [] if a.strip()]
+    if not args:
+        await reply(update, esc(USAGE))
+        return
+    found = lookup_number(svc.repo, args[0])
+    if not found.query.key:
+        await reply(update, f"没有看懂案号“{esc(args[0][:30])}”。\n{esc(USAGE)}")
+        return
+    if not found.matches:
+        await reply(update, not_found_text(found))
+        return
+    if len(found.matches) == 1:
+        await reply(update, run(svc, update.effective_user.id, found.matches[0], args[1:]))
+        return
+    rest = " ".join(args[1:])
+    buttons = []
+    for p in found.matches[:8]:
+        data = f"{CALLBACK}{p.id}:{rest}"
+        if len(data.encode()) > 64:
+            await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请在案号前写明届次，"
+                                f"例如 /opinion 八届三次{esc(found.query.key)} …")
+            return
+        buttons.append([(session_label(p), data)])
+    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要登记协办意见的是：", buttons)
+
+
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A session button: register the opinion on that proposal."""
+    query = update.callback_query
+    svc = services(context)
+    raw_id, _, rest = query.data[len(CALLBACK):].partition(":")
+    proposal = svc.repo.get(Proposal, int(raw_id)) if raw_id.isdigit() else None
+    if proposal is None:
+        await query.answer("该提案已不存在，请重新发送 /opinion。", show_alert=True)
+        return
+    await query.answer()
+    await edit(update, run(svc, update.effective_user.id, proposal, rest.split()))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("opinion", opinion))
+    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
