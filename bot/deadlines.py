@@ -24,7 +24,8 @@ Reminder steps (the ``step`` of a ``Ping``), per deadline cycle (``cycle`` = the
   smallest offset ≥ days left. A sweep after downtime therefore finds the most recent missed
   step only, and the ledger (keyed by proposal, step, recipient, cycle) stops repeats.
 - ``overdue-N`` every day while overdue; ``escalate`` once, from ``escalate_after_days`` overdue,
-  to the lead unit's supervisor chat, else the admin chat, else every admin.
+  to the lead unit's supervisor chat, else its linked unit leader, else the admin chat, else
+  every admin; never to the admins for an item without any handler (the digest counts those).
 - ``co-due-K`` / ``co-overdue``: co-units' opinion to the lead unit (``co_unit_due_date``), one
   overdue reminder only; a co-unit whose opinion is recorded (``co_units_done``) gets no more.
 - ``followup-YYYY-MM-DD``: follow-up (回头看) items, every ``follow_up_every_days`` counted back
@@ -647,7 +648,9 @@ class _Planner:
             self.plan_co_units(p, due)
 
     def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
-        """To the lead unit's supervisor chat; else its unit leader when linked; else the admins."""
+        """To the lead unit's supervisor chat; else its unit leader when linked; else the admins,
+        except for an item no one handles (no handler, no liaison): the admins' digest counts
+        those once (「无人承办」) instead of one block each."""
         supervisor = self.unit_supervisors.get(p.lead_unit_id) if p.lead_unit_id is not None else None
         if supervisor is None and p.lead_unit:
             supervisor = self.supervisors.get(self.unit_name(p.lead_unit))
@@ -656,6 +659,8 @@ class _Planner:
             recipients = [(supervisor, "督办")]
         elif leader is not None:
             recipients = [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
+        elif not handler_ids(p, self.liaisons):
+            return
         else:
             recipients = [(chat, "管理员") for chat in self.admin_targets]
         self.emit(p, "escalate", cycle, recipients, lambda chat: self.escalation_text(p, due, overdue))

@@ -809,16 +809,19 @@ def admin_targets(config: Config, admins: Iterable[int] | None = None) -> list[i
 # -- deep-link tokens -------------------------------------------------------------------------
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# a link token as it is pasted: t.me/<bot>?start=<token>, or /start <token>
+PASTED_TOKEN = re.compile(r"(?:start=|/start(?:@\w+)?\s+)([A-Za-z0-9_-]{16,64})")
 
 
 class LinkError(ValueError):
-    """``code``: unknown | expired | used | replaced; the message is for the user."""
+    """``code``: unknown | expired | used | replaced | revoked; the message is for the user."""
 
     MESSAGES = {
         "unknown": "链接无效",
         "expired": "该链接已过期，请联系管理员重新生成",
         "used": "该链接已使用过",
         "replaced": "该链接已失效（管理员已生成新链接），请使用最新的链接",
+        "revoked": "该链接曾被发到群里，已作废，请联系管理员重新生成",
     }
 
     def __init__(self, code: str, contact_id: int | None = None, used_by: int | None = None):
@@ -872,6 +875,21 @@ class LinkTokens:
         self._save()
         return token
 
+    def revoke_pasted(self, text: str, now: datetime) -> list[dict[str, Any]]:
+        """Every token still usable in ``text`` (a message seen where others can read it) is
+        revoked; returns their entries (contact_id, issued_by)."""
+        revoked = []
+        for token in PASTED_TOKEN.findall(text or ""):
+            item = self._tokens.get(token)
+            if item is None or item.get("used_by") is not None or item.get("replaced") or item.get("revoked") \
+                    or now.timestamp() >= item["expires"]:
+                continue
+            item["revoked"] = now.isoformat(timespec="seconds")
+            revoked.append(item)
+        if revoked:
+            self._save()
+        return revoked
+
     def redeem_link_token(self, token: str, user_id: int, now: datetime) -> int:
         """The contact id the token links ``user_id`` to; raises LinkError otherwise."""
         token = (token or "").strip()
@@ -880,6 +898,8 @@ class LinkTokens:
             raise LinkError("unknown")
         if item.get("used_by") is not None:
             raise LinkError("used", item["contact_id"], item["used_by"])
+        if item.get("revoked"):
+            raise LinkError("revoked", item["contact_id"])
         if item.get("replaced"):
             raise LinkError("replaced", item["contact_id"])
         if now.timestamp() >= item["expires"]:
@@ -900,11 +920,13 @@ def build_digest(
     *,
     limit: int = 15,
     ledger: Ledger | None = None,
+    unassigned: int = 0,
 ) -> str:
     """HTML for the admin chat: due within 7 days, overdue (by lead unit), replied since the
     last workday (yesterday, or Friday and the weekend on a Monday), and with ``ledger`` the
     reminders sent today and since the last workday: how many were resent marked 「补发」,
-    unconfirmed, or still undelivered when their day ended."""
+    unconfirmed, or still undelivered when their day ended. ``unassigned`` open items without
+    any handler are one line (the caller adds the button that lists them: ``unassigned_text``)."""
     week_end = today + timedelta(days=6)
     upcoming: list[tuple[date, Proposal]] = []
     overdue: dict[str, list[tuple[int, Proposal]]] = defaultdict(list)
@@ -949,6 +971,8 @@ def build_digest(
         lines.append(f"· {esc(unit)}（{len(items)}）：{shown}{more}")
     if len(units) > limit:
         lines.append(f"……另有 {len(units) - limit} 个单位")
+    if unassigned:
+        lines.append(f"\n<b>无人承办：{unassigned} 件</b>（主办单位没有联系人或联络员，不会提醒任何人）")
     label = "昨日" if since == today - timedelta(days=1) else f"{since.isoformat()} 以来"
     lines.append(f"\n<b>{label}答复：{len(replied)} 件</b>")
     for r in sorted(replied, key=lambda r: (r.reply_date or "", r.proposal_id))[:limit]:
@@ -972,6 +996,30 @@ def build_digest(
             lines += rows
     if calendar is not None and calendar.warnings:
         lines.append("\n" + "\n".join(f"ℹ {esc(w)}" for w in calendar.warnings))
+    return "\n".join(lines)
+
+
+UNASSIGNED_HELP = ("请为这些单位上传联系人名单（单位/姓名/职务/办公电话/手机；职务写“联络员”的人即为默认承办人），"
+                   "再用 /link 姓名 生成绑定链接发给本人；/merge 可把重复的单位合并到已有联系人的单位。")
+
+
+def unassigned_text(items: list[Proposal], limit: int = 40) -> str:
+    """HTML: the open items no one handles, by lead unit (most first), and how to fix that."""
+    if not items:
+        return "目前没有无人承办的在办事项：每件都有承办人或主办单位联络员。"
+    by_unit: dict[str, list[Proposal]] = defaultdict(list)
+    for p in items:
+        by_unit[p.lead_unit or "（未指定主办单位）"].append(p)
+    lines = [f"<b>无人承办：{len(items)} 件</b>（主办单位没有联系人或联络员，不会提醒任何人）"]
+    units = sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    for unit, group in units[:limit]:
+        group.sort(key=lambda p: number_order(p.number))
+        shown = "、".join(esc(number_label(p)) for p in group[:10])
+        more = f" 等 {len(group)} 件" if len(group) > 10 else ""
+        lines.append(f"· {esc(unit)}（{len(group)}）：{shown}{more}")
+    if len(units) > limit:
+        lines.append(f"……另有 {len(units) - limit} 个单位")
+    lines.append("\n" + esc(UNASSIGNED_HELP))
     return "\n".join(lines)
 
 

@@ -341,6 +341,8 @@ class UnitRegistry:
                     p.lead_unit_id = target.id
                 p.co_unit_ids = [u for u in dict.fromkeys(target.id if u == source.id else u for u in p.co_unit_ids)
                                  if u != p.lead_unit_id]
+                # the cached 'opinion is in' follows the unit (the replay resolves it the same way)
+                p.co_units_done = list(dict.fromkeys(target.name if n == source.name else n for n in p.co_units_done))
                 self.repo.put(self.refresh_names(p, {source.id: target}))
                 moved["proposals"] += 1
             for c in self.repo.contacts_of_unit(source.id):
@@ -443,6 +445,10 @@ class UnitRegistry:
                 out[unit_id] = liaison.contact.id
         return out
 
+    def unassigned_items(self) -> list[Proposal]:
+        """Open items without any handler (bot.units.unassigned), for the admins' digest."""
+        return unassigned(self.repo.proposals(), self.liaisons())
+
     def may_reply(self, p: Proposal, user_id: int) -> bool:
         """A linked handler of the item (own, or the lead unit's liaison) may /reply for it."""
         return any(c.telegram_user_id == user_id for c in self.handlers_of(p))
@@ -468,6 +474,12 @@ def handler_ids(p: Proposal, liaisons: Mapping[int, int]) -> list[int]:
         return p.handlers
     liaison = liaisons.get(p.lead_unit_id) if p.lead_unit_id is not None else None
     return [liaison] if liaison is not None else []
+
+
+def unassigned(proposals: Iterable[Proposal], liaisons: Mapping[int, int]) -> list[Proposal]:
+    """Open items no one handles: no handler of their own and no liaison of their lead unit
+    (items imported as history and not acted on since are left out: they send nothing)."""
+    return [p for p in proposals if p.is_open and not p.quiet and not handler_ids(p, liaisons)]
 
 
 def _is_leader(contact: Contact, config) -> bool:

@@ -74,12 +74,13 @@ from bot.reminders import (
     build_digest,
     deliver,
     run_sweep,
+    unassigned_text,
 )
 from bot.services import Services
 from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
-from handlers.common import (admin_only, button, chat_id as chat_field, edit, fits, on_button, reply, services,
-                             staff_only, unit_field, unit_of_field, unit_ref)
+from handlers.common import (admin_only, button, chat_id as chat_field, edit, fits, keyboard, on_button, one_of,
+                             reply, services, staff_only, unit_field, unit_of_field, unit_ref)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ RETRY_TICK_SECONDS = 30  # how often the JobQueue asks whether a retry round is 
 LAST_RETRY = time(23, 55)  # the day's last retry round (local time)
 TITLE_SHORT = 24
 SUPERVISOR = "sv"  # sv:<h (this chat) | chat id (0: none)>:<unit id>
+UNASSIGNED = "ua"  # ua:all — the digest's button: the open items no one handles
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
 
 
@@ -237,12 +239,13 @@ class ReminderService:
 
     # sending ----------------------------------------------------------------------------------
 
-    async def send(self, chat_id: int, text: str) -> None:
+    async def send(self, chat_id: int, text: str, buttons: list | None = None) -> None:
         parts = split_message(text)
         for number, part in enumerate(parts):
+            markup = keyboard(buttons) if buttons and number == len(parts) - 1 else None
             try:
                 await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                            read_timeout=self.read_timeout)
+                                            read_timeout=self.read_timeout, reply_markup=markup)
             except Exception as exc:
                 if number == 0:
                     raise
@@ -341,10 +344,14 @@ class ReminderService:
         config = self.services.config
         if config.reminders.workdays_only and not self.calendar.is_workday(today):
             return None
-        text = build_digest(today, self.services.repo, config, self.calendar, ledger=self.ledger)
+        text, buttons = digest_parts(self.services, self, today)
         pings = [Ping(SYSTEM, f"digest-{today.isoformat()}", chat, text, "system", "管理员")
                  for chat in admin_targets(config, admins)]
-        return await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
+
+        async def send(chat_id: int, html: str) -> None:
+            await self.send(chat_id, html, buttons)
+
+        return await deliver(pings, send, self.ledger, bundle_from=None, **self._options())
 
     def unblock(self, *chat_ids: int | None) -> None:
         if self.ledger is None:
@@ -498,12 +505,25 @@ async def sweep_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, result.summary())
 
 
+def digest_parts(svc: Services, rem: "ReminderService", today: date) -> tuple[str, list | None]:
+    """The digest, and under it a button listing the items no one handles (when there are any)."""
+    count = len(svc.units.unassigned_items())
+    text = build_digest(today, svc.repo, svc.config, rem.calendar, ledger=rem.ledger, unassigned=count)
+    return text, [[(f"查看 {count} 件无人承办", button(UNASSIGNED, "all"))]] if count else None
+
+
 @staff_only
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest: today's digest, to the caller only."""
     svc = services(context)
-    rem = reminders_of(context)
-    await reply(update, build_digest(svc.today(), svc.repo, svc.config, rem.calendar, ledger=rem.ledger))
+    await reply(update, *digest_parts(svc, reminders_of(context), svc.today()))
+
+
+@staff_only
+async def show_unassigned(update: Update, context: ContextTypes.DEFAULT_TYPE, _which: str) -> None:
+    """查看 N 件无人承办 under the digest: the list, in a new message (the digest stays)."""
+    await update.callback_query.answer()
+    await reply(update, unassigned_text(services(context).units.unassigned_items()))
 
 
 def set_supervisor(svc: Services, user_id: int, unit: str, chat_id: int | None, here: bool) -> str:
@@ -584,3 +604,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("digest", digest))
     app.add_handler(CommandHandler("supervisor", supervisor))
     app.add_handler(on_button(SUPERVISOR, pick_supervisor, supervisor_chat, unit_ref))
+    app.add_handler(on_button(UNASSIGNED, show_unassigned, one_of("all")))
