@@ -51,6 +51,7 @@ from bot.model import (
     HANDLING,
     REOPENED,
     REPLIED,
+    Department,
     Event,
     Proposal,
     Reply,
@@ -234,7 +235,7 @@ def record(repo, config: Config, calendar: WorkCalendar | None, proposal: Propos
         event.recorded_at = event.recorded_at or now_iso()
         event.late = event.late or is_late(event, history)
         history.append(repo.put(event))
-    refreshed = replay(proposal, history, config, calendar)
+    refreshed = replay(proposal, current_units(repo, history), config, calendar)
     return repo.put(refreshed)
 
 
@@ -246,7 +247,7 @@ def rebuild_all(repo, config: Config, calendar: WorkCalendar | None) -> int:
         proposal = repo.get(Proposal, pid)
         if proposal is None:
             continue
-        fresh = replay(proposal, repo.events_for(pid), config, calendar)
+        fresh = replay(proposal, current_units(repo, repo.events_for(pid)), config, calendar)
         if any(getattr(fresh, name) != getattr(proposal, name) for name in DERIVED):
             stale += 1
             for name in DERIVED:
@@ -257,6 +258,28 @@ def rebuild_all(repo, config: Config, calendar: WorkCalendar | None) -> int:
 
 
 def timeline(repo, proposal_id: int) -> list[Event]:
-    """The events as they happened (corrections applied), oldest first."""
-    return sorted(corrected(repo.events_for(proposal_id)), key=event_order)
+    """The events as they happened (corrections applied), oldest first, naming each unit as
+    it is called now."""
+    return sorted(corrected(current_units(repo, repo.events_for(proposal_id))), key=event_order)
+
+
+def current_units(repo, events: Iterable[Event]) -> list[Event]:
+    """The events with each unit as it is now: by id (a renamed unit shows its new name); a
+    unit merged away (/merge deletes it) is the unit that took its name as an alias. Copies:
+    a stored event keeps the unit it named then."""
+    out, merged = [], None
+    for event in events:
+        if event.unit_id is None:
+            out.append(event)
+            continue
+        unit = repo.get(Department, event.unit_id)
+        if unit is None and event.unit:
+            if merged is None:
+                merged = {a: d for d in repo.departments() for a in d.aliases}
+            unit = merged.get(event.unit)
+        if unit is None or unit.name == event.unit and unit.id == event.unit_id:
+            out.append(event)
+        else:
+            out.append(replace(event, unit=unit.name, unit_id=unit.id))
+    return out
 

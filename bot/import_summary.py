@@ -61,7 +61,8 @@ def plan(today: date, repo, config: Config, calendar: WorkCalendar | None, ledge
 
 
 def summary_text(today: date, items: list[Proposal], config: Config, calendar: WorkCalendar | None, units) -> str:
-    """📋 新导入 150 件，其中 38 件已逾期（最长 96 天），12 件无承办人。…详见 /overdue"""
+    """📋 新导入 150 件，其中 38 件已逾期（最长 96 天），12 件无承办人。…详见 /overdue
+    (a history import only says what came in: its items send nothing, so no alarm either)"""
     overdue: list[tuple[int, Proposal]] = []
     for p in items:
         due = due_date_of(p, config, calendar) if p.is_open else None
@@ -71,8 +72,9 @@ def summary_text(today: date, items: list[Proposal], config: Config, calendar: W
     unhandled = sum(1 for p in open_items if not units.handlers_of(p))
     quiet = sum(1 for p in items if p.quiet)
     head = f"📋 新导入 {len(items)} 件"
-    if quiet == len(items):
-        head += "（作为历史记录，不发送提醒）"
+    if quiet == len(items):  # history: no alarm about its overdue items, just what came in
+        still = f"其中 {len(open_items)} 件未办结，可用 /overdue、/dept 查看。" if open_items else ""
+        return f"{head}（作为历史记录，不发送提醒）。{still}"
     parts = []
     if overdue:
         parts.append(f"其中 {len(overdue)} 件已逾期（最长 {max(d for d, _ in overdue)} 天）")

@@ -58,6 +58,11 @@ def session_line(proposal: Proposal) -> str:
     return " · ".join(part for part in (proposal.body, proposal.session_label, number_label(proposal)) if part)
 
 
+def proposer_label(body: str) -> str:
+    """Who wrote the item: a CPPCC proposal's 提案人, an NPC suggestion's 代表."""
+    return "代表" if body == "人大" else "提案人"
+
+
 def days_left_text(due: date, today: date) -> str:
     days = (due - today).days
     if days > 0:
@@ -94,7 +99,7 @@ def status_card(
     lines = [esc(session_line(proposal))]
     lines.append(f"<b>{esc(proposal.title or '（无标题）')}</b>")
     if proposal.proposer:
-        lines.append(f"提案人：{esc(proposal.proposer)}")
+        lines.append(f"{proposer_label(proposal.body)}：{esc(proposal.proposer)}")
     if proposal.lead_unit:
         lines.append(f"主办：{esc(proposal.lead_unit)}")
     if proposal.co_units:
@@ -165,7 +170,7 @@ def event_text(event: Event, proposal: Proposal) -> str:
     elif event.kind == EV_EDIT:
         names = {"classification": "类别", "business_date": "日期", "doc_number": "文号",
                  "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件",
-                 "title": "案由", "proposer": "提案人", "lead_unit": "主办单位", "co_units": "协办单位",
+                 "title": "案由", "proposer": proposer_label(proposal.body), "lead_unit": "主办单位", "co_units": "协办单位",
                  "handlers": "承办人"}
         after = event.changes.get("after")
         if after is not None:  # /edit and /undo keep both values

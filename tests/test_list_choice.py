@@ -114,7 +114,9 @@ async def test_history_press_sends_nothing_about_the_items(tmp_path, emulator, c
     assert "已作为历史记录导入" in report.text, report.text
     assert to_liaison == []
     assert not any("🚨" in m.text for m in to_admin), [m.text for m in to_admin]
-    assert all("作为历史记录，不发送提醒" in m.text for m in to_admin if "新导入" in m.text)
+    (summary,) = [m for m in to_admin if "新导入" in m.text]
+    # what came in, without an alarm about the overdue items a past session has
+    assert summary.text == "📋 新导入 2 件（作为历史记录，不发送提醒）。其中 2 件未办结，可用 /overdue、/dept 查看。"
 
 
 async def test_remind_press_imports_as_usual(tmp_path, emulator, clock):
