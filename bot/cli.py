@@ -82,6 +82,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
     if not args.verbose:
         quiet_http_logs()
+    configured = config.database
     if args.db:
         config = replace(config, database=Path(args.db).resolve())
     elif config.token is None:
@@ -90,7 +91,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if config.token is None:
         from bot.console import run_console
 
-        return run_console(services, demo=not args.db)
+        return run_console(services, demo=not args.db, configured=configured)
     app = build_application(services, config.token)
     log.info("bot starting with database %s", config.database)
     run(app)

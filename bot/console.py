@@ -108,13 +108,27 @@ def read_error(exc: OSError) -> str:
     return "读取失败"
 
 
+def database_note(path: Path, demo: bool, configured: Path | None) -> str:
+    """Which database the console opens, said first: the demo one is not the office's."""
+    if not demo:
+        return f"控制台模式：使用数据库 {path}"
+    text = f"控制台模式（未设置 PROPOSAL_BOT_TOKEN）：使用示例数据库 {path}，不是本单位的数据库。"
+    if configured is not None and configured != path:
+        state = "未被打开或修改" if configured.exists() else "尚不存在"
+        text += (f"\n配置的数据库 {configured} {state}；"
+                 f"要在控制台中使用它，请运行：python3 dev.py run --db {configured}")
+    return text
+
+
 def run_console(services: Services, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-                demo: bool = True) -> int:
+                demo: bool = True, configured: Path | None = None) -> int:
     """``demo``: the console's own demo database, filled with the sample records when empty
-    (a database named with --db is never seeded)."""
+    (a database named with --db is never seeded); ``configured``: the office's database, named
+    so that no one takes the demo for it."""
     from bot.app import build_application, started
     from bot.samples import load_samples
 
+    print(database_note(Path(services.repo.path), demo, configured), file=out)
     if demo and load_samples(services.repo, services.config):
         print(f"示例数据库为空，已载入示例数据：{services.repo.path}（真实数据库不会载入示例数据）", file=out)
     user_id = services.config.console_user_id

@@ -45,7 +45,7 @@ from bot.numbers import body_of, number_key, region_in
 from bot.letter_check import check_letter
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
 from bot.storage import Repository, StorageError
-from bot.tables import TableResult, read_table
+from bot.tables import TableResult, fill_years, read_table
 from bot.units import Match, UnitRegistry
 
 log = logging.getLogger(__name__)
@@ -397,6 +397,7 @@ class Importer:
     # -- assignment and contact lists -------------------------------------------------------------
 
     def _import_table(self, table: TableResult, report: FileReport) -> None:
+        fill_years(table, self.today())  # 3月15日 in a list whose title names no year
         report.warnings.extend(table.warnings)
         if table.error:
             raise ImportFailed(table.error)
@@ -464,6 +465,7 @@ class Importer:
         sessions, leads, skipped = set(), set(), len(table.errors) + sum(map(len, table.passed.values()))
         new = known = overdue = 0
         today = self.today()
+        fill_years(table, today)
         for row in table.rows:
             try:
                 identity = self._row_identity(row)

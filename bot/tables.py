@@ -144,6 +144,52 @@ def _date_value(value) -> tuple[str | None, bool]:
     return iso, iso is not None
 
 
+def _one_line(text: str) -> str:
+    """A title typed over several lines in its cell, as one line (a space only between Latin
+    letters or digits: Chinese runs on)."""
+    out = ""
+    for part in filter(None, (line.strip() for line in text.splitlines())):
+        latin = out and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum()
+        out += (" " if latin else "") + part
+    return out
+
+
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*(?:月\s*(\d{1,2})\s*[日号]?|[-/.]\s*(\d{1,2}))$")
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def _month_day(text: str) -> tuple[int, int] | None:
+    """3月15日 / 3-15 / 3/15 (a date without its year) as (month, day)."""
+    match = _MONTH_DAY.match(text)
+    return (int(match.group(1)), int(match.group(2) or match.group(3))) if match else None
+
+
+def _dated(year: int, month_day: tuple[int, int]) -> str | None:
+    try:
+        return dt.date(year, *month_day).isoformat()
+    except ValueError:
+        return None
+
+
+def _year_note(notes: dict[tuple[str, str], list[int]], result: "TableResult") -> None:
+    for (label, how), rows in notes.items():
+        shown = "、".join(map(str, rows[:12])) + ("等" if len(rows) > 12 else "")
+        result.warnings.append(f"第{shown}行：{label}没有写年份，{how}，请核对")
+
+
+def fill_years(table: "TableResult", today: dt.date) -> None:
+    """Dates a list wrote without a year and whose title names none (3月15日): the latest such
+    date not after the import date, with a warning. Done once (the rows keep the year)."""
+    notes: dict[tuple[str, str], list[int]] = {}
+    for row in table.rows:
+        for name, (label, month_day) in row.pop("undated", {}).items():
+            this_year = _dated(today.year, month_day)
+            year = today.year if this_year and this_year <= today.isoformat() else today.year - 1
+            row[name] = _dated(year, month_day)
+            notes.setdefault((label, f"已按导入日期取 {year} 年"), []).append(row["row"])
+    _year_note(notes, table)
+
+
 _NUMBER_CELL = re.compile(r"^第?[(（\[【]?(.+?)[)）\]】]?号?$")
 
 
@@ -428,6 +474,9 @@ def _unused_columns(header: list) -> list[str]:
 def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("assignment", header_row=header_index + 1)
     default_session, default_text = _title_session(rows, header_index)
+    years = (_TITLE_YEAR.search(_cell_text(v)) for row in rows[:header_index] for v in row)
+    title_year = next((int(m.group(1)) for m in years if m), None)
+    year_notes: dict[tuple[str, str], list[int]] = {}
     if default_session is not None and "session" not in mapping:
         result.warnings.append(f"届次取自表格标题：{default_text}")
     number_field = "number"
@@ -437,7 +486,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
     seen: dict[tuple, int] = {}
     for row_number, row, filled in _data_rows(rows, header_index, result):
         number = _cell_text(_get(row, mapping, number_field))
-        title = _cell_text(_get(row, mapping, "title"))
+        title = _one_line(_cell_text(_get(row, mapping, "title")))
         if re.match(r"^(?:合计|总计|小计)", filled[0]):
             result.pass_row("合计行", row_number)
             continue
@@ -472,7 +521,14 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
         for name, label in (("assigned_date", "交办日期"), ("due_date", "办理期限"), ("reply_date", "答复日期")):
             raw = _get(row, mapping, name)
             iso, ok = _date_value(raw)
-            if not ok:
+            month_day = None if ok else _month_day(_cell_text(raw))
+            if month_day and _dated(title_year or 2000, month_day):  # 2000 is a leap year: 2月29日
+                if title_year:
+                    iso = _dated(title_year, month_day)
+                    year_notes.setdefault((label, f"已按表格标题取 {title_year} 年"), []).append(row_number)
+                else:  # the import date decides (fill_years, at import)
+                    out.setdefault("undated", {})[name] = (label, month_day)
+            elif not ok:
                 problems.append(f"{label}“{_cell_text(raw)}”无法识别")
             out[name] = iso
         raw_phone = _phones_text(row, mapping)
@@ -526,6 +582,7 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
             result.errors.append((row_number, f"第{row_number}行：{'；'.join(problems)}"))
             continue
         result.rows.append(out)
+    _year_note(year_notes, result)
     if not result.rows and not result.errors:
         result.warnings.append("表头下面没有数据")
     return result

@@ -9,6 +9,7 @@ answer at all), and shows phone numbers only where an admin sent ``/group allow`
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler
@@ -41,6 +42,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         raise ApplicationHandlerStop
     if services(context).role_of(user.id) is not None:
+        await one_command_per_message(update)
         return
     message = update.effective_message
     text = message.text if message and message.text else ""
@@ -53,6 +55,24 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer("抱歉，您尚未获得使用权限。", show_alert=True)
     elif update.effective_chat and private:
         await reply(update, refusal(user.id))
+    raise ApplicationHandlerStop
+
+
+COMMAND_WORD = re.compile(r"(?:^|\s)(/[A-Za-z]\w*)")
+
+
+async def one_command_per_message(update: Update) -> None:
+    """Two commands in one message (/status 1 and /status 2 on two lines) would be read as one
+    command with the other as its argument: say so, with the commands to send one by one."""
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    if not text.startswith("/") or len(COMMAND_WORD.findall(text)) < 2:
+        return
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("/")]
+    if len(lines) < 2:  # on one line: cut before each command
+        lines = [part.strip() for part in re.split(r"\s(?=/[A-Za-z])", text) if part.strip()]
+    shown = "\n".join(esc(line[:60]) for line in lines[:5]) + ("\n……" if len(lines) > 5 else "")
+    await reply(update, f"一条消息只能发一条命令，请分开发送：\n{shown}")
     raise ApplicationHandlerStop
 
 

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.model import Contact
 from bot.reminders import LinkError
@@ -218,10 +218,40 @@ async def tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> N
     try:
         await context.bot.send_message(user_id, text)
     except TelegramError as exc:
-        log.warning("could not tell user %s about the relink: %s", user_id, exc)
+        log.warning("could not tell user %s: %s", user_id, exc)
+
+
+async def revoke_pasted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A link token pasted in a group (/start TOKEN; the t.me link too where the bot sees every
+    group message, i.e. its privacy mode is off), by anyone: every member could redeem it first.
+    It is revoked; the group is told (without the token) and so is the admin who issued it;
+    nothing else answers the message."""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    if "start" not in text or in_private(update):
+        return
+    svc = services(context)
+    revoked = reminders_of(context).links.revoke_pasted(text, svc.clock())
+    if not revoked:
+        return
+    chat, user = update.effective_chat, update.effective_user
+    contacts = [c for c in (svc.repo.get(Contact, item["contact_id"]) for item in revoked) if c is not None]
+    names = "、".join(contact_label(c) for c in contacts) or "联系人"
+    svc.repo.audit("link_revoked", user and user.id, chat_id=chat.id, contact_ids=[c.id for c in contacts])
+    log.warning("link token(s) for %s pasted in group %s by user %s: revoked", names, chat.id, user and user.id)
+    for issuer in dict.fromkeys(item.get("issued_by") for item in revoked):
+        if issuer is not None:
+            await tell(context, issuer, f"您生成的{esc(names)}的绑定链接被发到了群“{esc(chat.title or chat.id)}”，"
+                                        "已作废。请用 /link 重新生成，并私下转发给本人。")
+    # the group learns no name: its members may not all be allowed to see who is linked
+    await reply(update, "这条消息含有一次性绑定链接：发在群里任何人都能抢先使用，已作废。\n"
+                        "请管理员私聊机器人用 /link 重新生成，只私下转发给本人。")
+    raise ApplicationHandlerStop
 
 
 def register(app: Application) -> None:
+    # before the access gate (group -1): a token pasted by someone the bot does not know counts too
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION), revoke_pasted), group=-3)
     app.add_handler(CommandHandler("link", link))
     app.add_handler(on_button(CALLBACK, pick, record_id))
     app.add_handler(on_button(RELINK, confirm_relink, record_id, record_id, one_of("y", "n")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -116,13 +118,21 @@ async def answer_number(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     await reply(update, not_found_text(found))
 
 
+MAX_CARDS = 5  # /status 1、2、3: a card each, up to this many
+
+
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/status NUMBER [session]"""
+    """/status NUMBER [session]; several numbers (1、2 / 1,2) answer each."""
     text = " ".join(context.args or [])
     if not text.strip():
         await reply(update, USAGE)
         return
-    await answer_number(update, context, text)
+    numbers = [part.strip() for part in re.split(r"[、，,；;]+", text) if part.strip()]
+    if len(numbers) > MAX_CARDS:
+        await reply(update, f"一次最多查询 {MAX_CARDS} 件（这次写了 {len(numbers)} 件），请分几次发送。")
+        return
+    for number in numbers:
+        await answer_number(update, context, number)
 
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:

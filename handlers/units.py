@@ -27,6 +27,11 @@ def pending_text(svc) -> str:
     return "\n".join(lines) + "\n\n" + esc(USAGE)
 
 
+def shown(name: str, limit: int = 40) -> str:
+    """A name as typed, cut for echoing back (a pasted page must not come back whole)."""
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
 @admin_only
 async def merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/merge SOURCE TARGET: fold the source unit into the target (audited, with the before-state)."""
@@ -39,12 +44,12 @@ async def merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, esc(USAGE))
         return
     source, target = (svc.units.find(name[:100]) for name in args)
-    missing = [name for name, unit in zip(args, (source, target)) if unit is None]
+    missing = [shown(name) for name, unit in zip(args, (source, target)) if unit is None]
     if missing:
         await reply(update, f"找不到单位：{esc('、'.join(missing))}。发送 /merge 查看待确认单位，或用 /dept 查找单位全称。")
         return
     if source.id == target.id:
-        await reply(update, f"“{esc(args[0])}”和“{esc(args[1])}”已是同一个单位：{esc(target.name)}。")
+        await reply(update, f"“{esc(shown(args[0]))}”和“{esc(shown(args[1]))}”已是同一个单位：{esc(target.name)}。")
         return
     moved = svc.units.merge(source, target, update.effective_user.id)
     await reply(update, f"已把“{esc(source.name)}”合并到“{esc(target.name)}”：转移事项 {moved['proposals']} 件、"

@@ -86,6 +86,20 @@ def test_console_mode_answers_status(tmp_path):
     assert (tmp_path / "data" / "demo.json").exists() and not (tmp_path / "data" / "proposals.json").exists()
 
 
+def test_console_mode_says_which_database_it_opens(tmp_path):
+    with_samples(tmp_path)  # the office's own database exists
+    real = tmp_path / "data" / "proposals.json"
+    before = real.read_bytes()
+    done = run([], tmp_path, stdin="/status 125\n")
+    assert done.returncode == 0, done.stderr
+    demo = tmp_path / "data" / "demo.json"
+    assert f"使用示例数据库 {demo}，不是本单位的数据库" in done.stdout
+    assert f"配置的数据库 {real} 未被打开或修改" in done.stdout and f"--db {real}" in done.stdout
+    assert real.read_bytes() == before
+    done = run(["run", "--db", str(real)], tmp_path, stdin="/status 125\n")
+    assert f"控制台模式：使用数据库 {real}" in done.stdout and "示例数据库" not in done.stdout
+
+
 def test_a_configured_database_starts_empty_and_valid(tmp_path):
     db = tmp_path / "data" / "proposals.json"
     done = run(["run", "--db", str(db)], tmp_path, stdin="/status 125\n")

@@ -97,11 +97,33 @@ async def test_link_and_token_only_in_private_and_relink_needs_an_admin(chat, ca
     (issued,) = await chat.send("/link 唐志文")
     token = issued.text.split("start=")[1].split()[0]
 
+    # a token pasted in a group could be used by any member: it is revoked, the group told
+    # without the token or the name, the admin who issued it told privately
+    told = len(chat.emulator.sent(ADMIN))
     (not_here,) = await chat.send(f"/start {token}", user=STAFF, chat_id=GROUP)
-    assert "私聊" in not_here.text
-    chat.emulator.push_text(STRANGER, f"/start@{BOT} {token}", chat_id=GROUP)
-    await until(lambda: refused(caplog, STRANGER))
+    assert "已作废" in not_here.text and token not in not_here.text and "唐志文" not in not_here.text
+    assert "唐志文" in chat.emulator.sent(ADMIN)[told].text and "已作废" in chat.emulator.sent(ADMIN)[told].text
     contact = next(c for c in chat.services.repo.contacts() if c.name == "唐志文")
+    (dead,) = await chat.send(f"/start {token}", user=STRANGER)
+    assert "已作废" in dead.text and chat.services.repo.get(Contact, contact.id).telegram_user_id is None
+    # a new link pasted by a member the bot does not know: revoked all the same
+    (issued,) = await chat.send("/link 唐志文")
+    token = issued.text.split("start=")[1].split()[0]
+    (notice,) = await chat.send(f"/start@{BOT} {token}", user=STRANGER, chat_id=GROUP)
+    assert "已作废" in notice.text
+    chat.emulator.privacy_mode = False  # a bot that sees every group message: the link itself
+    (issued,) = await chat.send("/link 唐志文")
+    token = issued.text.split("start=")[1].split()[0]
+    (notice,) = await chat.send(f"链接：https://t.me/{BOT}?start={token}", user=STAFF, chat_id=GROUP)
+    assert "已作废" in notice.text
+    chat.emulator.privacy_mode = True
+    (dead,) = await chat.send(f"/start {token}", user=STRANGER)
+    assert "已作废" in dead.text
+    # a link kept private works
+    (issued,) = await chat.send("/link 唐志文")
+    token = issued.text.split("start=")[1].split()[0]
+    chat.emulator.push_text(STRANGER, f"/status@{BOT} 125", chat_id=GROUP)
+    await until(lambda: refused(caplog, STRANGER))
     assert contact.telegram_user_id is None  # the token is still unused
     (linked,) = await chat.send(f"/start {token}", user=STRANGER)
     assert "绑定成功" in linked.text

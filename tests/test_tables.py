@@ -210,3 +210,36 @@ def test_proposer_phone_and_address_are_never_imported():
     row = result.rows[0]
     assert row["phones"] == ["0356-5220956"]
     assert "13800001111" not in repr(result) and "某街" not in repr(result)
+
+
+def test_a_title_typed_over_lines_in_its_cell_is_one_line():
+    data = xlsx([["提案号", "案由", "主办单位", "交办日期"],
+                 [1, "关于加快推动\n我市城乡融合发展的建议", "市发改委", "2026-03-01"],
+                 [2, "关于推进 5G\nWiFi 全覆盖的建议", "市工信局", "2026-03-01"]])
+    rows = read_table(data, "清单.xlsx").rows
+    assert [r["title"] for r in rows] == ["关于加快推动我市城乡融合发展的建议", "关于推进 5G WiFi 全覆盖的建议"]
+
+
+def test_a_date_without_its_year_takes_the_titles_year_with_a_warning():
+    data = xlsx([["2025年市政协八届三次会议提案交办清单"], ["提案号", "案由", "主办单位", "交办日期"],
+                 [1, "关于甲的建议", "市发改委", "3月15日"], [2, "关于乙的建议", "市发改委", "3-16"],
+                 [3, "关于丙的建议", "市发改委", "13月1日"]])
+    table = read_table(data, "清单.xlsx")
+    assert [(r["number"], r["assigned_date"]) for r in table.rows] == [("1", "2025-03-15"), ("2", "2025-03-16")]
+    assert "第3、4行：交办日期没有写年份，已按表格标题取 2025 年，请核对" in table.warnings
+    assert table.errors == [(5, "第5行：交办日期“13月1日”无法识别")]
+
+
+def test_a_date_without_its_year_and_no_year_in_the_title_takes_the_import_dates():
+    from bot.tables import fill_years
+
+    data = xlsx([["市政协八届三次会议提案交办清单"], ["提案号", "案由", "主办单位", "交办日期"],
+                 [1, "关于甲的建议", "市发改委", "3月15日"], [2, "关于乙的建议", "市发改委", "12月20日"]])
+    table = read_table(data, "清单.xlsx")
+    assert [r["assigned_date"] for r in table.rows] == [None, None]
+    fill_years(table, dt.date(2026, 11, 23))
+    assert [r["assigned_date"] for r in table.rows] == ["2026-03-15", "2025-12-20"]  # never after the import
+    assert "第3行：交办日期没有写年份，已按导入日期取 2026 年，请核对" in table.warnings
+    assert "第4行：交办日期没有写年份，已按导入日期取 2025 年，请核对" in table.warnings
+    fill_years(table, dt.date(2026, 11, 23))  # once only
+    assert len([w for w in table.warnings if "没有写年份" in w]) == 2
