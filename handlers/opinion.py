@@ -4,14 +4,14 @@ co-unit's opinion (协办意见). The use case is bot.opinions; this module pars
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.opinions import OpinionResult, co_unit_named, pending_co_units, register_opinion
 from bot.parsing import parse_date
 from bot.render import esc, number_label
-from handlers.common import edit, reply, services
+from handlers.common import answered_command, button, edit, on_button, record_id, reply, services
 from handlers.progress import LOOKS_LIKE_DATE, day_arg
 from handlers.status import not_found_text, session_label
 
@@ -21,8 +21,8 @@ USAGE = ("用法：/opinion 案号 [协办单位] [意见日期] [文号]\n"
          "例如：/opinion 12、/opinion 12 2026-11-10 晋教函〔2026〕8号、/opinion 12 市教育局 2026-11-10\n"
          "协办单位的联络员登记本单位的意见时可不写单位；管理员代登记时，有多个协办单位须写明。")
 
-# op:<proposal id>:<yyyymmdd>[:<unit name or doc words>]: a session choice that works after a restart
-CALLBACK = "op:"
+# op:<proposal id>: a session choice; the rest is read back from the /opinion it answers
+CALLBACK = "op"
 
 
 def answer_text(result: OpinionResult) -> str:
@@ -81,31 +81,24 @@ async def opinion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(found.matches) == 1:
         await reply(update, run(svc, update.effective_user.id, found.matches[0], args[1:]))
         return
-    rest = " ".join(args[1:])
-    buttons = []
-    for p in found.matches[:8]:
-        data = f"{CALLBACK}{p.id}:{rest}"
-        if len(data.encode()) > 64:
-            await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，请在案号前写明届次，"
-                                f"例如 /opinion 八届三次{esc(found.query.key)} …")
-            return
-        buttons.append([(session_label(p), data)])
-    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要登记协办意见的是：", buttons)
+    buttons = [[(session_label(p), button(CALLBACK, p.id))] for p in found.matches[:8]]
+    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要登记协办意见的是：", buttons,
+                quote=True)
 
 
-async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A session button: register the opinion on that proposal."""
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
+    """A session button: the /opinion it answers, registered on that proposal."""
     query = update.callback_query
     svc = services(context)
-    raw_id, _, rest = query.data[len(CALLBACK):].partition(":")
-    proposal = svc.repo.get(Proposal, int(raw_id)) if raw_id.isdigit() else None
-    if proposal is None:
-        await query.answer("该提案已不存在，请重新发送 /opinion。", show_alert=True)
+    proposal = svc.repo.get(Proposal, pid)
+    words = answered_command(update, "opinion")
+    if proposal is None or not words:
+        await query.answer("该提案已不存在，或原命令消息已删除，请重新发送 /opinion。", show_alert=True)
         return
     await query.answer()
-    await edit(update, run(svc, update.effective_user.id, proposal, rest.split()))
+    await edit(update, run(svc, update.effective_user.id, proposal, words[1:]))
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("opinion", opinion))
-    app.add_handler(CallbackQueryHandler(pick, pattern=f"^{CALLBACK}"))
+    app.add_handler(on_button(CALLBACK, pick, record_id))

@@ -103,3 +103,22 @@ def test_the_card_marks_a_liaison_but_not_the_items_own_handler():
     assert "承办人：陈海涛（联络员）" in status_card(liaison_only, [], [contact], None, today)
     card = status_card(own, [], [contact], None, today)
     assert "承办人：陈海涛" in card and "（联络员）" not in card
+
+
+
+async def test_a_number_two_sessions_share_asks_which_and_the_button_registers(chat):
+    """The button names the proposal; the date and 文号 are read back from the /opinion message
+    it answers."""
+    lst = ("晋城市政协提案交办清单\n届次,提案号,案由,提案人,主办单位,协办单位,交办日期\n"
+           "政协八届四次会议,77,关于甲的建议,张三,晋城市交通运输局,晋城市财政局,2025-03-01\n"
+           "政协八届五次会议,77,关于乙的建议,李四,晋城市交通运输局,晋城市财政局,2026-03-01\n")
+    (imported,) = await chat.import_list("清单.csv", lst.encode("utf-8"))
+    assert "新增提案 2 件" in imported.text, imported.text
+    (choice,) = await chat.send("/opinion 77 2026-11-10 晋财函〔2026〕9号")
+    assert choice.text == "找到 2 件第77号，要登记协办意见的是：", choice.text
+    newest = [label for row in choice.buttons for label, _ in row].index("政协 晋城市八届五次会议 第77号")
+    (answer,) = await chat.press(choice, newest)
+    assert answer.edited and "关于乙的建议" in answer.text, answer.text
+    assert "晋城市财政局 · 意见日期 2026-11-10 · 文号 晋财函〔2026〕9号" in answer.text
+    done = {p.title: p.co_units_done for p in chat.services.repo.find_by_number("77")}
+    assert done == {"关于甲的建议": [], "关于乙的建议": ["晋城市财政局"]}
