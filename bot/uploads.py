@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 CONCURRENT_WORKERS = 2  # parses at once; more uploads wait their turn
 # imported once in the forkserver, so a worker does not import them per upload (a missing
 # optional one is skipped by multiprocessing)
-PRELOAD = ["bot.uploads", "docx", "pypdf", "openpyxl", "charset_normalizer", "lxml.etree"]
+PRELOAD = ["bot.uploads", "pypdf", "openpyxl", "charset_normalizer", "lxml.etree"]
 
 
 def parse_bounded(data: bytes, filename: str, limits: Uploads) -> ParsedFile:

@@ -9,7 +9,7 @@ from ..numbers import cn_to_int, number_key
 from .heading import DOC_NUMBER, set_title
 from .labels import LABEL_RE
 from .places import is_government_unit
-from .script import TRAD
+from .script import keyword
 from .state import Letter
 from .text import CJK, CJK_ONE, EMPTY_VALUES, HEADING
 
@@ -114,7 +114,7 @@ def step_proposer(doc: Letter) -> None:
 def _proposer_of(name_t: str) -> tuple[str | None, list[str]]:
     """(proposer as printed, individual names) from a salutation or a 提案人 value."""
     name_t = re.sub(r"^(?:尊敬的|敬爱的|亲爱的)", "", name_t.strip()).strip()
-    name_k = name_t.translate(TRAD)
+    name_k = keyword(name_t)
     if not name_t or _GENERIC_NAME.match(name_k):
         return None, []
     match = re.match(r"^(?P<lead>.+?)等(?:\s*[\d一二三四五六七八九十]+\s*(?:位|名|人))?(?:代表|委员|同志)?$", name_k)

@@ -14,20 +14,37 @@ from .text import MAX_LINE
 
 
 _WEB_DATE = r"(?:19|20)\d{2}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
-FURNITURE = re.compile(
-    r"索引号|发布日期|发布时间|发布机构|信息来源|来源[:：]|浏览次数|访问次数|阅读次数|点击数|浏览量|"
-    r"字号[:：]|打印本页|【打印】|\[打印\]|关闭窗口|【关闭】|分享到|当前位置|您现在的位置|首页\s*[>＞»]|"
-    r"版权所有|copyright|©|ICP|备案号|公网安备|网站标识码|网站地图|技术支持|联系我们|扫一扫|"
-    r"主题分类|公开方式|公开范围|公开时限|生成日期|成文日期|有效性[:：]|上一篇|下一篇|相关链接|"
-    r"邮政编码|邮编|网站[:：]|网址[:：]|网站名称|本网站|网站主办|网站维护|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
-    r"主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)(?:\s|$)|主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话|"
-    r"发文机关|所属机构|发文时间|发文日期|著录日期|更新日期|主题词|关键[字词][:：]|信息分类|是否有效|文章字号|"
-    r"^标题[:：]|作者[:：]|阅读[:：]|浏览[:：]|字体[:：]|字体大小|登录\s*\|?\s*注册|中国政府网|附件下载|语音播报|"
-    r"无障碍|长者助手|长者模式|生效日期|废止日期|所属主题|全文检索|站群导航|加入收藏|设为首页|手机版|用户登录|打印正文|"
-    r"^政府信息公开$|^(?:首页|正文)$|^首页\s*/|/\s*正文$|^打印[:：]?$|"
-    rf"^(?:日期|时间|更新时间)[:：]?\s*{_WEB_DATE}$",
+# Page chrome, in three patterns by how they start: a regex search skips ahead to a possible
+# first character only when every alternative starts with an uncased literal, so the words found
+# anywhere (most of them) stay apart from the whole-line forms and the marks. One pattern would
+# try every alternative at every position of every line.
+_FURNITURE_WORDS = re.compile(
+    r"索引号|发布日期|发布时间|发布机构|信息来源|来源[:：]|浏览次数|访问次数|阅读次数|点击数|浏览量|字号[:：]|打印本页|关闭窗口|"
+    r"分享到|当前位置|您现在的位置|首页\s*[>＞»]|版权所有|备案号|公网安备|网站标识码|网站地图|技术支持|联系我们|扫一扫|主题分类|"
+    r"公开方式|公开范围|公开时限|生成日期|成文日期|有效性[:：]|上一篇|下一篇|相关链接|邮政编码|邮编|网站[:：]|网址[:：]|"
+    r"网站名称|本网站|网站主办|网站维护|主办单位[:：]?[^\n]{0,30}(?:网站|门户|网)(?:\s|$)|"
+    r"主办单位[:：][^\n]{0,40}承办单位|地址[:：][^\n]*电话|发文机关|所属机构|发文时间|发文日期|著录日期|更新日期|"
+    r"主题词|关键[字词][:：]|信息分类|是否有效|文章字号|作者[:：]|阅读[:：]|浏览[:：]|字体[:：]|字体大小|"
+    r"登录\s*\|?\s*注册|中国政府网|附件下载|语音播报|无障碍|长者助手|长者模式|生效日期|废止日期|所属主题|全文检索|站群导航|"
+    r"加入收藏|设为首页|手机版|用户登录|打印正文",
     re.IGNORECASE,
 )
+_FURNITURE_LINES = re.compile(
+    rf"^(?:标题[:：]|政府信息公开$|(?:首页|正文)$|首页\s*/|打印[:：]?$|(?:日期|时间|更新时间)[:：]?\s*{_WEB_DATE}$)",
+    re.IGNORECASE,
+)
+_FURNITURE_MARKS = re.compile(
+    r"【打印】|\[打印\]|【关闭】|copyright|©|ICP|[【\[]\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]|"
+    r"/\s*正文$",
+    re.IGNORECASE,
+)
+
+
+def is_furniture(k: str) -> bool:
+    """A line of the website around the letter (索引号, 打印本页, 版权所有, 首页 > …)."""
+    return bool(_FURNITURE_WORDS.search(k) or _FURNITURE_LINES.search(k) or _FURNITURE_MARKS.search(k))
+
+
 # Page chrome whose value is the page's own metadata: what fills a gap the letter leaves (the
 # issuing unit of an unsigned letter, the date of an undated one). A label alone on its line
 # has its value on the next line.
@@ -52,7 +69,7 @@ _PERSON_LABEL = re.compile(r"(?:^|[\s\t])(?:承办人|联系人|经办人|承办
 
 def is_chrome(k: str) -> bool:
     """Page furniture, unless the line carries the letter's own people (承办人：齐安平 邮政编码：…)."""
-    return bool(FURNITURE.search(k[:MAX_LINE])) and not _PERSON_LABEL.search(k[:MAX_LINE])
+    return is_furniture(k[:MAX_LINE]) and not _PERSON_LABEL.search(k[:MAX_LINE])
 
 
 def _meta_value(label_k: str, next_k: str) -> bool:

@@ -6,17 +6,16 @@ list, the rest of a unit name, a label's colon: ``_continues``)."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from .chrome import FURNITURE
+from .chrome import is_furniture
 from .classification import CLASS_ALONE
 from .dates import find_date
 from .labels import LABEL_FIELD, LABEL_RE, LIST_LABEL_LINE, SPACED_LABEL_WORDS, SPACE_BEFORE_LABEL, last_label
 from .places import UNIT_SUFFIX, unit_like, unit_rest
-from .script import TRAD
+from .script import keyword
 from .text import (
-    CJK, CJKP, HEADING, HEAD_CHARS, JUNK, MAX_CHARS, MAX_LINE, MAX_LINES, NAME_SPLIT, NEWLINES, PROTECT_IN,
-    PROTECT_OUT, SPACES, VALUE_SEP,
+    CJK, CJKP, HEADING, HEAD_CHARS, JUNK, MAX_CHARS, MAX_LINE, MAX_LINES, NAME_SPLIT, NEWLINES, SPACES,
+    VALUE_SEP, nfkc_keeping_punctuation,
 )
 from .unwrap import PAGE_NUMBER, unwrap_lines
 
@@ -37,11 +36,11 @@ _SPACED_LABEL = re.compile(rf"(?<![{CJK}])(?:[{CJK}] ){{1,4}}[{CJK}](?= ?[:：])
 
 def _clean_line(line: str) -> str:
     line = SPACES.sub(" ", line).strip(" \t")
-    if not line:
-        return ""
+    if " " not in line and "\t" not in line:
+        return line  # most lines: every rule below is about spaces and tabs
     if "\t" in line:
         line = re.sub(r" *\t[ \t]*", "\t", line)
-    cjk = len(_CJK_CHAR.findall(line[:MAX_LINE]))
+    cjk = len(_CJK_CHAR.findall(line[:MAX_LINE])) if " " in line else 0  # no space, nothing spaced out
     if cjk >= 4 and len(_SPACED_PAIR.findall(line[:MAX_LINE])) >= 0.6 * (cjk - 1):
         # PDF extraction that spaced out every character: single spaces are noise, wider ones
         # separate words.
@@ -50,17 +49,17 @@ def _clean_line(line: str) -> str:
     if " " in line:
         # A label typed with spaces inside (文  号：, 经 办 人：) is one word.
         line = _SPACED_LABEL.sub(
-            lambda m: m.group(0).replace(" ", "") if m.group(0).replace(" ", "").translate(TRAD) in SPACED_LABEL_WORDS
+            lambda m: m.group(0).replace(" ", "") if keyword(m.group(0).replace(" ", "")) in SPACED_LABEL_WORDS
             else m.group(0), line)
     if " " in line:
         # A space before a label (…85号  签发人：张三) separates fields: keep it as a tab.
-        spans = [m.span() for m in SPACE_BEFORE_LABEL.finditer(line.translate(TRAD))]
+        spans = [m.span() for m in SPACE_BEFORE_LABEL.finditer(keyword(line))]
         for start, end in reversed(spans):
             line = line[:start] + "\t" + line[end:]
     if "第" in line and " " in line:
         # 第 1 2 5 号 / 第 TA 0010 号 / 第 TA05 34 提案: a number split by spaces
         line = _SPACED_NUMBER.sub(lambda m: m.group(0).replace(" ", ""), line)
-    key = line[:40].translate(TRAD)
+    key = keyword(line[:40])
     if LIST_LABEL_LINE.match(key):
         # Name lists: a space between two names is a separator, keep it.
         return _PUNCT_SPACE.sub(r"\1", line)
@@ -82,7 +81,7 @@ def _joinable(prev_k: str, next_k: str) -> bool:
         return False
     if CLASS_ALONE.match(next_k):
         return False
-    if unit_like(next_k) or find_date(next_k, standalone=True) or FURNITURE.search(next_k):
+    if unit_like(next_k) or find_date(next_k, standalone=True) or is_furniture(next_k):
         return False
     return True
 
@@ -120,8 +119,8 @@ def _continues(prev_t: str, prev_k: str, k: str) -> str | None:
             return None
         if value_t[-1] in VALUE_SEP or k[0] in VALUE_SEP:
             return "" if unit_like(head) else None
-        tail_k = NAME_SPLIT.split(value_t)[-1].translate(TRAD)
-        head_k = head.translate(TRAD)
+        tail_k = keyword(NAME_SPLIT.split(value_t)[-1])
+        head_k = keyword(head)
         if tail_k and unit_like(tail_k + head_k) and (not unit_like(tail_k) or unit_rest(tail_k, head_k)):
             return ""
     return None
@@ -145,7 +144,7 @@ def normalize_lines(text: str) -> tuple[list[str], list[str], list[str]]:
         text = JUNK.sub("", text)
         if junk > 20 and junk > len(text) * 0.02:
             warnings.append("文本中有大量乱码或控制字符，可能不是答复函的文字")
-    text = unicodedata.normalize("NFKC", text.translate(PROTECT_IN)).translate(PROTECT_OUT)
+    text = nfkc_keeping_punctuation(text)
     text = _PINYIN_GLOSS.sub("", text)
     if len(text) > MAX_CHARS * 2:
         text = text[:MAX_CHARS * 2]
@@ -162,11 +161,11 @@ def normalize_lines(text: str) -> tuple[list[str], list[str], list[str]]:
             continue
         if PAGE_NUMBER.match(line) and not (line.isdigit() and k_lines and k_lines[-1].endswith("会议")):
             continue  # a page number; a number alone under a session's name is the item's
-        k = line.translate(TRAD)
+        k = keyword(line)
         glue = _continues(t_lines[-1], k_lines[-1], k) if t_lines else None
         if glue is not None:
             t_lines[-1] = _clean_line(t_lines[-1] + glue + line)
-            k_lines[-1] = t_lines[-1].translate(TRAD)
+            k_lines[-1] = keyword(t_lines[-1])
         elif t_lines and _joinable(k_lines[-1], k):
             t_lines[-1] += line
             k_lines[-1] += k

@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from .labels import LABEL_WORD
-from .script import TRAD
+from .script import keyword
 from .state import Letter
 from .text import CJK, EMPTY_VALUES, MAX_LINE, NAME_SPLIT, add_unique, normalize_text
 
@@ -34,7 +34,7 @@ def _names(value: str) -> list[str]:
     tokens = [tok for tok in tokens if tok and re.search(rf"[{CJK}A-Za-z]", tok) and len(tok) <= 12]
     tokens = [tok for tok in tokens if tok not in EMPTY_VALUES and not re.match(r"^(?:电话|手机|同志)$", tok)]
     # A label is never a name (承办人：张三 联系电话 / ：0356-…): cut a token at a label word.
-    tokens = [tok[: m.start()] if (m := LABEL_WORD.search(tok.translate(TRAD))) else tok for tok in tokens]
+    tokens = [tok[: m.start()] if (m := LABEL_WORD.search(keyword(tok))) else tok for tok in tokens]
     tokens = [tok for tok in tokens if tok]
     joined = "".join(tokens)
     if (len(tokens) > 1 and any(len(tok) == 1 for tok in tokens) and len(joined) <= 4

@@ -5,7 +5,6 @@ the earlier ones found and fills in its part of the result. ``parse_letter`` and
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .addressee import step_proposer, step_salutation
 from .chrome import is_chrome, step_footer, step_page_chrome
@@ -19,7 +18,7 @@ from .reference import step_body, step_proposal_number, step_region, step_sessio
 from .script import step_script, step_simplified_copy
 from .signature import step_signature
 from .state import Letter, empty_result
-from .text import CJK
+from .text import CJK, nfkc
 from .title import step_title
 
 
@@ -105,7 +104,7 @@ def opinion_marker(text: str) -> str | None:
     co-unit's opinion without being one)."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:8]
     for line in lines:
-        match = _OPINION_HEADING.search(re.sub(r"\s+", "", unicodedata.normalize("NFKC", line)))
+        match = _OPINION_HEADING.search(re.sub(r"\s+", "", nfkc(line)))
         if match:
             return match.group(0)
     return None
@@ -116,5 +115,5 @@ def text_hash(text: str) -> str:
     removed, so the same letter as .docx, .pdf or under another name hashes the same."""
     import hashlib
 
-    folded = unicodedata.normalize("NFKC", text or "")
+    folded = nfkc(text or "")
     return hashlib.sha256(re.sub(r"\s+", "", folded).encode("utf-8")).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .script import TRAD
+from .script import keyword
 from .text import CJK
 
 
@@ -27,7 +27,7 @@ _GOVERNMENT_SUFFIX = re.compile(r"(?:局|厅|委|办|办公室|政府|中心|公
 def is_government_unit(name: str) -> bool:
     """A unit that handles items (市发改委, 晋城市教育局), not a proposer organisation
     (民建晋城市委会, 九三学社高平市支社, 市政协经济委员会)."""
-    k = re.sub(r"\s", "", name or "").translate(TRAD)
+    k = keyword(re.sub(r"\s", "", name or ""))
     return unit_like(k) and bool(_GOVERNMENT_SUFFIX.search(k)) and not _ORGANISATION.search(k)
 
 
@@ -85,7 +85,7 @@ def place_chain(k: str) -> list[tuple[int, int]]:
 def region_of_unit(unit_t: str | None, level: str | None) -> str | None:
     if not unit_t:
         return None
-    k = unit_t.translate(TRAD)
+    k = keyword(unit_t)
     spans = place_chain(k)
     if level:
         suffixes = _LEVELS.get(level, (level,))

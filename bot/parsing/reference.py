@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..numbers import body_of, cn_to_int, number_key
 from .places import place_chain, region_of_unit
-from .script import TRAD
+from .script import keyword
 from .state import Letter
 from .text import CJK_ONE, MAX_LINE
 
@@ -147,7 +147,7 @@ def step_body(doc: Letter) -> None:
     bodies = [s.body for s in doc.sessions if s.body]
     sal_hint = None
     if doc.sal_name_t:
-        name_k = doc.sal_name_t.translate(TRAD)
+        name_k = keyword(doc.sal_name_t)
         sal_hint = "人大" if name_k.endswith("代表") else "政协" if name_k.endswith("委员") else None
     hints = [sal_hint] if sal_hint else []
     for zk in (doc.title_k, doc.para_k):
@@ -189,7 +189,7 @@ def step_region(doc: Letter) -> None:
         result["region"] = regions[0]
         unit_place = region_of_unit(unit_for_region, None)
         if unit_place and len(unit_place) > len(regions[0]) and \
-                unit_place.translate(TRAD).endswith(regions[0].translate(TRAD)):
+                keyword(unit_place).endswith(keyword(regions[0])):
             result["region"] = unit_place  # the session's place lost its first characters
     elif len(regions) > 1:
         doc.conflicts["region"] = regions

@@ -42,6 +42,14 @@ TRAD = str.maketrans({pair[0]: pair[1] for pair in (_TRAD_PAIRS + " " + _NAME_PA
 _TRADITIONAL_ONLY = re.compile("[" + "".join(p[0] for p in _TRAD_PAIRS.split() if p[0] != "覆") + "]")
 # Names folded to Simplified without a converter: the same table, less 覆 (覆盖 is Simplified).
 _FOLD = {key: value for key, value in TRAD.items() if key != ord("覆")}
+_TRAD_CHAR = re.compile("[" + "".join(re.escape(chr(key)) for key in TRAD) + "]")
+
+
+def keyword(text: str) -> str:
+    """The keyword copy of ``text``: its Traditional characters folded one for one. Translated
+    only when there is one to fold: most letters are Simplified, and ``str.translate`` through
+    this table costs a dict look-up per character where the scan is one pass in C."""
+    return text.translate(TRAD) if _TRAD_CHAR.search(text) else text
 
 
 def step_script(doc: Letter) -> None:

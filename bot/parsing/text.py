@@ -1,7 +1,7 @@
 """Character classes, size limits and small helpers every step shares.
 
 The parser reads each line twice: as printed (``t``) and as a keyword copy (``k``, see
-``script.TRAD``) in which Traditional characters are folded one for one, so a match in ``k`` cuts
+``script.keyword``) in which Traditional characters are folded one for one, so a match in ``k`` cuts
 its value from ``t`` at the same positions.
 """
 
@@ -16,9 +16,10 @@ HEAD_CHARS = 150_000
 MAX_LINES = 4_000
 MAX_LINE = 5_000  # longer lines are cut for the line-level patterns
 
+# Chinese punctuation kept as printed through NFKC (which would make it ASCII), by standing in
+# for it with private-use characters (removed from the text with the junk before).
 _PROTECT = "，：；！？（）…～"
-PROTECT_IN = str.maketrans({ch: chr(0xE000 + i) for i, ch in enumerate(_PROTECT)})
-PROTECT_OUT = str.maketrans({chr(0xE000 + i): ch for i, ch in enumerate(_PROTECT)})
+_STAND_INS = [(ch, chr(0xE000 + i)) for i, ch in enumerate(_PROTECT)]
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJKP = CJK + "\u3000-\u303f\uff00-\uffef“”‘’…—·"
@@ -49,8 +50,30 @@ def normalize_text(text: str) -> str:
     printed; zero-width and control characters removed."""
     if not text:
         return ""
-    text = JUNK.sub("", NEWLINES.sub("\n", str(text)))
-    return unicodedata.normalize("NFKC", text.translate(PROTECT_IN)).translate(PROTECT_OUT)
+    return nfkc_keeping_punctuation(JUNK.sub("", NEWLINES.sub("\n", str(text))))
+
+
+# Characters every letter has, replaced by their NFKC form before the quick check: each is one
+# character whose form is ASCII that never combines with a neighbour, so replacing them first
+# changes nothing in the result, and the quick check then usually finds nothing left to do.
+_PLAIN_FORMS = [(ch, unicodedata.normalize("NFKC", ch)) for ch in "\u3000" + _PROTECT]
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, with the work skipped when it would change nothing."""
+    for ch, form in _PLAIN_FORMS:
+        text = text.replace(ch, form)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+def nfkc_keeping_punctuation(text: str) -> str:
+    """NFKC, but Chinese punctuation (，：（）…) stays as printed."""
+    for ch, stand_in in _STAND_INS:
+        text = text.replace(ch, stand_in)
+    text = nfkc(text)
+    for ch, stand_in in _STAND_INS:
+        text = text.replace(stand_in, ch)
+    return text
 
 
 def add_unique(target: list[str], values: list[str]) -> None:

@@ -6,7 +6,7 @@ import re
 
 from .heading import REPLY_WORDS
 from .reference import SESSION
-from .script import TRAD
+from .script import keyword
 from .state import Letter
 from .text import CJK, EMPTY_VALUES, MAX_LINE
 
@@ -101,4 +101,4 @@ def _titles_labelled(doc: Letter) -> list[str]:
 
 
 def _title_key(s: str) -> str:
-    return re.sub(rf"[^{CJK}A-Za-z0-9]|^关于", "", s.translate(TRAD))
+    return re.sub(rf"[^{CJK}A-Za-z0-9]|^关于", "", keyword(s))

@@ -16,7 +16,7 @@ from .classification import CLASS_ALONE
 from .dates import find_date
 from .labels import LABEL_FIELD, LABEL_RE, last_label
 from .places import unit_like, unit_rest
-from .script import TRAD
+from .script import keyword
 from .text import CJK, HEADING, VALUE_SEP
 
 
@@ -52,7 +52,7 @@ def _wrap_width(sizes: list[int], tolerance: int, smallest: int) -> int | None:
 def _blocks_wrap(prev: str, nxt: str) -> bool:
     """A line that starts something of its own (a heading, a label, the class, a date, a unit
     name after a complete one) is not the rest of a full line that happens to end at the margin."""
-    prev_k, next_k = prev.strip().translate(TRAD), nxt.strip().translate(TRAD)
+    prev_k, next_k = keyword(prev.strip()), keyword(nxt.strip())
     if not prev_k or not next_k:
         return True
     if next_k[0] in ":：":
