@@ -271,7 +271,7 @@ class Importer:
         issuing = self._unit(issuer, region, report) if issuer else None
         for name in filter(None, {parsed.get("signed_by"), parsed.get("lead_unit")}):
             self._unit(name, region, report)
-        opinion_of = self._co_unit_of_letter(proposal, parsed, issuing)
+        opinion_of = co_unit_of_letter(proposal, parsed, issuing)
         unit = opinion_of or issuing
         checks = [f.message for f in check_letter(parsed, proposal, self.config, self.calendar, self._same_unit_in(region))]
         report.checks.extend(findings_text_for(proposal, checks))
@@ -334,25 +334,6 @@ class Importer:
         except ValueError as exc:
             report.warnings.append(f"办理类别无法登记：{exc}")
             return None
-
-    def _co_unit_of_letter(self, proposal: Proposal, parsed: dict, issuing: Department | None):
-        """The co-unit (Department) whose opinion this letter is, or None when it is a reply.
-
-        An opinion: issued by one of the item's co-units, or calling itself 协办意见 / 会办意见 /
-        协办答复, or addressed to the lead unit rather than the proposer. In a 分办 item every
-        unit replies to the proposer itself: only a letter that calls itself an opinion is one.
-        """
-        is_co_unit = issuing is not None and issuing.id in proposal.co_unit_ids \
-            and issuing.id != proposal.lead_unit_id
-        says_opinion = bool(parsed.get("opinion_marker"))
-        # addressed to a government unit (the lead unit), not to the proposer
-        to_lead_unit = is_government_unit(parsed.get("addressee") or "")
-        if proposal.split or parsed.get("split_units"):
-            if not says_opinion:
-                return None
-        elif not (is_co_unit or says_opinion or to_lead_unit):
-            return None
-        return issuing or Department(name="协办单位")
 
     def _proposal_for_letter(self, parsed: dict) -> Proposal:
         """The stored proposal this letter answers (a working copy), or a new one."""
@@ -639,6 +620,26 @@ def change_line(before: Proposal | None, after: Proposal, event: Event) -> str:
         state = f"{state}{cls}"
     head = f"{label} → {state}" if before is None or before.state != after.state else f"{label}：状态仍为 {state}"
     return head + (f"（补充答复 {when}）" if event.kind != EV_REPLY else f"（答复日期 {when}）")
+
+
+def co_unit_of_letter(proposal: Proposal, parsed: dict, issuing: Department | None) -> Department | None:
+    """The co-unit (Department) whose opinion this letter is, or None when it is a reply.
+
+    An opinion: issued by one of the item's co-units, or calling itself 协办意见 / 会办意见 /
+    协办答复, or addressed to the lead unit rather than the proposer. In a 分办 item every
+    unit replies to the proposer itself: only a letter that calls itself an opinion is one.
+    """
+    is_co_unit = issuing is not None and issuing.id in proposal.co_unit_ids \
+        and issuing.id != proposal.lead_unit_id
+    says_opinion = bool(parsed.get("opinion_marker"))
+    # addressed to a government unit (the lead unit), not to the proposer
+    to_lead_unit = is_government_unit(parsed.get("addressee") or "")
+    if proposal.split or parsed.get("split_units"):
+        if not says_opinion:
+            return None
+    elif not (is_co_unit or says_opinion or to_lead_unit):
+        return None
+    return issuing or Department(name="协办单位")
 
 
 def proposer_names(text: str) -> set[str]:

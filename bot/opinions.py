@@ -6,6 +6,8 @@ is (an opinion never replies for the lead unit) and its author never becomes a h
 
 Who may: admins, for any co-unit of the item; the liaison of a co-unit, linked to Telegram, for
 their own unit only (``opinion_units``). Everyone else gets a refusal that says who may.
+``letter_problem`` applies the same rule to a liaison's upload of the opinion letter itself:
+it is imported (as an admin's upload would be) only when it is that unit's opinion.
 
 Pure core: no telegram. The handler parses the command, calls this and renders the result.
 """
@@ -118,6 +120,40 @@ def register_opinion(svc, user_id: int, p: Proposal, unit_name: str | None = Non
                        unit=unit.name, business_date=day, doc_number=doc_number, state=result.proposal.state)
     result.event = event
     return result
+
+
+def letter_problem(svc, user_id: int, parsed) -> str:
+    """Why a non-admin's uploaded document may not be imported ("" when it may): it must be a
+    letter that is the opinion of a co-unit this user is the liaison of, on one stored item."""
+    from bot.importer import co_unit_of_letter, proposals_for_letter
+    from bot.parsing import for_matching
+
+    if parsed.error:
+        return f"{parsed.filename}：{parsed.error}"
+    if parsed.table is not None:
+        return "抱歉，交办清单和联系人名单只能由管理员导入。"
+    letter = for_matching(parsed.letter or {})
+    number = letter.get("proposal_number")
+    if not number:
+        return "信中未找到案号（第N号），无法对应到提案；请用 /opinion 案号 登记本单位的协办意见。"
+    found = proposals_for_letter(svc.repo, letter)
+    if len(found) != 1:
+        why = "没有找到" if not found else "对应多件提案"
+        return f"第{number}号{why}，无法确定这封信属于哪件提案；请用 /opinion 案号 登记，或交管理员导入。"
+    p = found[0]
+    label = number_label(p)
+    allowed = opinion_units(svc, p, user_id)
+    if not allowed:
+        return f"抱歉，只有管理员或{label}协办单位的联络员可以上传{label}的协办意见。"
+    issuer = letter.get("issuer") or letter.get("signed_by")
+    unit = svc.units.resolve(issuer, letter.get("region") or p.region).unit if issuer else None
+    if unit is None or unit.id not in {u.id for u in allowed}:
+        own = "、".join(u.name for u in allowed)
+        who = f"由“{issuer}”发出" if issuer else "看不出发文单位"
+        return f"这封信{who}，不是本单位（{own}）的协办意见，未导入；请用 /opinion {p.number} 登记，或交管理员导入。"
+    if co_unit_of_letter(p, letter, unit) is None:
+        return "这封信看起来是给提案人的答复，不是协办意见，未导入；答复由主办单位登记，或交管理员导入。"
+    return ""
 
 
 def pending_co_units(p: Proposal) -> list[str]:

@@ -1,6 +1,7 @@
 """An admin sends a document (reply letter, assignment list, contact list): import it. An
 assignment list is summed up first, with buttons 作为历史导入 / 导入并提醒; it is written when
-one is pressed.
+one is pressed. A co-unit's linked liaison may send their unit's opinion letter (协办意见): it
+is imported when bot.opinions.letter_problem finds it is that; anything else is refused.
 
 The file is parsed in a worker process under limits (``bot.uploads``), so other chats and the
 reminders go on meanwhile; its parsed records are applied here, in one batched write."""
@@ -17,7 +18,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.importer import HISTORY_NOTE, SUPPORTED, ParsedFile
 from bot.render import esc
 from bot.similar import import_note
-from handlers.common import admin_only, button, edit, on_button, one_of, reply, services
+from bot.opinions import letter_problem
+from handlers.common import NOT_ADMIN, admin_only, button, edit, on_button, one_of, reply, services
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,15 @@ CALLBACK = "imp"  # imp:<h|r>:<upload id>: import the summed-up list as history,
 EXPIRED = "这份清单已过期（发送后超过 30 分钟，或机器人已重启），没有写入任何内容。请重新发送文件。"
 
 
-@admin_only
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Import the document and answer with what changed."""
     svc = services(context)
+    user_id = update.effective_user.id
+    admin = svc.is_admin(user_id)
+    if not admin and svc.repo.contact_for_user(user_id) is None:
+        log.warning("refused upload to user %s", user_id)
+        await reply(update, NOT_ADMIN)
+        return
     document = update.effective_message.document
     name = document.file_name or "未命名文件"
     suffix = Path(name).suffix.lower()
@@ -50,6 +57,12 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, f"文件太大：{esc(name)}，上限为 {svc.config.max_upload_mb} MB。")
         return
     parsed = await svc.uploads.parse(data, name)
+    if not admin:  # a liaison: their unit's opinion letter, nothing else
+        problem = letter_problem(svc, user_id, parsed)
+        if problem:
+            log.warning("refused upload of %s by user %s: %s", name, user_id, problem)
+        await reply(update, esc(problem) if problem else import_answer(svc, parsed, user_id))
+        return
     if parsed.table is not None and parsed.table.kind == "assignment" and not parsed.error:
         # a list is summed up first; nothing is written until an admin chooses how to import it
         key = svc.pending_imports.add(parsed, update.effective_user.id, svc.clock())

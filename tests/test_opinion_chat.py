@@ -122,3 +122,34 @@ async def test_a_number_two_sessions_share_asks_which_and_the_button_registers(c
     assert "晋城市财政局 · 意见日期 2026-11-10 · 文号 晋财函〔2026〕9号" in answer.text
     done = {p.title: p.co_units_done for p in chat.services.repo.find_by_number("77")}
     assert done == {"关于甲的建议": [], "关于乙的建议": ["晋城市财政局"]}
+
+
+async def test_a_co_units_liaison_uploads_their_units_opinion_letter(office):
+    from pathlib import Path
+
+    letters = Path(__file__).resolve().parent / "fixtures" / "office_letters"
+    opinion = (letters / "教育局-第12号协办意见.txt").read_bytes()
+    reply_letter = (letters / "交通局-第12号答复-B类.txt").read_bytes()
+    for name, user in (("王丽娟", CO_LIAISON), ("陈海涛", LEAD_LIAISON)):
+        await link(office, name, user)
+    repo = office.services.repo
+    # the lead unit's liaison may not upload the co-unit's opinion, nor a stranger to the item
+    (refused,) = await office.upload("意见.txt", opinion, user=LEAD_LIAISON)
+    assert refused.text == "抱歉，只有管理员或第12号协办单位的联络员可以上传第12号的协办意见。", refused.text
+    # the co-unit's liaison may not upload the lead unit's reply
+    (refused,) = await office.upload("答复.txt", reply_letter, user=CO_LIAISON)
+    assert "不是本单位（晋城市教育局）的协办意见，未导入" in refused.text, refused.text
+    (refused,) = await office.upload("名单.csv", "单位,姓名\n市教育局,张三\n".encode("utf-8"), user=CO_LIAISON)
+    assert refused.text == "抱歉，交办清单和联系人名单只能由管理员导入。"
+    item = repo.find_by_number("12")[0]
+    assert item.co_units_done == [] and not repo.replies_for(item.id)
+    # their own unit's opinion: imported, the same event an admin's upload records
+    (done,) = await office.upload("意见.txt", opinion, user=CO_LIAISON)
+    assert "已登记晋城市教育局的协办意见（2026-11-10）" in done.text, done.text
+    item = repo.find_by_number("12")[0]
+    assert item.co_units_done == ["晋城市教育局"] and item.is_open and not repo.replies_for(item.id)
+    (event,) = [e for e in repo.events_for(item.id) if e.kind == "co_unit_opinion"]
+    assert event.source == "意见.txt" and event.unit == "晋城市教育局"
+    # staff (no linked contact) may not upload at all
+    (refused,) = await office.upload("意见.txt", opinion, user=1002)
+    assert refused.text == "抱歉，此操作仅限管理员。"
