@@ -29,12 +29,12 @@ from bot.services import Services
 from bot.storage import Repository, WriteFailed
 from handlers.common import unknown_button
 from handlers.reminders import ReminderService, reminders_of
-from handlers import access, draft, edit, export, find, link, nudge, opinion, progress, reminders, samples, similar, start, stats, status, units, upload
+from handlers import access, delete, draft, edit, export, find, link, nudge, opinion, progress, reminders, samples, similar, start, stats, status, units, upload
 
 log = logging.getLogger(__name__)
 
 # Order matters only for plain-text handlers; the access gate runs first in its own group.
-HANDLER_MODULES = [access, start, status, edit, find, upload, link, progress, opinion, reminders, export, units, similar, draft, stats, nudge, samples]
+HANDLER_MODULES = [access, start, status, edit, delete, find, upload, link, progress, opinion, reminders, export, units, similar, draft, stats, nudge, samples]
 
 ERROR_TEXT = "抱歉，处理您的请求时出错了，已记录。请稍后再试，或联系管理员。"
 

@@ -142,8 +142,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
                                events=timeline(repo, proposal.id))
             print(html_to_text(card), end="\n\n")
         if not found.matches:
-            near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""
-            print(f"未找到第{found.query.key or args.number}号。{near}", file=sys.stderr)
+            print(found.not_found_text() if found.query.key else f"未找到第{args.number}号。", file=sys.stderr)
     return EXIT_OK if found.matches else EXIT_NOT_FOUND
 
 
@@ -217,8 +216,7 @@ def cmd_draft(args: argparse.Namespace, config: Config) -> int:
             sessions = "、".join(f"{p.body}{p.session_label}" for p in found.matches)
             print(f"第{found.query.key}号有多件（{sessions}），请写明届次，如 “八届三次 {found.query.key}”", file=sys.stderr)
             return EXIT_USAGE
-        near = f" 相近的有：{'、'.join(found.suggestions)}" if found.suggestions else ""
-        print(f"未找到第{found.query.key or args.number}号。{near}", file=sys.stderr)
+        print(found.not_found_text() if found.query.key else f"未找到第{args.number}号。", file=sys.stderr)
         return EXIT_NOT_FOUND
     proposal = found.matches[0]
     out = Path(args.output or f"答复草稿-第{proposal.number}号.docx")

@@ -1,9 +1,9 @@
 """Correcting an item: /edit's fields, their values checked, each change an ``edit`` event with
-before and after, and /undo of the caller's last change by a reversing event.
+before and after, and the undo of one by a reversing event (bot.undo picks the caller's last change).
 
 Dates and complexity are replayed from the events (bot.history's EDITABLE); title, proposer,
 units and handlers are the record's own fields, changed on it, and the event keeps both values.
-``undo_last`` refuses when someone else changed the same item since. Pure core: no telegram.
+``undo_edit`` refuses when someone else changed the same item since. Pure core: no telegram.
 """
 
 from __future__ import annotations
@@ -151,23 +151,26 @@ def apply_edit(svc, p: Proposal, field: Field, value, user_id: int, undo_of: int
     return event
 
 
-def undo_last(svc, user_id: int) -> tuple[Proposal | None, Field | None, str]:
-    """Revert the caller's last edit not yet undone: (item, field, Chinese answer)."""
+def last_edit(svc, user_id: int) -> Event | None:
+    """The caller's last edit not yet undone (an undo is not itself undone)."""
     edits = [e for e in svc.repo.all(Event) if e.kind == EV_EDIT and e.target_id is None and "after" in e.changes]
     undone = {e.changes.get("undo_of") for e in edits}
     mine = [e for e in edits if e.by == user_id and e.id not in undone and "undo_of" not in e.changes]
-    if not mine:
-        return None, None, "没有可以撤销的修改。"
-    last = max(mine, key=lambda e: (e.recorded_at, e.id))
+    return max(mine, key=lambda e: (e.recorded_at, e.id), default=None)
+
+
+def undo_edit(svc, last: Event, user_id: int) -> str:
+    """Revert one edit by a reversing edit; the answer in Chinese (plain text)."""
     p = svc.repo.get(Proposal, last.proposal_id)
     if p is None:
-        return None, None, "该提案已不存在，无法撤销。"
+        return "该提案已删除，无法撤销这次修改；可先用 /restore 恢复。"
     (name, before), = last.changes["before"].items()
     field = next(f for f in FIELDS if f.name == name)
     later = [e for e in svc.repo.events_for(p.id)
              if (e.recorded_at, e.id or 0) > (last.recorded_at, last.id or 0) and e.by != user_id]
     if later:
-        return p, field, (f"第{p.number}号在您修改之后已被他人更改（{later[-1].recorded_at[:16].replace('T', ' ')}），"
-                          "无法撤销，请核对后用 /edit 修改。")
+        return (f"第{p.number}号在您修改之后已被他人更改（{later[-1].recorded_at[:16].replace('T', ' ')}），"
+                "无法撤销，请核对后用 /edit 修改。")
     apply_edit(svc, p, field, before, user_id, undo_of=last.id)
-    return p, field, "ok"
+    now = svc.repo.get(Proposal, p.id)
+    return f"已撤销：第{p.number}号的{field.label}恢复为 {shown(svc, now, field)}。\n撤销也记入了办理记录。"

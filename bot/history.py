@@ -13,7 +13,9 @@ Rules the replay keeps:
 - ``reply`` / ``supplementary_reply`` apply the class scheme (``deadlines.apply_reply``);
   ``feedback`` applies ``deadlines.apply_feedback``; ``extension`` ``deadlines.extend``;
   ``reopen`` starts a re-handling round; ``co_unit_opinion`` marks that co-unit done;
-  ``nudge`` changes nothing;
+  ``nudge``, ``delete`` and ``restore`` change nothing (a deleted item is out of the table,
+  see bot.deletion); an ``edit`` naming ``target_id`` with ``void`` takes its target back (the
+  undo of an import): it stays in the timeline, marked, and changes nothing;
 - a ``late`` event (recorded with a business date before a step already on record) is part of
   the timeline and never changes the state: history does not move backwards.
 
@@ -41,12 +43,14 @@ from bot.model import (
     CLOSED,
     EV_ASSIGNED,
     EV_CO_UNIT_OPINION,
+    EV_DELETE,
     EV_EDIT,
     EV_EXTENSION,
     EV_FEEDBACK,
     EV_NUDGE,
     EV_REOPEN,
     EV_REPLY,
+    EV_RESTORE,
     EV_SUPPLEMENTARY,
     HANDLING,
     REOPENED,
@@ -63,7 +67,7 @@ log = logging.getLogger(__name__)
 # a reply before the feedback on it.
 KIND_ORDER = {
     EV_ASSIGNED: 0, EV_EDIT: 1, EV_CO_UNIT_OPINION: 2, EV_REPLY: 3, EV_SUPPLEMENTARY: 4,
-    EV_EXTENSION: 5, EV_FEEDBACK: 6, EV_REOPEN: 7, EV_NUDGE: 8,
+    EV_EXTENSION: 5, EV_FEEDBACK: 6, EV_REOPEN: 7, EV_NUDGE: 8, EV_DELETE: 9, EV_RESTORE: 9,
 }
 REPLY_KINDS = (EV_REPLY, EV_SUPPLEMENTARY)
 # Steps that move the state: one dated before the latest of these arrives "late".
@@ -91,16 +95,24 @@ def corrected(events: Iterable[Event]) -> list[Event]:
         target = by_id.get(fix.target_id)
         if target is None:
             continue
+        if fix.changes.get("void"):
+            by_id[fix.target_id] = replace(target, changes={**target.changes, "voided": True}, late=True)
+            continue
         values = {k: v for k, v in fix.changes.items() if k in CORRECTABLE}
         by_id[fix.target_id] = replace(target, changes=dict(target.changes), **values)
     return [by_id.get(e.id, e) if e.id is not None else e for e in events]
+
+
+def standing(events: Iterable[Event]) -> list[Event]:
+    """The events with corrections applied and without those an undo took back (voided)."""
+    return [e for e in corrected(events) if not e.changes.get("voided")]
 
 
 def replay(proposal: Proposal, events: Iterable[Event], config: Config,
            calendar: WorkCalendar | None = None) -> Proposal:
     """The proposal as its events leave it (a copy; static fields such as the title are kept)."""
     ordered = sorted(corrected(events), key=event_order)
-    assigned = next((e for e in ordered if e.kind == EV_ASSIGNED), None)
+    assigned = next((e for e in ordered if e.kind == EV_ASSIGNED and not e.changes.get("voided")), None)
     p = replace(
         proposal, co_units=list(proposal.co_units), handlers=list(proposal.handlers),
         warnings=list(proposal.warnings), co_units_done=[],
@@ -141,7 +153,7 @@ def _step(p: Proposal, event: Event, config: Config, calendar: WorkCalendar | No
         if name and name not in p.co_units_done:
             p.co_units_done.append(name)
         return p
-    if kind == EV_NUDGE:
+    if kind in (EV_NUDGE, EV_DELETE, EV_RESTORE):
         return p
     p.quiet = False  # someone acted on it: reminders resume
     day = event.business_date or event.recorded_at[:10]
@@ -183,7 +195,7 @@ def is_late(event: Event, events: Iterable[Event]) -> bool:
 def reply_kind(events: Iterable[Event], business_date: str | None) -> str:
     """A reply dated on or after a reply already on record supplements it (补充答复)."""
     day = business_date or "9999"
-    replies = [e for e in events if e.kind in REPLY_KINDS and (e.business_date or "") <= day]
+    replies = [e for e in standing(events) if e.kind in REPLY_KINDS and (e.business_date or "") <= day]
     return EV_SUPPLEMENTARY if replies else EV_REPLY
 
 
@@ -233,7 +245,7 @@ def record(repo, config: Config, calendar: WorkCalendar | None, proposal: Propos
     for event in new_events:
         event.proposal_id = proposal.id
         event.recorded_at = event.recorded_at or now_iso()
-        event.late = event.late or is_late(event, history)
+        event.late = event.late or is_late(event, standing(history))
         history.append(repo.put(event))
     refreshed = replay(proposal, current_units(repo, history), config, calendar)
     return repo.put(refreshed)

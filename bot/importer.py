@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 from bot import history
 from bot.config import Config, Uploads
+from bot.deletion import deleted_identities, deleted_numbered
 from bot.deadlines import WorkCalendar, due_date_of
 from bot.model import (
     BODIES,
@@ -193,6 +194,7 @@ class Importer:
         self.calendar = calendar or WorkCalendar.from_config(config)
         self.units = units or UnitRegistry(repo, config)
         self.batch = self.source = ""  # of the file being imported
+        self._deleted: set[tuple] = set()  # identities deleted by someone: a list leaves them deleted
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -364,6 +366,10 @@ class Importer:
             if parsed.get("co_units") and not proposal.co_units:
                 proposal.co_units = list(parsed["co_units"])
             return proposal
+        deleted = [d for d in deleted_numbered(self.repo, number_key(number)) if not d.event.changes.get("change")
+                   and all(v is None or getattr(d.proposal, k) == v for k, v in known.items())]
+        if deleted:
+            raise ImportFailed(f"第{number}号已删除，这封信未登记；管理员可发送 /restore {number} 恢复后再上传")
         if known["body"] not in BODIES:
             raise ImportFailed("信中看不出是政协提案还是人大建议，无法建立提案记录")
         if not known["region"]:
@@ -395,6 +401,7 @@ class Importer:
             units = [self._import_contact_row(row, region, report) for row in table.rows]
             self._liaison_notes([u for u in units if u is not None], report)
         elif table.kind == "assignment":
+            self._deleted = deleted_identities(self.repo)
             for row in table.rows:
                 try:
                     self._import_assignment_row(row, report)
@@ -410,6 +417,8 @@ class Importer:
         identity = self._row_identity(row)
         body, region, number = identity[0], identity[1], row["number"]
         stored = self.repo.find_proposal(identity)
+        if stored is None and identity in self._deleted:
+            raise ImportFailed(f"第{number}号已删除，未导入（管理员可发送 /restore {number} 恢复）")
         proposal = _working_copy(stored) if stored else Proposal(
             body=body, region=region, term=row.get("term"), meeting=row.get("meeting"), number=number)
         for name in ("title", "proposer"):
@@ -483,7 +492,7 @@ class Importer:
         """What a list row adds to the item's history (nothing when it says what is on record)."""
         source = self.source
         dates = {"assigned_date": row.get("assigned_date"), "due_date": row.get("due_date")}
-        past = self.repo.events_for(stored.id) if stored is not None else []
+        past = history.standing(self.repo.events_for(stored.id)) if stored is not None else []
         events = []
         if stored is None or (not any(e.kind == EV_ASSIGNED for e in past) and any(dates.values())):
             # (a row without dates says nothing new about an item first known from a letter)

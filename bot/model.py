@@ -185,6 +185,8 @@ EV_EXTENSION = "extension"
 EV_REOPEN = "reopen"
 EV_NUDGE = "nudge"
 EV_EDIT = "edit"
+EV_DELETE = "delete"  # the item left every list; ``changes["record"]`` keeps it whole (bot.deletion)
+EV_RESTORE = "restore"
 
 EVENT_LABELS = {
     EV_ASSIGNED: "交办",
@@ -196,6 +198,8 @@ EVENT_LABELS = {
     EV_REOPEN: "重新办理",
     EV_NUDGE: "催办",
     EV_EDIT: "修改",
+    EV_DELETE: "删除",
+    EV_RESTORE: "恢复",
 }
 
 
@@ -227,6 +231,23 @@ class Event(Record):
     quiet: bool = False  # assigned: imported as history, sends nothing
     batch: str = ""  # the import that added it (one summary per import)
     changes: dict[str, Any] = field(default_factory=dict)  # assigned / edit: field → value
+
+
+@dataclass(slots=True)
+class Change(Record):
+    """One undoable change to many records at once (a merge of units, the import of one file):
+    each record it touched as ``[table, id, document before or None (created), hash of the
+    document it left or None (removed)]``, so /undo can put them back and see whether anyone
+    changed them since (bot.undo)."""
+
+    table: ClassVar[str] = "changes"
+
+    kind: str  # "merge" | "import"
+    label: str  # what it was, in Chinese: 合并单位 A → B / 导入 清单.xlsx
+    by: int | None = None
+    at: str = ""
+    records: list[list] = field(default_factory=list)
+    undo_of: int | None = None  # this change undid that one
 
 
 @dataclass(slots=True)

@@ -261,6 +261,8 @@ def _by_number(svc, q: Question) -> SearchResult:
     found = lookup_number(svc.repo, q.number or "")
     if found.matches:
         return SearchResult(q.text, _proposal_hits(found.matches), certain=len(found.matches) == 1)
+    if found.deleted:
+        return SearchResult(q.text, [], reason=found.not_found_text())
     key = found.query.key or q.subject
     near = nearest_numbers(svc.repo, key) if key else []
     suggestions = [p for n in near for p in svc.repo.find_by_number(n)][:8]

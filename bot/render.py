@@ -13,7 +13,9 @@ from datetime import date
 from bot.model import (
     EV_ASSIGNED,
     EV_CO_UNIT_OPINION,
+    EV_DELETE,
     EV_EDIT,
+    EV_RESTORE,
     EV_EXTENSION,
     EV_FEEDBACK,
     EV_REPLY,
@@ -167,12 +169,18 @@ def event_text(event: Event, proposal: Proposal) -> str:
         parts.append(event.feedback or "")
     elif event.kind == EV_EXTENSION:
         parts.append(f"{event.days} 天" + (f"（{event.reason}）" if event.reason else ""))
+    elif event.kind in (EV_DELETE, EV_RESTORE):
+        why = event.reason or ("撤销导入" if event.changes.get("change") else "")
+        why = why or ("撤销" + ("恢复" if event.kind == EV_DELETE else "删除") if "undo_of" in event.changes else "")
+        parts.append(f"（{why}）" if why else "")
     elif event.kind == EV_EDIT:
         names = {"classification": "类别", "business_date": "日期", "doc_number": "文号",
                  "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件",
                  "title": "案由", "proposer": proposer_label(proposal.body), "lead_unit": "主办单位", "co_units": "协办单位",
                  "handlers": "承办人"}
         after = event.changes.get("after")
+        if event.changes.get("void"):
+            return "撤销导入：该条记录作废"
         if after is not None:  # /edit and /undo keep both values
             before = event.changes.get("before", {})
             changed = "、".join(f"{names.get(k, k)} {_edit_value(before.get(k))} → {_edit_value(v)}"
@@ -182,6 +190,8 @@ def event_text(event: Event, proposal: Proposal) -> str:
             changed = "、".join(f"{names.get(k, k)} {v}" for k, v in event.changes.items())
             parts = ["更正答复" if event.target_id is not None else "修改", changed]
     text = " ".join(p for p in parts if p)
+    if event.changes.get("voided"):
+        return text + "（已撤销）"
     return text + "（补录，未改变状态）" if event.late else text
 
 

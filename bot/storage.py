@@ -52,12 +52,13 @@ from bot.durable import (
     write_merged,
     FORMAT,
 )
-from bot.model import Contact, Department, Event, Proposal, Record, Reply, User
+from bot.model import EV_DELETE, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, User
 from bot.numbers import number_key, number_keys
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Record)
+IN_PLACE = "in place"  # tracking(): a record changed in place before its put (earlier state unknown)
 
 __all__ = ["Repository", "StorageError", "DatabaseLocked", "WriteFailed", "atomic_write", "side_path",
            "record_types", "backup_database", "restore_database"]
@@ -118,6 +119,8 @@ def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
             keys.append(("event_hash", record.source_hash))
         if record.batch:
             keys.append(("event_batch", record.batch))
+        if record.kind in (EV_DELETE, EV_RESTORE):  # rare: the deleted items are found through it
+            keys.append(("event_kind", record.kind))
         return tuple(keys)
     if isinstance(record, User):
         return (("user", record.user_id),)
@@ -220,6 +223,7 @@ class Repository:
         self._tx_docs: dict[tuple[type, int], dict | None] = {}
         self._tx_next: dict[type, int] = {}
         self._tx_audit: list[dict[str, Any]] = []
+        self._trackers: list[dict[tuple[type, int], Any]] = []
         if not read_only:
             self._writer = _open_writer(self.path, wait)
         try:
@@ -396,6 +400,8 @@ class Repository:
             if assigned:
                 record.id = self._next_id[cls]
             live = self._records[cls].get(record.id)
+            if self._trackers:
+                self._track(cls, record.id, live, live is record)
             self._remember(cls, record.id, live, live is record, record if assigned else None)
             self._next_id[cls] = max(self._next_id[cls], record.id + 1)
             self._tx_docs[(cls, record.id)] = record.to_stored()
@@ -413,6 +419,8 @@ class Repository:
             if live is None:
                 return
             self._check_writable()
+            if self._trackers:
+                self._track(cls, record.id, live, False)
             self._remember(cls, record.id, live, True, None)
             self._tx_docs[(cls, record.id)] = None
             del self._records[cls][record.id]
@@ -420,6 +428,23 @@ class Repository:
             if not self._batch_depth:
                 self._commit()
         self._notify("delete", live)
+
+    @contextmanager
+    def tracking(self) -> Iterator[dict[tuple[type, int], Any]]:
+        """Inside, every record first put or deleted is noted with its document before: None
+        when it was created here, ``IN_PLACE`` when the caller changed the live record before
+        putting it (its earlier state is not known). What an undo of the whole needs."""
+        touched: dict[tuple[type, int], Any] = {}
+        self._trackers.append(touched)
+        try:
+            yield touched
+        finally:
+            self._trackers.remove(touched)
+
+    def _track(self, cls: type, rid: int, live: Record | None, in_place: bool) -> None:
+        for touched in self._trackers:
+            if (cls, rid) not in touched:
+                touched[(cls, rid)] = None if live is None else IN_PLACE if in_place else live.to_doc()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -756,6 +781,10 @@ class Repository:
 
     def events_of_batch(self, batch: str) -> list[Event]:
         return self._lookup(Event, "event_batch", batch)
+
+    def events_of_kind(self, kind: str) -> list[Event]:
+        """Only ``delete`` and ``restore`` events are indexed by kind."""
+        return self._lookup(Event, "event_kind", kind)
 
     def event_batches(self) -> list[str]:
         return list(self._index.get((Event.table, "event_batch"), {}))

@@ -259,9 +259,11 @@ class UnitRegistry:
         unit.aliases = [a for a in (*unit.aliases, old) if a != new_name]
         unit.name = new_name
         self._put_unit(unit)
+        # copies, not the live records: an import's undo needs each one's earlier state
         for p in self.repo.proposals_of_unit(unit.id):
-            self.repo.put(self.refresh_names(p))
+            self.repo.put(self.refresh_names(Proposal.from_doc(p.to_doc(), p.id)))
         for c in self.repo.contacts_of_unit(unit.id):
+            c = Contact.from_doc(c.to_doc(), c.id)
             c.unit = new_name
             self.repo.put(c)
 
@@ -358,7 +360,17 @@ class UnitRegistry:
             self.repo.delete(source)
             self.repo.audit("merge_units", user_id, source=source.id, target=target.id,
                             source_name=source.name, target_name=target.name, before=before, **moved)
+            from bot.undo import record_change  # /undo puts every record back
+
+            kinds = {"departments": Department, "proposals": Proposal, "contacts": Contact}
+            record_change(self.repo, "merge", f"合并单位“{source.name}”到“{target.name}”", user_id,
+                          {(kinds[table], doc["id"]): {k: v for k, v in doc.items() if k != "id"}
+                           for table, docs in before.items() for doc in docs})
         return moved
+
+    def forget(self) -> None:
+        """Units were put back from outside the registry (an undo): resolve afresh."""
+        self._resolver = None
 
     def refresh_names(self, p: Proposal, replaced: Mapping[int, Department] = {}) -> Proposal:
         """Set the unit names the proposal carries from its unit ids."""

@@ -1,5 +1,5 @@
 """/edit NUMBER (fields as buttons; the next message is the new value, for 10 minutes; /cancel
-ends it), /undo (the caller's last change, by a reversing event). Admins only; every change is
+ends it), /undo (the caller's last change of any kind, bot.undo). Admins only; every change is
 an event with before and after, and audited. Buttons carry the action, the record id and the
 field (ed:<id>:<code>), so they work after a restart."""
 
@@ -10,7 +10,8 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.edits import BY_CODE, EDIT_MINUTES, FIELDS, apply_edit, parse_value, shown, undo_last
+from bot.edits import BY_CODE, EDIT_MINUTES, FIELDS, apply_edit, parse_value, shown
+from bot.undo import undo_last
 from bot.model import Proposal
 from bot.render import esc, number_label
 from handlers.common import admin_only, button, edit as edit_message, on_button, one_of, record_id, reply, services
@@ -18,7 +19,7 @@ from handlers.status import proposal_from_args
 
 COMMANDS = [
     ("edit", "修改提案信息：/edit 案号", True),
-    ("undo", "撤销我最近的一次修改", True),
+    ("undo", "撤销我最近的一次更改（修改、删除、合并、导入）", True),
     ("cancel", "取消正在进行的修改", True),
 ]
 
@@ -100,15 +101,8 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @admin_only
 async def undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/undo: the caller's last change."""
-    svc = services(context)
-    p, field, answer = undo_last(svc, update.effective_user.id)
-    if answer != "ok":
-        await reply(update, esc(answer))
-        return
-    now = svc.repo.get(Proposal, p.id)
-    await reply(update, f"已撤销：{esc(number_label(p))}的{field.label}恢复为 {esc(shown(svc, now, field))}。\n"
-                        "撤销也记入了办理记录。")
+    """/undo: the caller's last change (an edit, delete, restore, merge or import; bot.undo)."""
+    await reply(update, esc(undo_last(services(context), update.effective_user.id)))
 
 
 class PendingEdit(filters.MessageFilter):

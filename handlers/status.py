@@ -61,10 +61,7 @@ def session_label(proposal: Proposal) -> str:
 
 
 def not_found_text(found: NumberLookup) -> str:
-    text = f"未找到第{esc(found.query.key)}号。"
-    if found.suggestions:
-        text += "相近的有：" + "、".join(esc(n) for n in found.suggestions) + "。"
-    return text
+    return esc(found.not_found_text())
 
 
 async def proposal_from_button(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> Proposal | None:

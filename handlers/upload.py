@@ -19,6 +19,7 @@ from bot.importer import HISTORY_NOTE, SUPPORTED, ParsedFile
 from bot.render import esc
 from bot.similar import import_note
 from bot.opinions import letter_problem
+from bot.undo import import_file
 from handlers.common import NOT_ADMIN, admin_only, button, edit, on_button, one_of, reply, services
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, mode: str, 
 def import_answer(svc, parsed: ParsedFile, user_id: int, history: bool = False) -> str:
     """Write a parsed document (``history``: as the CLI's ``import --history``, sending nothing
     about its new items) and say what changed."""
-    with svc.repo.batch():
-        report = svc.importer(quiet=history).apply(parsed)
+    report = import_file(svc, parsed, user_id, history)  # undoable as a whole (/undo)
     svc.repo.audit("import", user_id, file=parsed.filename, error=report.error, history=history)
     lines = [esc(report.summary()) if report.error or report.nothing_read else "已导入" + esc(report.summary())]
     if history and not report.error:
