@@ -17,6 +17,8 @@ from bot.services import Services
 from handlers.common import (PRIVATE_HINT, button, edit, fits, in_private, on_button, one_of, private_chat_button,
                              record_id, reply, services, shows_personal, unit_field, unit_of_field, unit_ref,
                              unknown_button)
+from bot.nudge import urgent
+from handlers.nudge import item_buttons
 from handlers.status import send_card
 
 COMMANDS = [
@@ -46,13 +48,15 @@ def contact_text(svc: Services, contact: Contact, personal: bool = True) -> str:
     return contact_card(contact, dated(svc, handled), svc.today(), personal)
 
 
-def unit_page(svc: Services, unit: Department, page: int) -> tuple[str, int]:
+def unit_page(svc: Services, unit: Department, page: int) -> tuple[str, int, list[Proposal]]:
+    """The page's text, the number of pages, the items on the page."""
     items = svc.units.open_items(unit)
     rows = sorted(dated(svc, items), key=lambda pair: (pair[1] or date.max, number_order(pair[0].number)))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    text = unit_listing(unit.name, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], len(rows), svc.today(), page, pages)
-    return text, pages
+    shown = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    text = unit_listing(unit.name, shown, len(rows), svc.today(), page, pages)
+    return text, pages, [p for p, _ in shown]
 
 
 def hit_label(hit: Hit) -> str:
@@ -76,8 +80,8 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
         if record.phones and not shows_personal(update, context):
             buttons = private_chat_button(context, f"{CONTACT_PAYLOAD}{record.id}")
     else:
-        text, pages = unit_page(svc, record, 0)
-        buttons = page_buttons(record, 0, pages)
+        text, pages, items = unit_page(svc, record, 0)
+        buttons = unit_buttons(update, context, record, 0, pages, items)
     await (edit(update, text, buttons) if in_place else reply(update, text, buttons))
 
 
@@ -85,6 +89,15 @@ async def show_hit(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
 
 def hit_field(hit: Hit) -> str:
     return unit_field(hit.record) if hit.kind == "unit" else str(hit.record.id)
+
+
+def unit_buttons(update: Update, context, unit: Department, page: int, pages: int, items: list[Proposal]):
+    """Page turns; for admins, a 催办 button per item on the page that is overdue or due soon."""
+    rows = page_buttons(unit, page, pages) or []
+    svc = services(context)
+    if update.effective_user and svc.is_admin(update.effective_user.id):
+        rows = item_buttons([p for p in items if urgent(svc, p)]) + rows
+    return rows or None
 
 
 def page_buttons(unit: Department, page: int, pages: int):
@@ -225,8 +238,8 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
     if unit is None:
         await query.edit_message_text("该单位已合并或删除，请重新查询。")
         return
-    text, pages = unit_page(svc, unit, page)
-    await edit(update, text, page_buttons(unit, page, pages))
+    text, pages, items = unit_page(svc, unit, page)
+    await edit(update, text, unit_buttons(update, context, unit, page, pages, items))
 
 
 def register(app: Application) -> None:

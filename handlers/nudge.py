@@ -1,7 +1,8 @@
 """/nudge NUMBER [text] (催办, admins): a one-shot message to the item's handlers, escalated to
 the unit's supervisor or leader when overdue; recorded in the item's history. The recipients'
-已收到 button is recorded too. Buttons carry the action and the record id (nd:<id>, ndf:<id>,
-ack:<event id>), so they work after a restart; a question about ``/nudge NUMBER NOTE`` (which
+已收到 button is recorded too. 催办 buttons sit under the card, the /dept list (per item) and
+/overdue (per unit, then per item). Buttons carry the action and the record id (nd:<id>,
+ndf:<id>, ndu:<unit id>, ack:<event id>), so they work after a restart; a question about ``/nudge NUMBER NOTE`` (which
 session? nudge again today?) answers that command, and its button reads the note back from it."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Event, Proposal
-from bot.nudge import ACK, nudge_text, nudged_today, plan_nudge, record_ack, record_nudge
+from bot.model import Department
+from bot.nudge import ACK, nudge_text, nudged_today, overdue_led_by, plan_nudge, record_ack, record_nudge
 from bot.render import esc, number_label
 from bot.webhooks import make_webhook_sender
 from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
@@ -24,7 +26,8 @@ log = logging.getLogger(__name__)
 
 COMMANDS = [("nudge", "催办：/nudge 案号 [留言]", True)]
 
-FORCE, ACKED = "ndf", "ack"
+FORCE, ACKED, UNIT = "ndf", "ack", "ndu"  # ndu:<unit id>: that unit's overdue items, each to nudge
+UNIT_ITEMS = 12
 USAGE = "用法：/nudge 案号 [留言]，例如 /nudge 125 请本周内报送答复"
 
 
@@ -118,6 +121,39 @@ async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, await send_nudge(update, context, found.matches[0], note))
 
 
+def item_buttons(items: list[Proposal], per_row: int = 3) -> list[list[tuple[str, str]]]:
+    """催办 第N号 buttons (nd:<id>) under a list, for admins."""
+    row = [(f"催办 第{p.number}号"[:30], button(NUDGE, p.id)) for p in items if p.is_open]
+    return [row[i:i + per_row] for i in range(0, len(row), per_row)]
+
+
+def unit_buttons(units: list[tuple[str, int, int]], per_row: int = 2) -> list[list[tuple[str, str]]]:
+    """催办 <unit>（N） buttons (ndu:<unit id>) under /overdue: (name, unit id, overdue count)."""
+    row = [(f"催办 {name[:12]}（{count}）", button(UNIT, unit_id)) for name, unit_id, count in units]
+    return [row[i:i + per_row] for i in range(0, len(row), per_row)]
+
+
+@admin_only
+async def unit_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, unit_id: int) -> None:
+    """催办 <unit> under /overdue: the unit's overdue items, a 催办 button each."""
+    query = update.callback_query
+    svc = services(context)
+    unit = svc.repo.get(Department, unit_id)
+    if unit is None:
+        await query.answer("该单位已合并或不存在，请重新发送 /overdue。", show_alert=True)
+        return
+    await query.answer()
+    items = overdue_led_by(svc, unit.id)
+    if not items:
+        await reply(update, f"{esc(unit.name)}目前没有逾期事项。")
+        return
+    lines = [f"<b>{esc(unit.name)}</b> 逾期 {len(items)} 件，请选择要催办的事项："]
+    lines += [f"· 第{esc(p.number)}号 {esc(p.title[:24])} · 逾期 {days} 天" for days, p, _ in items[:UNIT_ITEMS]]
+    if len(items) > UNIT_ITEMS:
+        lines.append(f"……另有 {len(items) - UNIT_ITEMS} 件（/dept {esc(unit.name)} 查看全部）")
+    await reply(update, "\n".join(lines), item_buttons([p for _, p, _ in items[:UNIT_ITEMS]]))
+
+
 @admin_only
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:
     """催办 (nd:<id>) under a card or a list."""
@@ -168,3 +204,4 @@ def register(app: Application) -> None:
     app.add_handler(on_button(NUDGE, pressed, record_id))
     app.add_handler(on_button(FORCE, pressed_again, record_id))
     app.add_handler(on_button(ACKED, acknowledged, record_id))
+    app.add_handler(on_button(UNIT, unit_pressed, record_id))

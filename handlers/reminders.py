@@ -81,6 +81,7 @@ from bot.storage import side_path
 from bot.webhooks import check_webhooks, make_webhook_sender
 from handlers.common import (admin_only, button, chat_id as chat_field, edit, fits, keyboard, on_button, one_of,
                              reply, services, staff_only, unit_field, unit_of_field, unit_ref)
+from handlers.nudge import unit_buttons
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ TITLE_SHORT = 24
 SUPERVISOR = "sv"  # sv:<h (this chat) | chat id (0: none)>:<unit id>
 UNASSIGNED = "ua"  # ua:all — the digest's button: the open items no one handles
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
+OVERDUE_BUTTONS = 10  # units with a 催办 button under /overdue
 
 
 # -- Telegram for the core ------------------------------------------------------------------------
@@ -466,7 +468,11 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lines.append(f"……另有 {len(items) - OVERDUE_ITEMS} 件（/dept {esc(unit)} 查看全部）")
     if len(units) > OVERDUE_UNITS:
         lines.append(f"\n……另有 {len(units) - OVERDUE_UNITS} 个单位")
-    await reply(update, "\n".join(lines))
+    buttons = None
+    if svc.is_admin(update.effective_user.id):  # 催办 per unit, then per item (handlers.nudge)
+        led = [(unit, items[0][1].lead_unit_id, len(items)) for unit, items in units[:OVERDUE_BUTTONS]]
+        buttons = unit_buttons([u for u in led if u[1] is not None]) or None
+    await reply(update, "\n".join(lines), buttons)
 
 
 async def set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
