@@ -255,7 +255,9 @@ class Importer:
         if not number:
             raise ImportFailed("信中未找到案号（第N号），无法对应到提案")
         digest = parsed.get("text_hash") or file_hash
-        known = self.repo.events_with_hash(digest)
+        # (a letter whose recording was undone, or whose item was deleted, is not on record)
+        known = [e for e in self.repo.events_with_hash(digest) if self.repo.get(Proposal, e.proposal_id) is not None
+                 and e.id in {x.id for x in history.standing(self.repo.events_for(e.proposal_id))}]
         if known or any(r.source_hash == file_hash for r in self.repo.all(Reply)):
             self._already_recorded(known, report)
             return

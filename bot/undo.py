@@ -186,7 +186,7 @@ def undo_change(svc, change: Change, user_id: int) -> str:
             voids = {}
             for cls, rid, before, _ in rows:
                 event = repo.get(Event, rid) if cls is Event and before is None else None
-                if event is not None and event.proposal_id not in created_items:
+                if event is not None and event.proposal_id not in created_items and event.source != "迁移":
                     voids.setdefault(event.proposal_id, []).append(Event(
                         proposal_id=event.proposal_id, kind=EV_EDIT, business_date=svc.today().isoformat(),
                         by=user_id, source="chat", target_id=event.id, changes={"void": True, "change": change.id}))

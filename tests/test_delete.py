@@ -234,3 +234,42 @@ async def test_undo_a_merge_splits_the_units_back_with_their_items(tmp_path, emu
         assert svc.repo.contacts_of_unit(source.id) == []
     finally:
         await stop_bot(app)
+
+
+LETTER = """晋城市发展和改革委员会
+
+A类
+
+晋发改函〔2026〕77号
+
+关于市政协八届三次会议第102号提案的答复
+
+张明委员：
+
+您提出的《关于持续优化营商环境的建议》收悉。经认真研究，现答复如下：相关工作已列入计划。
+
+负责人：赵建国
+承办人：王立新
+联系电话：0356-2021101
+
+晋城市发展和改革委员会
+2026年11月20日
+"""
+
+
+async def test_undo_a_letter_then_upload_it_again_and_a_letter_for_a_deleted_item(office_chat):
+    chat = office_chat
+    assert live(chat, "102")[0].is_open
+    (answer,) = await chat.upload("第102号答复.txt", LETTER.encode("utf-8"))
+    assert "第102号 → 已答复" in answer.text, answer.text
+    assert not live(chat, "102")[0].is_open
+    (undone,) = await chat.send("/undo")
+    assert undone.text.startswith("已撤销“导入 第102号答复.txt”"), undone.text
+    p = live(chat, "102")[0]
+    assert p.is_open and chat.services.repo.replies_for(p.id) == []
+    (again,) = await chat.upload("答复（重发）.txt", LETTER.encode("utf-8"))
+    assert "第102号 → 已答复" in again.text, again.text  # the undone letter is not "already recorded"
+    await delete(chat, "八届三次 102")
+    (third,) = await chat.upload("答复（三）.txt", LETTER.replace("77号", "78号").encode("utf-8"))
+    assert "第102号已删除，这封信未登记" in third.text, third.text
+    assert not live(chat, "102")
