@@ -28,20 +28,18 @@ def _order(event: Event) -> tuple:
     return event.recorded_at, event.id or 0
 
 
-def deleted_items(repo) -> list[Deleted]:
-    """Items deleted and not restored since, the latest deletion first."""
+def deleted_items(repo, key: str | None = None) -> list[Deleted]:
+    """Items deleted and not restored since, the latest deletion first (``key``: only those
+    with that number key)."""
     latest: dict[int, Event] = {}
     for event in (*repo.events_of_kind(EV_DELETE), *repo.events_of_kind(EV_RESTORE)):
         known = latest.get(event.proposal_id)
         if known is None or _order(event) > _order(known):
             latest[event.proposal_id] = event
     found = [Deleted(Proposal.from_doc(e.changes["record"], pid), e) for pid, e in latest.items()
-             if e.kind == EV_DELETE and repo.get(Proposal, pid) is None]
+             if e.kind == EV_DELETE and (key is None or number_key(e.changes["record"]["number"]) == key)
+             and repo.get(Proposal, pid) is None]
     return sorted(found, key=lambda d: _order(d.event), reverse=True)
-
-
-def deleted_numbered(repo, key: str) -> list[Deleted]:
-    return [d for d in deleted_items(repo) if number_key(d.proposal.number) == key]
 
 
 def deleted_identities(repo) -> set[tuple]:

@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from bot import history
 from bot.config import Config, Uploads
-from bot.deletion import deleted_identities, deleted_numbered
+from bot.deletion import deleted_identities, deleted_items
 from bot.deadlines import WorkCalendar, due_date_of
 from bot.model import (
     BODIES,
@@ -368,7 +368,7 @@ class Importer:
             if parsed.get("co_units") and not proposal.co_units:
                 proposal.co_units = list(parsed["co_units"])
             return proposal
-        deleted = [d for d in deleted_numbered(self.repo, number_key(number)) if not d.event.changes.get("change")
+        deleted = [d for d in deleted_items(self.repo, number_key(number)) if not d.event.changes.get("change")
                    and all(v is None or getattr(d.proposal, k) == v for k, v in known.items())]
         if deleted:
             raise ImportFailed(f"第{number}号已删除，这封信未登记；管理员可发送 /restore {number} 恢复后再上传")

@@ -38,10 +38,10 @@ def lookup_number(repo: Repository, text: str) -> NumberLookup:
     result = NumberLookup(query)
     if not query.key:
         return result
-    from bot.deletion import deleted_numbered
+    from bot.deletion import deleted_items
 
     result.matches = _named(repo.find_by_number(query.key), query, lambda p: p)
-    result.deleted = _named(deleted_numbered(repo, query.key), query, lambda d: d.proposal)
+    result.deleted = _named(deleted_items(repo, query.key), query, lambda d: d.proposal)
     if not result.matches and not result.deleted:
         result.suggestions = nearest_numbers(repo, query.key)
     return result
