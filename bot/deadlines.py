@@ -790,7 +790,9 @@ class _Planner:
         head = self.countdown(p, days_left, "协办意见")
         lead = f"主办单位 {esc(p.lead_unit)}" if p.lead_unit else "主办单位"
         text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{lead}"
-        return text + (f"\n/status {esc(p.number)} 查看详情" if commands else "")
+        number = esc(p.number)
+        return text + (f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
+                       if commands else "")
 
     def follow_up_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
         if days_left > 0:

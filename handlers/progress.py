@@ -23,7 +23,7 @@ from bot.history import REPLY_KINDS, corrected, event_order, latest_state_date, 
 from bot.lookup import lookup_number
 from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal, Reply
 from bot.parsing import parse_date
-from bot.render import esc, number_label
+from bot.render import esc, number_label, proposer_label
 from bot.services import ADMIN, Services
 from handlers.common import admin_only, answered_command, button, edit, fits, on_button, one_of, record_id, reply, services
 from handlers.status import not_found_text, session_label
@@ -137,7 +137,7 @@ def state_note(changed: Proposal) -> str:
         return "状态：已办结。"
     if changed.state == REOPENED:
         return "状态：重新办理。"
-    return "状态：已答复，等待提案人反馈；不再发送催办提醒。"
+    return f"状态：已答复，等待{proposer_label(changed.body)}反馈；不再发送催办提醒。"
 
 
 def latest_reply(events: list[Event]) -> Event | None:

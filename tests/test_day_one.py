@@ -61,10 +61,10 @@ async def send(chat, text, user=ADMIN, who="管理员"):
     return chat.transcript.heard(who, await chat.send(text, user=user))
 
 
-async def upload(chat, path, name=None, who="管理员"):
+async def upload(chat, path, name=None, who="管理员", user=ADMIN):
     name = name or path.name
     chat.transcript.said(who, f"（发送文件 {name}）")
-    return chat.transcript.heard(who, await chat.upload(name, path.read_bytes()))
+    return chat.transcript.heard(who, await chat.upload(name, path.read_bytes(), user=user))
 
 
 async def test_day_one(day):
@@ -106,15 +106,16 @@ async def test_day_one(day):
     day.transcript.heard("陈海涛", to_liaison)
     to_co = day.emulator.sent(CO_LIAISON_USER)[co_mark:]
     assert to_co and any("协办意见" in m.text and "第12号" in m.text for m in to_co), to_co[0].text
+    assert "送出后发送 /opinion 12 登记" in to_co[-1].text
     day.transcript.heard("王丽娟", to_co)
     # a second sweep the same day sends no second summary
     await sweep_now(day.app)
     assert len([m for m in day.emulator.sent(ADMIN) if m.text.startswith("📋 新导入")]) == 1
 
-    # the lead unit's reply (class B) and a co-unit's opinion
+    # the lead unit's reply (class B) and a co-unit's opinion, sent by that unit's liaison
     (answer,) = await upload(day, LETTERS / REPLY)
     assert "第12号 → 已答复 B类（待跟进" in answer.text, answer.text
-    (answer,) = await upload(day, LETTERS / OPINION)
+    (answer,) = await upload(day, LETTERS / OPINION, who="王丽娟", user=CO_LIAISON_USER)
     assert "协办意见" in answer.text and "状态 待跟进" in answer.text, answer.text
     item = repo.find_by_number("12")[0]
     assert item.is_open and item.state == "follow_up"  # the opinion left it open

@@ -33,6 +33,8 @@ async def test_an_npc_card_names_the_deputy(chat):
     await chat.import_list("建议.csv", lst.encode("utf-8"))
     (card,) = await chat.send("/status 902")
     assert "代表：李四" in card.text and "提案人" not in card.text, card.text
+    (replied,) = await chat.send("/reply 902 A 2026-11-20")
+    assert "等待代表反馈" in replied.text, replied.text
     (card,) = await chat.send("/status 125")
     assert "提案人：民建晋城市委会" in card.text
 
