@@ -8,6 +8,10 @@ written, so a file that fails leaves no half record; a whole run is written once
 Two steps, separable: ``parse_document`` (pure, CPU-heavy, touches no storage: chat uploads run
 it in a worker process, see ``bot.uploads``) returns a plain ``ParsedFile``; ``Importer.apply``
 applies one to the repository in the writing process.
+
+Over 600 lines: the letter, assignment-list and contact-list paths share ``Importer``'s upsert
+machinery (plan, compare, save, count, resolve units); splitting them by file kind is left for
+when this module is not being changed by other work in flight (issues 8 and 11).
 """
 
 from __future__ import annotations

@@ -3,14 +3,15 @@ layer, files that need a converter, and garbage."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from bot import documents
 from bot.documents import decode_text, read_text
 from bot.parsing import parse_letter_bytes
 
@@ -177,7 +178,7 @@ def test_doc_without_converter_names_what_to_install(monkeypatch):
 
 def test_xls_without_converter_names_what_to_install(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    monkeypatch.setattr(documents.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "Workbook".encode("utf-16-le")
     doc = read_text(ole, "list.xls")
     assert doc.text is None
@@ -192,7 +193,7 @@ def test_doc_through_a_converter_when_one_is_installed(monkeypatch):
         returncode = 0
         stdout = JINCHENG.encode("utf-8")
 
-    monkeypatch.setattr(documents.subprocess, "run", lambda *a, **k: Done())
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: Done())
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "WordDocument".encode("utf-16-le")
     result = parse_letter_bytes(ole, "reply.doc")
     assert result["proposal_number"] == "125"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 import os
 import shutil
@@ -10,7 +11,6 @@ import shutil
 import openpyxl
 import pytest
 
-from bot import documents
 from bot.tables import read_table
 
 
@@ -173,7 +173,7 @@ def test_no_header_is_a_clear_error():
 
 def test_xls_without_converter_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    monkeypatch.setattr(documents.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "Workbook".encode("utf-16-le")
     result = read_table(ole, "list.xls")
     assert result.kind is None
