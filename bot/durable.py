@@ -52,16 +52,28 @@ class DatabaseLocked(StorageError):
         super().__init__(f"数据库 {path} 正由{who} 写入（机器人已在运行）：同一个数据库只能有一个程序写入。")
 
 
+_REASONS = {
+    errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "磁盘配额已满", errno.EFBIG: "文件超过大小上限",
+    errno.EIO: "磁盘读写错误", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+    errno.EROFS: "文件系统只读", errno.ENOENT: "路径不存在", errno.ENOTDIR: "路径中有一项不是文件夹",
+    errno.EISDIR: "是一个文件夹", errno.ENAMETOOLONG: "路径太长", errno.ELOOP: "符号链接循环",
+    errno.EMFILE: "打开的文件太多", errno.ENFILE: "打开的文件太多", errno.ENOLCK: "系统不支持文件锁",
+}
+
+
+def os_reason(exc: OSError, writing: bool = False) -> str:
+    """The Chinese words for an OSError (the system's own text is English: never shown)."""
+    if writing and exc.errno in (errno.EACCES, errno.EPERM):
+        return "没有写入权限"
+    return _REASONS.get(exc.errno, f"系统错误 {exc.errno}" if exc.errno else "系统错误")
+
+
 class WriteFailed(StorageError):
     """A write did not reach the disk: memory is as it was before, nothing was saved."""
 
     def __init__(self, path: Path, exc: OSError, saved: bool = False):
         self.path, self.errno, self.saved = path, exc.errno, saved
-        reason = {
-            errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "磁盘配额已满", errno.EFBIG: "文件超过大小上限",
-            errno.EIO: "磁盘读写错误", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
-            errno.EROFS: "文件系统只读",
-        }.get(exc.errno, exc.strerror or exc.__class__.__name__)
+        reason = os_reason(exc, writing=True)
         if saved:  # the records were committed; only the audit line after them failed
             super().__init__(f"更改已保存，但审计记录写入 {path} 失败（{reason}），请联系管理员。")
         else:
@@ -290,7 +302,7 @@ def open_snapshot(path: Path) -> Snapshot | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StorageError(f"数据库文件无法读取：{path}（{exc.strerror or exc}）。") from exc
+        raise StorageError(f"数据库文件无法读取：{path}（{os_reason(exc)}）。") from exc
     try:
         first = handle.readline()
         if not first:
@@ -311,9 +323,12 @@ def open_snapshot(path: Path) -> Snapshot | None:
     except StorageError:
         handle.close()
         raise
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         handle.close()
-        raise StorageError(f"数据库文件无法读取：{path}（{exc.__class__.__name__}: {exc}）。") from exc
+        raise StorageError(f"数据库文件无法读取：{path}（{os_reason(exc)}）。") from exc
+    except ValueError as exc:
+        handle.close()
+        raise shape_error(path, f"开头的元数据无法读取（{exc}）") from exc
     return _whole_file_snapshot(path, data)
 
 

@@ -44,6 +44,7 @@ from bot.durable import (
     journal_header,
     journal_path,
     open_snapshot,
+    os_reason,
     read_consistent,
     read_journal,
     remove_stray_temps,
@@ -852,7 +853,7 @@ def _open_writer(path: Path, wait: bool) -> WriterLock:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"无法创建数据库文件夹 {folder}（{exc.strerror or exc}）。") from exc
+        raise StorageError(f"无法创建数据库文件夹 {folder}（{os_reason(exc, writing=True)}）。") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise StorageError(
             f"数据库所在文件夹不可写：{folder}。程序不能在这里保存更改，也不会启动；"
@@ -868,7 +869,7 @@ def _open_writer(path: Path, wait: bool) -> WriterLock:
     try:
         lock = WriterLock(path, wait)
     except OSError as exc:
-        raise StorageError(f"无法锁定数据库 {path}（{exc.strerror or exc}）。") from exc
+        raise StorageError(f"无法锁定数据库 {path}（{os_reason(exc)}）。") from exc
     for removed in [*remove_stray_temps(folder, path.stem), *remove_stray_temps(folder / "backups", "*")]:
         log.warning("removed a temp file left by a crash: %s", removed)
     return lock

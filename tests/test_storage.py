@@ -349,6 +349,13 @@ def test_read_only_file_and_folder_refused_clearly(shared_folder):
         # reading still works there
         done = cli("--config", config, "status", "125", user=_as_unprivileged())
         assert done.returncode == 0 and "只读测试" in done.stdout
+        # a database folder that cannot be created: the reason in Chinese, not the system's English
+        inner = base / "inner.toml"
+        inner.write_text('[storage]\ndatabase = "data/new/proposals.json"\n', encoding="utf-8")
+        done = cli("--config", inner, "import", samples, user=_as_unprivileged())
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done
+        line = one_line(done)
+        assert "无法创建数据库文件夹" in line and "没有写入权限" in line and "Permission" not in line, line
     finally:
         os.chmod(db.parent, 0o755)
     assert db.read_bytes() == before
