@@ -63,9 +63,20 @@ STARTUP = textwrap.dedent(
 )
 
 
-def add_events(db: Path, proposals: int) -> int:
-    """Three events per proposal (assigned, a nudge, a reply for every other), in the file."""
+def add_events(db: Path, proposals: int, regions: dict[str, str] | None = None) -> int:
+    """Three events per proposal (assigned, a nudge, a reply for every other), in the file; with
+    ``regions`` (unit name → region) the records also point at their units by id, as the bot
+    stores them since units became records (else the first start would link 110,000 names)."""
     data = json.loads(db.read_text(encoding="utf-8"))
+    if regions is not None:
+        unit_ids = {doc["name"]: int(rid) for rid, doc in data["departments"].items()}
+        for rid, doc in data["departments"].items():
+            doc["region"] = regions[doc["name"]]
+        for doc in data["proposals"].values():
+            doc["lead_unit_id"] = unit_ids[doc["lead_unit"]]
+            doc["co_unit_ids"] = [unit_ids[name] for name in doc["co_units"]]
+        for doc in data["contacts"].values():
+            doc["unit_id"] = unit_ids[doc["unit"]]
     events, rid = {}, 0
     for pid in range(1, proposals + 1):
         for kind in ("assigned", "nudge", "reply" if pid % 2 else "extension"):
@@ -73,9 +84,40 @@ def add_events(db: Path, proposals: int) -> int:
             events[str(rid)] = {"proposal_id": pid, "kind": kind, "business_date": "2026-03-15",
                                 "recorded_at": "2026-03-16T02:00:00+00:00", "source": "import",
                                 "batch": f"b{pid // 500}", "schema": 1}
+            if kind == "extension":
+                events[str(rid)]["days"] = 30
     data["events"] = events
     db.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     return rid
+
+
+def settle(db: Path) -> None:
+    """Store every proposal's state as its history leaves it (what a running bot keeps on
+    disk: the load then finds nothing stale), in TinyDB's single-line layout (both stores
+    read it)."""
+    from bot import history
+    from bot.durable import journal_path, lock_path
+    from bot.storage import Repository
+
+    with Repository(db, backups=0) as repo:
+        history.rebuild_all(repo, bench_config(db), None)
+        with repo.batch():
+            for proposal in repo.all(Proposal):
+                repo.put(proposal)
+    data = json.loads(db.read_bytes())
+    data.pop("_meta", None)
+    db.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    for side in (journal_path(db), lock_path(db), db.with_name(f"{db.stem}.audit.jsonl")):
+        side.unlink(missing_ok=True)
+
+
+def bench_config(db: Path):
+    """The configuration a new office starts from (the template), on ``db``."""
+    from dataclasses import replace
+
+    from bot.config import load_config
+
+    return replace(load_config(ROOT / "bot" / "config_template.toml"), database=db)
 
 
 def make_db(n: int, folder: Path) -> Path:
@@ -85,7 +127,8 @@ def make_db(n: int, folder: Path) -> Path:
     if not db.exists():
         data = gen_data.generate(n)
         gen_data.write_db(data, db)
-        add_events(db, len(data.proposals))
+        add_events(db, len(data.proposals), {u.name: u.region for u in data.units})
+        settle(db)
     return db
 
 

@@ -17,7 +17,6 @@ thread when it grows, and on ``close()``. Start-up reads the snapshot and replay
 
 from __future__ import annotations
 
-import functools
 import gc
 import logging
 import os
@@ -89,48 +88,51 @@ def record_types() -> dict[str, type[Record]]:
     return found
 
 
-def _index_keys(record: Record) -> tuple[tuple[str, Any], ...]:
-    """The look-ups each kind of record answers to (kept current on every put)."""
-    if isinstance(record, Proposal):
-        if record.co_unit_ids:
-            units = {record.lead_unit_id, *record.co_unit_ids}
-        else:
-            units = (record.lead_unit_id,)
-        names = {record.lead_unit, *record.co_units} if record.co_units else (record.lead_unit,)
-        return (
-            *(("number", key) for key in number_keys(record.number)),
-            *(("handler", cid) for cid in record.handlers),
-            *(("unit", unit) for unit in units if unit is not None),
-            *(("unit_name", name) for name in names if name),
-        )
-    if isinstance(record, Reply):
-        return (("replies_of", record.proposal_id),)
-    if isinstance(record, Contact):
-        keys = (("contact", record.identity),)
-        if record.unit_id is not None:
-            keys += (("unit_contacts", record.unit_id),)
-        if record.telegram_user_id is not None:
-            keys += (("contact_user", record.telegram_user_id),)
-        return keys
-    if isinstance(record, Department):
-        return (("department", record.name),)
-    if isinstance(record, Event):
-        keys = [("events_of", record.proposal_id)]
-        if record.source_hash:
-            keys.append(("event_hash", record.source_hash))
-        if record.batch:
-            keys.append(("event_batch", record.batch))
-        if record.kind in (EV_DELETE, EV_RESTORE):  # rare: the deleted items are found through it
-            keys.append(("event_kind", record.kind))
-        return tuple(keys)
-    if isinstance(record, User):
-        return (("user", record.user_id),)
-    return ()
+def _proposal_units(p: Proposal) -> Iterable[int]:
+    if p.co_unit_ids:
+        return {p.lead_unit_id, *p.co_unit_ids} - {None}
+    return () if p.lead_unit_id is None else (p.lead_unit_id,)
+
+
+def _proposal_unit_names(p: Proposal) -> Iterable[str]:
+    if p.co_units:
+        return {p.lead_unit, *p.co_units} - {""}
+    return (p.lead_unit,) if p.lead_unit else ()
+
+
+def _one(value: Any) -> tuple:
+    return () if value is None or value == "" else (value,)
+
+
+# The look-ups each table answers to: (name, the values a record is found under).
+_LOOKUPS: dict[str, tuple[tuple[str, Callable[[Any], Iterable[Any]]], ...]] = {
+    Proposal.table: (
+        ("number", lambda p: number_keys(p.number)),
+        ("handler", lambda p: set(p.handlers) if len(p.handlers) > 1 else p.handlers),
+        ("unit", _proposal_units),
+        ("unit_name", _proposal_unit_names),
+    ),
+    Reply.table: (("replies_of", lambda r: (r.proposal_id,)),),
+    Contact.table: (
+        ("contact", lambda c: (c.identity,)),
+        ("unit_contacts", lambda c: _one(c.unit_id)),
+        ("contact_user", lambda c: _one(c.telegram_user_id)),
+    ),
+    Department.table: (("department", lambda d: (d.name,)),),
+    Event.table: (
+        ("events_of", lambda e: (e.proposal_id,)),
+        ("event_hash", lambda e: _one(e.source_hash)),
+        ("event_batch", lambda e: _one(e.batch)),
+        # rare: the deleted items are found through it
+        ("event_kind", lambda e: (e.kind,) if e.kind in (EV_DELETE, EV_RESTORE) else ()),
+    ),
+    User.table: (("user", lambda u: (u.user_id,)),),
+}
 
 
 class _Index(dict):
-    """value → record ids: a bare int while one record has the value (most keys), a set beyond
-    (a set per key would cost ~200 bytes each at 100k records)."""
+    """value → record ids: a bare int while one record has the value (most keys), a list
+    beyond (a set per key costs ~200 bytes; a list of three, 88)."""
 
     def add(self, value: Any, rid: int) -> None:
         current = self.get(value)
@@ -138,48 +140,44 @@ class _Index(dict):
             self[value] = rid
         elif type(current) is int:
             if current != rid:
-                self[value] = {current, rid}
-        else:
-            current.add(rid)
+                self[value] = [current, rid]
+        elif current[-1] < rid or rid not in current:  # new ids are the largest: no scan
+            current.append(rid)
 
     def discard(self, value: Any, rid: int) -> None:
         current = self.get(value)
         if current == rid:
             del self[value]
-        elif type(current) is set:
-            current.discard(rid)
+        elif type(current) is list and rid in current:
+            current.remove(rid)
             if len(current) == 1:
-                self[value] = next(iter(current))
+                self[value] = current[0]
 
-    def ids(self, value: Any) -> tuple[int, ...] | set[int]:
+    def ids(self, value: Any) -> tuple[int, ...] | list[int]:
         current = self.get(value)
         if current is None:
             return ()
         return (current,) if type(current) is int else current
 
 
-# Field values that repeat across many records; interned at load so records share one string.
-_SHARED_FIELDS = ("body", "region", "state", "lead_unit", "issuer", "signed_by", "unit",
-                  "classification", "assigned_date", "due_date", "reply_date", "feedback",
-                  "kind", "business_date", "source", "batch")
+class _Builder(dict):
+    """Records from freshly parsed documents, for a load: one object per distinct value
+    (repeated strings such as units, regions, dates, kinds and batches, and the ints records
+    point at are stored once), no copy of the document (it is not kept)."""
 
-
-def _intern_shared(doc: dict[str, Any], names: tuple[str, ...] = _SHARED_FIELDS) -> dict[str, Any]:
-    for name in names:
-        value = doc.get(name)
-        if type(value) is str:
-            doc[name] = sys.intern(value)
-    co_units = doc.get("co_units")
-    if co_units:
-        doc["co_units"] = [sys.intern(u) for u in co_units]
-    return doc
-
-
-@functools.cache
-def _shared_fields_of(cls: type) -> tuple[str, ...]:
-    """The shared fields a record class has (a load looks only for those)."""
-    own = {f.name for f in fields(cls)}
-    return tuple(name for name in _SHARED_FIELDS if name in own)
+    def build(self, cls: type[R], doc: dict[str, Any], rid: int) -> R:
+        share = self.setdefault
+        for key, value in doc.items():
+            kind = type(value)
+            if kind is str or kind is int:
+                doc[key] = share(value, value)
+            elif kind is list and value:
+                doc[key] = [share(v, v) if type(v) is str or type(v) is int else v for v in value]
+        doc.pop("schema", None)
+        try:
+            return cls(**doc, id=rid)
+        except TypeError:  # a key this version no longer has: from_doc leaves it out
+            return cls.from_doc(doc, rid)
 
 
 class Repository:
@@ -255,8 +253,13 @@ class Repository:
         """Snapshot plus journal into records; True when the snapshot is in TinyDB's single-line
         layout (it is rewritten one document per line in the background)."""
         self._records: dict[type[Record], dict[int, Record]] = {cls: {} for cls in self._types.values()}
-        self._index: dict[tuple[str, str], _Index] = {}  # (table, look-up name) → index
-        self._keys_of: dict[tuple[type, int], tuple[tuple[str, Any], ...]] = {}
+        self._index: dict[tuple[str, str], _Index] = {  # (table, look-up name) → index
+            (cls.table, name): _Index() for cls in self._types.values() for name, _ in _LOOKUPS.get(cls.table, ())}
+        # Tables where a record was changed in place and put back: the values it was indexed
+        # under before are unknown, so look-ups there check each record found (stale ids are
+        # dropped as they are met) instead of keeping every record's keys beside it.
+        self._loose: set[str] = set()
+        shared = _Builder()
         if self.read_only:
             snap, journal = read_consistent(self.path)
         else:
@@ -273,7 +276,7 @@ class Repository:
                 for table, rid, raw in snap.rows():
                     cls = self._types.get(table)
                     if cls is not None:  # tables this version does not know stay in the file
-                        self._records[cls][int(rid)] = self._build(cls, rid, orjson.loads(raw), self.path)
+                        self._records[cls][int(rid)] = self._build(cls, rid, orjson.loads(raw), self.path, shared)
             except orjson.JSONDecodeError as exc:
                 raise shape_error(self.path, f"表 {table} 第 {rid} 条记录不是有效的 JSON（{exc}）") from exc
             finally:
@@ -289,7 +292,7 @@ class Repository:
                 if doc is None:
                     self._records[cls].pop(int(rid), None)
                 else:
-                    self._records[cls][int(rid)] = self._build(cls, rid, doc, journal_path(self.path))
+                    self._records[cls][int(rid)] = self._build(cls, rid, doc, journal_path(self.path), shared)
             for table, value in entry.get("n", {}).items():
                 saved_next[table] = max(saved_next.get(table, 0), value)
             self._seq = entry["q"]
@@ -297,16 +300,21 @@ class Repository:
         self._next_id: dict[type[Record], int] = {}
         for cls, records in self._records.items():
             self._next_id[cls] = max(max(records, default=0) + 1, saved_next.get(cls.table, 1))
-            for record in records.values():
-                self._reindex(record)
+            for name, values_of in _LOOKUPS.get(cls.table, ()):
+                add = self._index[(cls.table, name)].add
+                for rid, record in records.items():
+                    for value in values_of(record):
+                        add(value, rid)
         return bool(snap) and not snap.line_format
 
     @staticmethod
-    def _build(cls: type[R], rid: str, doc: Any, where: Path) -> R:
+    def _build(cls: type[R], rid: str, doc: Any, where: Path, shared: _Builder | None = None) -> R:
         if not isinstance(doc, dict):
             raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录应是 JSON 对象")
         try:
-            return cls.from_doc(_intern_shared(doc, _shared_fields_of(cls)), int(rid))
+            if shared is not None:
+                return shared.build(cls, doc, int(rid))
+            return cls.from_doc(doc, int(rid))
         except (TypeError, ValueError) as exc:
             raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录无法读取（{exc}）") from exc
 
@@ -359,29 +367,52 @@ class Repository:
 
     # -- indexes --------------------------------------------------------------------------------
 
-    def _reindex(self, record: Record, remove_only: bool = False) -> None:
-        cls, rid = type(record), record.id
-        # The keys it was indexed under: the caller may have changed the record in place.
-        for name, value in self._keys_of.pop((cls, rid), ()):
-            self._index[(cls.table, name)].discard(value, rid)
-        if remove_only:
-            return
-        keys = _index_keys(record)
-        if not keys:
-            return
-        self._keys_of[(cls, rid)] = keys
-        for name, value in keys:
-            index = self._index.get((cls.table, name))
-            if index is None:
-                index = self._index[(cls.table, name)] = _Index()
-            index.add(value, rid)
+    def _reindex(self, record: Record, before: Record | None = None) -> None:
+        """Index ``record`` in place of ``before`` (the record its id held until now)."""
+        table, rid = record.table, record.id
+        lookups = _LOOKUPS.get(table, ())
+        if before is record:
+            self._loose.add(table)  # changed in place: what it was indexed under is unknown
+        elif before is not None:
+            for name, values_of in lookups:
+                index = self._index[(table, name)]
+                for value in values_of(before):
+                    index.discard(value, rid)
+        for name, values_of in lookups:
+            index = self._index[(table, name)]
+            for value in values_of(record):
+                index.add(value, rid)
+
+    def _unindex(self, record: Record) -> None:
+        for name, values_of in _LOOKUPS.get(record.table, ()):
+            index = self._index[(record.table, name)]
+            for value in values_of(record):
+                index.discard(value, record.id)
 
     def _lookup(self, cls: type[R], name: str, value: Any) -> list[R]:
         index = self._index.get((cls.table, name))
         if index is None:
             return []
         records = self._records[cls]
-        return [records[i] for i in sorted(index.ids(value))]  # type: ignore[misc]
+        ids = sorted(index.ids(value))
+        if cls.table not in self._loose:
+            return [r for r in map(records.get, ids) if r is not None]  # type: ignore[misc]
+        values_of = dict(_LOOKUPS[cls.table])[name]
+        found = []
+        for i in ids:
+            record = records.get(i)
+            if record is not None and value in values_of(record):
+                found.append(record)
+            else:
+                index.discard(value, i)  # indexed under a value it no longer has
+        return found  # type: ignore[return-value]
+
+    def _index_values(self, cls: type[Record], name: str) -> list[Any]:
+        """Every value some record of ``cls`` is found under."""
+        index = self._index.get((cls.table, name), {})
+        if cls.table not in self._loose:
+            return list(index)
+        return [value for value in list(index) if self._lookup(cls, name, value)]
 
     # -- generic record access ----------------------------------------------------------------
 
@@ -407,7 +438,7 @@ class Repository:
             self._next_id[cls] = max(self._next_id[cls], record.id + 1)
             self._tx_docs[(cls, record.id)] = record.to_stored()
             self._records[cls][record.id] = record
-            self._reindex(record)
+            self._reindex(record, live)
             if not self._batch_depth:
                 self._commit()
         self._notify("put", record)
@@ -425,7 +456,7 @@ class Repository:
             self._remember(cls, record.id, live, True, None)
             self._tx_docs[(cls, record.id)] = None
             del self._records[cls][record.id]
-            self._reindex(live, remove_only=True)
+            self._unindex(live)
             if not self._batch_depth:
                 self._commit()
         self._notify("delete", live)
@@ -531,7 +562,7 @@ class Repository:
             if live is None:
                 if current is not None:
                     del self._records[cls][rid]
-                    self._reindex(current, remove_only=True)
+                    self._unindex(current)
                     undone.append(("delete", current))
                 if assigned is not None:
                     unassign.append(assigned)
@@ -542,7 +573,7 @@ class Repository:
                 for f in fields(cls):
                     setattr(live, f.name, getattr(fresh, f.name))
             self._records[cls][rid] = live
-            self._reindex(live)
+            self._reindex(live, current)
             undone.append(("put", live))
         for cls, value in self._tx_next.items():
             self._next_id[cls] = value
@@ -733,7 +764,7 @@ class Repository:
         return self._lookup(Proposal, "unit_name", name)
 
     def number_keys(self) -> list[str]:
-        return list(self._index.get((Proposal.table, "number"), {}))
+        return self._index_values(Proposal, "number")
 
     def find_proposal(self, identity: tuple) -> Proposal | None:
         body, region, term, meeting, key = identity
@@ -788,10 +819,10 @@ class Repository:
         return self._lookup(Event, "event_kind", kind)
 
     def event_batches(self) -> list[str]:
-        return list(self._index.get((Event.table, "event_batch"), {}))
+        return self._index_values(Event, "event_batch")
 
     def proposal_ids_with_events(self) -> list[int]:
-        return list(self._index.get((Event.table, "events_of"), {}))
+        return self._index_values(Event, "events_of")
 
     def department(self, name: str) -> Department | None:
         found = self._lookup(Department, "department", name)
