@@ -24,11 +24,14 @@ Rules the replay keeps:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Iterable
 
 from bot.config import Config
+from bot.durable import WriteFailed
 from bot.deadlines import (
     SATISFIED,
     WorkCalendar,
@@ -235,38 +238,74 @@ def record(repo, config: Config, calendar: WorkCalendar | None, proposal: Propos
     from bot.storage import now_iso
 
     new_events = list(new_events)
-    history = list(repo.events_for(proposal.id))
-    if not history and not new:
-        stored = repo.get(Proposal, proposal.id)
-        if stored is not None:  # a record from before histories: keep what it knew
-            recording = {e.reply_id for e in new_events}
-            replies = [r for r in repo.replies_for(proposal.id) if r.id not in recording]
-            history = [repo.put(e) for e in baseline_events(stored, replies)]
-    for event in new_events:
-        event.proposal_id = proposal.id
-        event.recorded_at = event.recorded_at or now_iso()
-        event.late = event.late or is_late(event, standing(history))
-        history.append(repo.put(event))
-    refreshed = replay(proposal, current_units(repo, history), config, calendar)
-    return repo.put(refreshed)
+    with repo.batch():  # the events and the state they leave: one transaction
+        history = list(repo.events_for(proposal.id))
+        if not history and not new:
+            stored = repo.get(Proposal, proposal.id)
+            if stored is not None:  # a record from before histories: keep what it knew
+                recording = {e.reply_id for e in new_events}
+                replies = [r for r in repo.replies_for(proposal.id) if r.id not in recording]
+                history = [repo.put(e) for e in baseline_events(stored, replies)]
+        for event in new_events:
+            event.proposal_id = proposal.id
+            event.recorded_at = event.recorded_at or now_iso()
+            event.late = event.late or is_late(event, standing(history))
+            history.append(repo.put(event))
+        refreshed = replay(proposal, current_units(repo, history), config, calendar)
+        return repo.put(refreshed)
+
+
+DERIVED_FROM = "derived_from"  # the Setting naming what the cached states were computed with
+
+
+def derived_from(repo, config: Config, calendar: WorkCalendar | None) -> str:
+    """A fingerprint of everything a replay depends on besides the events: the bot's code (any
+    upgrade), the configuration, the holiday tables and the units' ids and names (a renamed or
+    merged unit changes what ``current_units`` gives)."""
+    digest = hashlib.sha256()
+    digest.update(repr(sorted((d.id, d.name) for d in repo.departments())).encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    digest.update(repr(config).encode())
+    if calendar is not None:
+        digest.update(repr((sorted(calendar.holidays), sorted(calendar.extra_workdays), calendar.covered,
+                            getattr(calendar._lib, "__version__", None))).encode())
+    return digest.hexdigest()
 
 
 def rebuild_all(repo, config: Config, calendar: WorkCalendar | None) -> int:
-    """At load: recompute every cached state from the events (in memory; the next write of a
-    proposal stores it). Returns how many cached states were stale."""
-    stale = 0
-    for pid in repo.proposal_ids_with_events():
+    """At load: recompute every cached state from the events, unless the stored states were
+    computed by this same code and configuration (every write of events stores the state they
+    leave in the same transaction, see ``record``). Stale states are stored, then the
+    fingerprint; a read-only (or closed) repository rebuilds in memory only. Returns how many were stale."""
+    mark = derived_from(repo, config, calendar)
+    if repo.setting(DERIVED_FROM) == mark:
+        return 0
+    stale: list[Proposal] = []
+    with_events = repo.proposal_ids_with_events()
+    for pid in with_events:
         proposal = repo.get(Proposal, pid)
         if proposal is None:
             continue
         fresh = replay(proposal, current_units(repo, repo.events_for(pid)), config, calendar)
         if any(getattr(fresh, name) != getattr(proposal, name) for name in DERIVED):
-            stale += 1
-            for name in DERIVED:
-                setattr(proposal, name, getattr(fresh, name))
+            stale.append(fresh)
     if stale:
-        log.warning("%d cached proposal states differed from their history; rebuilt", stale)
-    return stale
+        log.warning("%d cached proposal states differed from their history; rebuilt", len(stale))
+    if repo.writable and with_events:
+        try:
+            with repo.batch():
+                for fresh in stale:
+                    repo.put(fresh)
+                repo.set_setting(DERIVED_FROM, mark)
+            return len(stale)
+        except WriteFailed as exc:  # the states still serve from memory; the next start tries again
+            log.error("rebuilt proposal states not stored: %s", exc)
+    for fresh in stale:
+        proposal = repo.get(Proposal, fresh.id)
+        for name in DERIVED:
+            setattr(proposal, name, getattr(fresh, name))
+    return len(stale)
 
 
 def timeline(repo, proposal_id: int) -> list[Event]:

@@ -297,6 +297,17 @@ class User(Record):
     name: str = ""
 
 
+@dataclass(slots=True)
+class Setting(Record):
+    """A value the bot keeps about its own data, such as what the cached proposal states were
+    computed with (``bot.history.rebuild_all``)."""
+
+    table: ClassVar[str] = "settings"
+
+    key: str
+    value: str = ""
+
+
 def _cn(n: int) -> str:
     """Small int → Chinese numeral as used in session names (8 → 八, 17 → 十七)."""
     digits = "零一二三四五六七八九"

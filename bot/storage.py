@@ -52,7 +52,7 @@ from bot.durable import (
     write_merged,
     FORMAT,
 )
-from bot.model import EV_DELETE, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, User
+from bot.model import EV_DELETE, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, Setting, User
 from bot.numbers import number_key, number_keys
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ _LOOKUPS: dict[str, tuple[tuple[str, Callable[[Any], Iterable[Any]]], ...]] = {
         ("event_kind", lambda e: (e.kind,) if e.kind in (EV_DELETE, EV_RESTORE) else ()),
     ),
     User.table: (("user", lambda u: (u.user_id,)),),
+    Setting.table: (("setting", lambda s: (s.key,)),),
 }
 
 
@@ -493,6 +494,10 @@ class Repository:
 
     # -- transactions ---------------------------------------------------------------------------
 
+    @property
+    def writable(self) -> bool:
+        return not self.read_only and not self._closed
+
     def _check_writable(self) -> None:
         if self.read_only:
             raise StorageError(f"数据库 {self.path} 以只读方式打开，不能写入。")
@@ -836,6 +841,14 @@ class Repository:
 
     def all_users(self) -> list[User]:
         return self.all(User)
+
+    def setting(self, key: str) -> str | None:
+        found = self._lookup(Setting, "setting", key)
+        return found[0].value if found else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        found = self._lookup(Setting, "setting", key)
+        self.put(Setting(key=key, value=value, id=found[0].id if found else None))
 
     def set_user(self, user_id: int, role: str, granted_by: int | None, name: str = "") -> User:
         current = self.user(user_id)
