@@ -1,17 +1,23 @@
 """Storage at 10k / 100k / 300k proposals: the journal beside a snapshot (bot.storage) against
 the whole-file rewrite as it was before issue 9 (bench/baseline_storage.py), in the same run.
 
-    .venv/bin/python bench/bench_storage.py [--sizes 10000,100000,300000] [--runs 1] [--kill 200]
+    .venv/bin/python bench/bench_storage.py [--sizes 10000,100000,300000] [--runs 3] [--startup-only]
+        [--pre DIR] [--kill 200]
 
 Data: gen_data.generate(N) (N proposals, their replies, N/10 contacts, units) plus 3 events per
-proposal, written once per size in TinyDB's single-line layout (what both load). Per size:
+proposal, the records pointing at their units by id and each proposal's state as its history
+leaves it (as a running bot stores them), written once per size in TinyDB's single-line layout
+(what both load). Per size:
 
 - one chat write (an /extend: a proposal replaced, an audit line): the time the caller (the
   event loop) spends in it, and the time until it is durable (fsynced), p50 / p95;
 - ten uploads in a row (each a batch of 50 proposals with a reply and an event each);
 - an audit append with 100,000 entries already in the trail;
-- start-up in a fresh process (interpreter start until the repository is loaded and the
-  search index built) and its RSS then; the snapshot and journal sizes; a compaction.
+- the snapshot and journal sizes; a compaction;
+- start-up: ``proposal-bot run`` against the Bot API emulator, from process start to its first
+  getUpdates (imports, repository, histories, search index, the application), its CPU time and
+  RSS then: this code against the code before issue 9 (``--pre DIR``, default a git worktree of
+  the tag ``pre-issue9``), taking turns, after one warm-up start each.
 
 With ``--kill N`` it runs the kill -9 harness of tests/test_storage.py for N rounds instead.
 Figures are printed, never asserted; tests/test_storage.py runs a tiny size as a smoke test.
@@ -40,28 +46,6 @@ for folder in (ROOT, HERE):
         sys.path.insert(0, str(folder))
 
 from bot.model import Event, Proposal, Reply  # noqa: E402
-
-STARTUP = textwrap.dedent(
-    """
-    import sys, time
-    sys.path[:0] = [sys.argv[3], sys.argv[4]]
-    kind, path = sys.argv[1], sys.argv[2]
-    if kind == "journal":
-        from bot.storage import Repository
-        repo = Repository(path, backups=0)
-    else:
-        from baseline_storage import Repository
-        repo = Repository(path, backups=0)
-    from bot.search import SearchIndex
-    index = SearchIndex.build(repo, {})
-    rss = 0
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1]) / 1024
-    print(rss, flush=True)
-    """
-)
-
 
 def add_events(db: Path, proposals: int, regions: dict[str, str] | None = None) -> int:
     """Three events per proposal (assigned, a nudge, a reply for every other), in the file; with
@@ -193,12 +177,60 @@ def audit_append(kind: str, folder: Path, entries: int = 100_000, samples: int =
     return statistics.median(times)
 
 
-def startup(kind: str, db: Path) -> tuple[float, float]:
-    """(seconds from process start to repository loaded and search index built, RSS MB)."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", STARTUP, kind, str(db), str(ROOT), str(HERE)],
-                          capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, float(done.stdout.split()[-1])
+def startup(code: Path, db: Path, folder: Path, runs: int, warm_up: bool = True) -> list[dict]:
+    """The bot's start-up as a person sees it: ``proposal-bot run`` of the code in ``code`` on
+    ``db``, against the Bot API emulator, from process start until its first getUpdates (the
+    repository loaded, the histories checked, the search index built). Per run: wall seconds,
+    CPU seconds of the bot process until then, its RSS then (MB), and the load average. A
+    warm-up start first (not counted): the one start after an upgrade that stores what the
+    histories were checked with."""
+    from bot.emulator import BotApiEmulator
+
+    results = []
+    with BotApiEmulator() as emulator:
+        config = folder / "startup.toml"
+        config.write_text(f"""
+[storage]
+database = "{db}"
+backups = 0
+[bot]
+base_url = "{emulator.base_url}"
+base_file_url = "{emulator.base_file_url}"
+""", encoding="utf-8")
+        env = {**os.environ, "PROPOSAL_BOT_TOKEN": "123456:BENCH", "PYTHONPATH": str(code)}
+        for run in range(runs + (1 if warm_up else 0)):
+            seen = len(emulator.calls)
+            load = load_average()
+            started = time.perf_counter()
+            child = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "run"], cwd=code,
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                while not any(method == "getUpdates" for method, _ in emulator.calls[seen:]):
+                    if child.poll() is not None:
+                        raise RuntimeError(f"the bot stopped during start-up: {child.stderr.read()[-2000:]}")
+                    time.sleep(0.005)
+                wall = time.perf_counter() - started
+                rss = cpu = 0.0
+                for line in open(f"/proc/{child.pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1]) / 1024
+                fields = open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()
+                cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            finally:
+                child.send_signal(signal.SIGKILL)
+                child.communicate()
+            if run or not warm_up:
+                results.append({"startup_s": wall, "startup_cpu_s": cpu, "rss_mb": rss, "load": load})
+    return results
+
+
+def pre_issue9_code(folder: Path) -> Path:
+    """A checkout of the code before issue 9 (tag ``pre-issue9``) to start the baseline bot from."""
+    target = folder / "pre-issue9"
+    if not (target / "bot").exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(target), "pre-issue9"],
+                       check=True, capture_output=True)
+    return target
 
 
 def measure(kind: str, source: Path, work: Path, samples: int) -> dict:
@@ -224,7 +256,6 @@ def measure(kind: str, source: Path, work: Path, samples: int) -> dict:
         f["compact_s"] = time.perf_counter() - started
     repo.close()
     f["file_mb"] = db.stat().st_size / 1e6
-    f["startup_s"], f["rss_mb"] = startup(kind, db)
     return f
 
 
@@ -232,11 +263,14 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(sizes: list[int], runs: int, folder: Path, out=print) -> dict:
+def run(sizes: list[int], runs: int, folder: Path, out=print, pre: Path | None = None,
+        writes: bool = True) -> dict:
+    """Per size and store, one dict of figures per run. ``pre``: a checkout of the code before
+    issue 9, whose bot is started beside ours (no start-up baseline without it)."""
     results: dict = {}
     for n in sizes:
         source = make_db(n, folder)
-        for r in range(runs):  # the two stores take turns: a change in the machine's load hits both
+        for r in range(runs if writes else 0):  # the stores take turns: a change in the load hits both
             for kind in ("journal", "baseline"):
                 samples = 60 if kind == "journal" else (20 if n <= 10_000 else 6 if n <= 100_000 else 3)
                 with tempfile.TemporaryDirectory(dir=folder) as work:
@@ -246,6 +280,25 @@ def run(sizes: list[int], runs: int, folder: Path, out=print) -> dict:
                     results.setdefault((n, kind), []).append(f)
                     out(f"{n:>7} {kind:8} run {r + 1}: " + ", ".join(
                         f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in f.items()), flush=True)
+        with tempfile.TemporaryDirectory(dir=folder) as work:
+            work = Path(work)
+            codes = {"journal": ROOT, **({"baseline": pre} if pre else {})}
+            dbs = {kind: work / kind / "proposals.json" for kind in codes}
+            for db in dbs.values():
+                db.parent.mkdir()
+                shutil.copy(source, db)
+            from bot.storage import Repository
+            with Repository(dbs["journal"], backups=0) as repo:
+                repo.compact(force=True)  # as the bot leaves the single-line file: one document per line
+            for r in range(runs):
+                for kind, code in codes.items():
+                    (f,) = startup(code, dbs[kind], work, 1, warm_up=r == 0)
+                    figures = results.setdefault((n, kind), [])
+                    if len(figures) <= r:
+                        figures.append({})
+                    figures[r].update({k if k != "load" else "startup_load": v for k, v in f.items()})
+                    out(f"{n:>7} {kind:8} start-up {r + 1}: {f['startup_s']:.2f} s, CPU {f['startup_cpu_s']:.2f} s, "
+                        f"RSS {f['rss_mb']:.0f} MB, load {f['load']}", flush=True)
     return results
 
 
@@ -260,8 +313,9 @@ def table(results: dict, audit: dict, out=print) -> None:
             ("one chat write, time to durable p50 (ms)", "write_durable_p50", "{:.1f}"),
             ("one chat write, time to durable p95 (ms)", "write_durable_p95", "{:.1f}"),
             ("ten uploads in a row (s)", "uploads_s", "{:.2f}"),
-            ("start-up: load + search index (s)", "startup_s", "{:.2f}"),
-            ("RSS after start-up (MB)", "rss_mb", "{:.0f}"),
+            ("start-up: process start to first getUpdates (s)", "startup_s", "{:.2f}"),
+            ("— CPU time of the bot process until then (s)", "startup_cpu_s", "{:.2f}"),
+            ("RSS of the bot process then (MB)", "rss_mb", "{:.0f}"),
             ("database file (MB)", "file_mb", "{:.1f}")]
     sizes = sorted({n for n, _ in results})
     out("| | " + " | ".join(f"{n:,} journal | {n:,} before | ratio" for n in sizes) + " |")
@@ -269,19 +323,23 @@ def table(results: dict, audit: dict, out=print) -> None:
     for label, key, fmt in rows:
         cells = []
         for n in sizes:
-            new = [f[key] for f in results[(n, "journal")]]
-            old = [f[key] for f in results[(n, "baseline")]]
+            new = [f[key] for f in results.get((n, "journal"), []) if key in f]
+            old = [f[key] for f in results.get((n, "baseline"), []) if key in f]
+            if not new or not old:
+                cells += [mmm(new, fmt) if new else "—", mmm(old, fmt) if old else "—", ""]
+                continue
             ratio = statistics.median(old) / statistics.median(new) if statistics.median(new) else float("nan")
             cells += [mmm(new, fmt), mmm(old, fmt), f"{ratio:.1f}×"]
         out(f"| {label} | " + " | ".join(cells) + " |")
     cells = []
     for n in sizes:
-        cells += [mmm([f.get("compact_s", 0) for f in results[(n, "journal")]], "{:.2f}"), "—", ""]
+        compactions = [f["compact_s"] for f in results.get((n, "journal"), []) if "compact_s" in f]
+        cells += [mmm(compactions, "{:.2f}") if compactions else "—", "—", ""]
     out("| compaction, background thread (s) | " + " | ".join(cells) + " |")
     if audit:
         out(f"\naudit append with 100,000 entries: journal {audit['journal']:.2f} ms, before {audit['baseline']:.0f} ms "
             f"({audit['baseline'] / audit['journal']:.0f}×)")
-    loads = sorted({f["load"] for fs in results.values() for f in fs})
+    loads = sorted({f[k] for fs in results.values() for f in fs for k in ("load", "startup_load") if k in f})
     out(f"load averages (1/5/15 min) at the start of each measurement: {loads[0]} … {loads[-1]}")
 
 
@@ -359,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(HERE / "out"))
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--kill", type=int, default=0, help="run N kill -9 rounds instead")
+    parser.add_argument("--startup-only", action="store_true", help="measure only the start-ups")
+    parser.add_argument("--pre", help="a checkout of the code before issue 9 (default: git worktree of the tag "
+                                      "pre-issue9 in the output folder)")
     args = parser.parse_args(argv)
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -371,9 +432,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"({time.perf_counter() - started:.0f} s)")
         return 0
     print(f"load average {load_average()}, {os.cpu_count()} cores")
-    results = run([int(s) for s in args.sizes.split(",")], args.runs, folder)
+    pre = Path(args.pre) if args.pre else pre_issue9_code(folder)
+    results = run([int(s) for s in args.sizes.split(",")], args.runs, folder, pre=pre, writes=not args.startup_only)
     audit = {}
-    if not args.no_audit:
+    if not args.no_audit and not args.startup_only:
         with tempfile.TemporaryDirectory(dir=folder) as work:
             audit = {kind: audit_append(kind, Path(work)) for kind in ("journal", "baseline")}
     print()

@@ -16,10 +16,6 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.report import scope_text
 from bot.stats import Figures
 
@@ -36,7 +32,9 @@ def font_path(configured: str | Path | None = None) -> Path:
     return Path(pylopdf_fonts_zh_cn.sans_path())
 
 
-def font(path: Path) -> font_manager.FontProperties:
+def font(path: Path) -> "font_manager.FontProperties":
+    from matplotlib import font_manager  # imported when a chart is drawn: 33 MB and a second at start-up
+
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path))
 
@@ -56,6 +54,9 @@ def short_unit(name: str, region: str | None = None) -> str:
 
 def stats_chart(f: Figures, font_file: str | Path | None = None) -> Chart:
     """Two panels: open and overdue items by lead unit (most open first), 办复率 by lead unit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     path = font_path(font_file)
     prop = font(path)
     rows = f.open_by_unit[:MAX_UNITS]

@@ -20,10 +20,6 @@ import io
 import unicodedata
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from bot.importer import list_value
 from bot.model import STATE_LABELS, Contact
 from bot.numbers import Session
@@ -31,9 +27,7 @@ from bot.report import percent
 from bot.stats import Figures, facts_of, figures, in_session, session_text
 
 ITEMS_SHEET, SUMMARY_SHEET, CONTACTS_SHEET = "提案办理情况", "统计", "联系人"
-OVERDUE_FILL = PatternFill("solid", start_color="FFF4CCCC", end_color="FFF4CCCC")
-HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-BOLD = Font(bold=True)
+OVERDUE_COLOR, HEADER_COLOR = "FFF4CCCC", "FFDDEBF7"
 MAX_WIDTH = 60
 
 # (header, private only) in sheet order; the importable ones first (the importer reads the
@@ -52,7 +46,18 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def _styles():
+    """(bold, header fill, overdue fill). openpyxl is imported when a workbook is made, not at
+    start-up (11 MB, and numpy with it)."""
+    from openpyxl.styles import Font, PatternFill
+
+    return (Font(bold=True), PatternFill("solid", start_color=HEADER_COLOR, end_color=HEADER_COLOR),
+            PatternFill("solid", start_color=OVERDUE_COLOR, end_color=OVERDUE_COLOR))
+
+
 def _fit_columns(ws, minimum: int = 6) -> None:
+    from openpyxl.utils import get_column_letter
+
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
         for cell in row:
@@ -63,10 +68,13 @@ def _fit_columns(ws, minimum: int = 6) -> None:
 
 
 def _header(ws, headers: list[str]) -> None:
+    from openpyxl.styles import Alignment
+
+    bold, header_fill, _ = _styles()
     ws.append(headers)
     for cell in ws[1]:
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
+        cell.font = bold
+        cell.fill = header_fill
         cell.alignment = Alignment(vertical="center")
     ws.freeze_panes = "A2"
 
@@ -90,6 +98,10 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
     facts.sort(key=lambda f: (f.proposal.body, -(f.proposal.term or 0), -(f.proposal.meeting or 0),
                               f.proposal.region, len(f.proposal.number), f.proposal.number))
     contacts = {c.id: c for c in svc.repo.contacts()}
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    _, _, overdue_fill = _styles()
     wb = Workbook()
     ws = wb.active
     ws.title = ITEMS_SHEET
@@ -116,7 +128,7 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
         ws.append([values[name] or None if name != "逾期天数" else values[name] for name in columns])
         if overdue:
             for cell in ws[ws.max_row]:
-                cell.fill = OVERDUE_FILL
+                cell.fill = overdue_fill
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, ws.max_row)}"
     _fit_columns(ws)
     _summary_sheet(wb.create_sheet(SUMMARY_SHEET), facts, today, session)
@@ -143,9 +155,10 @@ def _summary_sheet(ws, facts, today: date, session: Session | None) -> None:
                "满意率 = 满意和基本满意 / 收到反馈）"])
     ws.append([])
     ws.append(SUMMARY_HEADERS)
+    bold, header_fill, _ = _styles()
     for cell in ws[3]:
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
+        cell.font = bold
+        cell.fill = header_fill
     ws.append(_summary_row("合计", figures(facts, today)))
     sessions = sorted({(f.proposal.body, f.proposal.term, f.proposal.meeting) for f in facts
                        if f.proposal.term is not None}, key=lambda s: (s[0], -s[1], -s[2]))
@@ -156,8 +169,8 @@ def _summary_sheet(ws, facts, today: date, session: Session | None) -> None:
     ws.append([])
     ws.append(["主办单位"] + SUMMARY_HEADERS[1:])
     for cell in ws[ws.max_row]:
-        cell.font = BOLD
-        cell.fill = HEADER_FILL
+        cell.font = bold
+        cell.fill = header_fill
     for unit in sorted({f.proposal.lead_unit for f in facts if f.proposal.lead_unit}):
         ws.append(_summary_row(unit, figures(facts, today, unit=unit)))
     _fit_columns(ws)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.model import Proposal
@@ -48,6 +47,8 @@ class _Body:
     """The titles of one body's items as parallel arrays."""
 
     def __init__(self, items: list[Proposal]) -> None:
+        import numpy as np  # imported on first use: numpy is 15 MB at start-up
+
         self.ids = np.array([p.id for p in items], dtype=np.int64)
         self.cores = [title_core(p.title) for p in items]
         # The same title often comes back (session after session): each distinct core is
@@ -63,6 +64,8 @@ class _Body:
 
     def earlier_than(self, p: Proposal) -> np.ndarray:
         """Indexes of the items from sessions before p's."""
+        import numpy as np
+
         region = self.regions.get(p.region or "", -1)
         session = (p.term or 0) * 100 + (p.meeting or 0)
         year = int(p.assigned_date[:4]) if p.assigned_date else 0
@@ -105,6 +108,8 @@ class SimilarFinder:
 
     def similar_many(self, proposals: list[Proposal], limit: int = SHOWN) -> dict[int, list[Similar]]:
         """For each item, its closest items of earlier sessions (best first, at most ``limit``)."""
+        import numpy as np
+
         bodies = self._built()
         groups: dict[tuple, list[Proposal]] = {}
         for p in proposals:
