@@ -287,7 +287,7 @@ def rebuild_all(repo, config: Config, calendar: WorkCalendar | None) -> int:
         proposal = repo.get(Proposal, pid)
         if proposal is None:
             continue
-        fresh = replay(proposal, current_units(repo, repo.events_for(pid)), config, calendar)
+        fresh = replay(proposal, current_units(repo, repo.events_for(pid, keep=False)), config, calendar)
         if any(getattr(fresh, name) != getattr(proposal, name) for name in DERIVED):
             stale.append(fresh)
     if stale:

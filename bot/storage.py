@@ -24,7 +24,7 @@ import stat
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
@@ -100,8 +100,17 @@ def _proposal_unit_names(p: Proposal) -> Iterable[str]:
     return (p.lead_unit,) if p.lead_unit else ()
 
 
-def _one(value: Any) -> tuple:
-    return () if value is None or value == "" else (value,)
+def _field(name: str, only: tuple = ()) -> Callable[[Any], tuple]:
+    """The look-up by one field's value (none while it is None or empty; with ``only``, none
+    unless it is one of those)."""
+    def values_of(record: Any) -> tuple:
+        value = getattr(record, name)
+        if value is None or value == "" or (only and value not in only):
+            return ()
+        return (value,)
+
+    values_of.field, values_of.only = name, only  # type: ignore[attr-defined]  # read from documents kept as JSON
+    return values_of
 
 
 # The look-ups each table answers to: (name, the values a record is found under).
@@ -112,22 +121,21 @@ _LOOKUPS: dict[str, tuple[tuple[str, Callable[[Any], Iterable[Any]]], ...]] = {
         ("unit", _proposal_units),
         ("unit_name", _proposal_unit_names),
     ),
-    Reply.table: (("replies_of", lambda r: (r.proposal_id,)),),
+    Reply.table: (("replies_of", _field("proposal_id")),),
     Contact.table: (
         ("contact", lambda c: (c.identity,)),
-        ("unit_contacts", lambda c: _one(c.unit_id)),
-        ("contact_user", lambda c: _one(c.telegram_user_id)),
+        ("unit_contacts", _field("unit_id")),
+        ("contact_user", _field("telegram_user_id")),
     ),
-    Department.table: (("department", lambda d: (d.name,)),),
+    Department.table: (("department", _field("name")),),
     Event.table: (
-        ("events_of", lambda e: (e.proposal_id,)),
-        ("event_hash", lambda e: _one(e.source_hash)),
-        ("event_batch", lambda e: _one(e.batch)),
-        # rare: the deleted items are found through it
-        ("event_kind", lambda e: (e.kind,) if e.kind in (EV_DELETE, EV_RESTORE) else ()),
+        ("events_of", _field("proposal_id")),
+        ("event_hash", _field("source_hash")),
+        ("event_batch", _field("batch")),
+        ("event_kind", _field("kind", only=(EV_DELETE, EV_RESTORE))),  # rare: how deleted items are found
     ),
-    User.table: (("user", lambda u: (u.user_id,)),),
-    Setting.table: (("setting", lambda s: (s.key,)),),
+    User.table: (("user", _field("user_id")),),
+    Setting.table: (("setting", _field("key")),),
 }
 
 
@@ -159,6 +167,50 @@ class _Index(dict):
         if current is None:
             return ()
         return (current,) if type(current) is int else current
+
+
+class _Stored(dict):
+    """id → record for a table whose records are mostly never looked at once loaded (events:
+    the bulk of the data): each is kept as its stored JSON until first asked for, then built
+    once and kept, so it is the same object afterwards, as in every table. ``peek`` builds one
+    without keeping it (a pass over all of them leaves memory as it was)."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[Record]):
+        super().__init__()
+        self.cls = cls
+
+    def _built(self, rid: int, raw: bytes) -> Record:
+        record = self.cls.from_doc(orjson.loads(raw), rid)
+        dict.__setitem__(self, rid, record)
+        return record
+
+    def get(self, rid: int, default: Any = None) -> Any:
+        value = dict.get(self, rid, default)
+        return self._built(rid, value) if type(value) is bytes else value
+
+    def __getitem__(self, rid: int) -> Record:
+        value = dict.__getitem__(self, rid)
+        return self._built(rid, value) if type(value) is bytes else value
+
+    def peek(self, rid: int) -> Record | None:
+        value = dict.get(self, rid)
+        return self.cls.from_doc(orjson.loads(value), rid) if type(value) is bytes else value
+
+    def values(self) -> list[Record]:  # type: ignore[override]
+        return [self[rid] for rid in list(self)]
+
+    def items(self) -> list[tuple[int, Record]]:  # type: ignore[override]
+        return [(rid, self[rid]) for rid in list(self)]
+
+
+_STORED_AS_JSON = (Event.table,)  # their look-ups must all be _field ones
+
+
+def _required(cls: type[Record]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls)
+                 if f.default is MISSING and f.default_factory is MISSING and f.name != "id")
 
 
 class _Builder(dict):
@@ -253,7 +305,8 @@ class Repository:
     def _load(self) -> bool:
         """Snapshot plus journal into records; True when the snapshot is in TinyDB's single-line
         layout (it is rewritten one document per line in the background)."""
-        self._records: dict[type[Record], dict[int, Record]] = {cls: {} for cls in self._types.values()}
+        self._records: dict[type[Record], dict[int, Record]] = {
+            cls: _Stored(cls) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
         self._index: dict[tuple[str, str], _Index] = {  # (table, look-up name) → index
             (cls.table, name): _Index() for cls in self._types.values() for name, _ in _LOOKUPS.get(cls.table, ())}
         # Tables where a record was changed in place and put back: the values it was indexed
@@ -274,9 +327,15 @@ class Repository:
         saved_next = dict(snap.next_ids) if snap else {}
         if snap:
             try:
+                keep_json = {cls: self._json_keeper(cls) for cls, records in self._records.items()
+                             if type(records) is _Stored}
                 for table, rid, raw in snap.rows():
                     cls = self._types.get(table)
-                    if cls is not None:  # tables this version does not know stay in the file
+                    if cls is None:  # tables this version does not know stay in the file
+                        continue
+                    if cls in keep_json:
+                        keep_json[cls](int(rid), raw)
+                    else:
                         self._records[cls][int(rid)] = self._build(cls, rid, orjson.loads(raw), self.path, shared)
             except orjson.JSONDecodeError as exc:
                 raise shape_error(self.path, f"表 {table} 第 {rid} 条记录不是有效的 JSON（{exc}）") from exc
@@ -290,10 +349,19 @@ class Repository:
                 cls = self._types.get(table)
                 if cls is None:
                     continue
-                if doc is None:
-                    self._records[cls].pop(int(rid), None)
+                records = self._records[cls]
+                if type(records) is _Stored:  # indexed as it goes (the others at the end)
+                    before = records.get(int(rid))
+                    if before is not None:
+                        self._unindex(before)
+                        del records[int(rid)]
+                    if doc is not None:
+                        records[int(rid)] = record = self._build(cls, rid, doc, journal_path(self.path))
+                        self._reindex(record)
+                elif doc is None:
+                    records.pop(int(rid), None)
                 else:
-                    self._records[cls][int(rid)] = self._build(cls, rid, doc, journal_path(self.path), shared)
+                    records[int(rid)] = self._build(cls, rid, doc, journal_path(self.path), shared)
             for table, value in entry.get("n", {}).items():
                 saved_next[table] = max(saved_next.get(table, 0), value)
             self._seq = entry["q"]
@@ -301,12 +369,34 @@ class Repository:
         self._next_id: dict[type[Record], int] = {}
         for cls, records in self._records.items():
             self._next_id[cls] = max(max(records, default=0) + 1, saved_next.get(cls.table, 1))
+            if type(records) is _Stored:
+                continue
             for name, values_of in _LOOKUPS.get(cls.table, ()):
                 add = self._index[(cls.table, name)].add
                 for rid, record in records.items():
                     for value in values_of(record):
                         add(value, rid)
         return bool(snap) and not snap.line_format
+
+    def _json_keeper(self, cls: type[Record]) -> Callable[[int, bytes], None]:
+        """Keeps a snapshot row of ``cls`` as its JSON, after checking its shape and indexing it
+        by the fields its look-ups name (read from the document: nothing else is built)."""
+        records, required = self._records[cls], _required(cls)
+        adders = [(values_of.field, values_of.only, self._index[(cls.table, name)].add)  # type: ignore[attr-defined]
+                  for name, values_of in _LOOKUPS.get(cls.table, ())]
+        store = dict.__setitem__
+
+        def keep(rid: int, raw: bytes) -> None:
+            doc = orjson.loads(raw)
+            if type(doc) is not dict or not all(name in doc for name in required):
+                self._build(cls, str(rid), doc, self.path)  # raises, naming the record
+            for name, only, add in adders:
+                value = doc.get(name)
+                if value is not None and value != "" and (not only or value in only):
+                    add(value, rid)
+            store(records, rid, raw)
+
+        return keep
 
     @staticmethod
     def _build(cls: type[R], rid: str, doc: Any, where: Path, shared: _Builder | None = None) -> R:
@@ -390,18 +480,21 @@ class Repository:
             for value in values_of(record):
                 index.discard(value, record.id)
 
-    def _lookup(self, cls: type[R], name: str, value: Any) -> list[R]:
+    def _lookup(self, cls: type[R], name: str, value: Any, keep: bool = True) -> list[R]:
+        """The records found under ``value``, by id; ``keep=False``: records kept as JSON are
+        built for this answer only (they stay JSON in memory)."""
         index = self._index.get((cls.table, name))
         if index is None:
             return []
         records = self._records[cls]
+        get = records.get if keep or type(records) is not _Stored else records.peek
         ids = sorted(index.ids(value))
         if cls.table not in self._loose:
-            return [r for r in map(records.get, ids) if r is not None]  # type: ignore[misc]
+            return [r for r in map(get, ids) if r is not None]  # type: ignore[misc]
         values_of = dict(_LOOKUPS[cls.table])[name]
         found = []
         for i in ids:
-            record = records.get(i)
+            record = get(i)
             if record is not None and value in values_of(record):
                 found.append(record)
             else:
@@ -413,7 +506,7 @@ class Repository:
         index = self._index.get((cls.table, name), {})
         if cls.table not in self._loose:
             return list(index)
-        return [value for value in list(index) if self._lookup(cls, name, value)]
+        return [value for value in list(index) if self._lookup(cls, name, value, keep=False)]
 
     # -- generic record access ----------------------------------------------------------------
 
@@ -809,9 +902,10 @@ class Repository:
 
     # -- events (a proposal's history) --------------------------------------------------------
 
-    def events_for(self, proposal_id: int) -> list[Event]:
-        """In the order they were recorded (bot.history sorts them by business date)."""
-        return self._lookup(Event, "events_of", proposal_id)
+    def events_for(self, proposal_id: int, keep: bool = True) -> list[Event]:
+        """In the order they were recorded (bot.history sorts them by business date).
+        ``keep=False``: for reading only (a pass over every history keeps memory as it was)."""
+        return self._lookup(Event, "events_of", proposal_id, keep)
 
     def events_with_hash(self, source_hash: str) -> list[Event]:
         return self._lookup(Event, "event_hash", source_hash)

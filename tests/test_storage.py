@@ -116,6 +116,7 @@ def test_unreadable_file_is_never_overwritten(tmp_path):
     ('{"proposals": {"1": {"body": "政协"}}}', "表 proposals 第 1 条记录"),
     ('{"proposals": {"1": "x"}}', "表 proposals 第 1 条记录"),
     ('{"users": {"abc": {}}}', "表 users 的记录编号"),
+    ('{"events": {"1": {"kind": "nudge"}}}', "表 events 第 1 条记录"),
 ])
 def test_empty_or_wrongly_shaped_file_refused_clearly(tmp_path, content, named):
     """Never a traceback, never sample data: one line naming the file and the problem."""
