@@ -42,6 +42,10 @@ def _decode_ref(src: str, i: int, where: Callable[[int], int]) -> tuple[str, int
     return chr(code), m.end()
 
 
+def _fail(message: str) -> None:
+    raise EntityParseError(message)
+
+
 def parse_html(src: str) -> tuple[str, list[dict]]:
     """Parse Telegram HTML like tdlib does: return (plain text, MessageEntity dicts)."""
     out: list[str] = []
@@ -51,9 +55,6 @@ def parse_html(src: str) -> tuple[str, list[dict]]:
 
     def where(k: int) -> int:
         return len(src[:k].encode())
-
-    def fail(msg: str) -> None:
-        raise EntityParseError(msg)
 
     while i < n:
         c = src[i]
@@ -81,14 +82,14 @@ def parse_html(src: str) -> tuple[str, list[dict]]:
             while i < n and src[i].isspace():
                 i += 1
             if i >= n or src[i] != ">":
-                fail(f"Unclosed end tag at byte offset {where(begin)}")
+                _fail(f"Unclosed end tag at byte offset {where(begin)}")
             i += 1
             if not stack:
-                fail(f"Unexpected end tag at byte offset {where(begin)}")
+                _fail(f"Unexpected end tag at byte offset {where(begin)}")
             tag, arg, start16, start_out = stack.pop()
             if name and name != tag:
-                fail(f'Unmatched end tag at byte offset {where(begin)}, expected "</{tag}>", '
-                     f'found "</{name}>"')
+                _fail(f'Unmatched end tag at byte offset {where(begin)}, expected "</{tag}>", '
+                      f'found "</{name}>"')
             if pos16 > start16:
                 _close_entity(entities, tag, arg, start16, pos16 - start16,
                               "".join(out[start_out:]))
@@ -97,72 +98,12 @@ def parse_html(src: str) -> tuple[str, list[dict]]:
         while i < n and not src[i].isspace() and src[i] != ">":
             i += 1
         if i >= n:
-            fail(f"Unclosed start tag at byte offset {where(begin)}")
+            _fail(f"Unclosed start tag at byte offset {where(begin)}")
         name = src[j:i].lower()
         if name not in _HTML_TAGS:
-            fail(f'Unsupported start tag "{name}" at byte offset {where(begin)}')
-        attrs: dict[str, str] = {}
-        while True:
-            while i < n and src[i].isspace():
-                i += 1
-            if i >= n:
-                fail(f'Unclosed start tag "{name}" at byte offset {where(begin)}')
-            if src[i] == ">":
-                i += 1
-                break
-            j = i
-            while i < n and not src[i].isspace() and src[i] not in "=>":
-                i += 1
-            attr = src[j:i].lower()
-            if not attr:
-                fail(f'Empty attribute name in the tag "{name}" at byte offset {where(begin)}')
-            while i < n and src[i].isspace():
-                i += 1
-            if i >= n or src[i] != "=":
-                if name == "blockquote" and attr == "expandable":
-                    attrs[attr] = ""
-                    continue
-                fail(f'Expected equal sign in declaration of an attribute of the tag "{name}" '
-                     f"at byte offset {where(begin)}")
-            i += 1
-            while i < n and src[i].isspace():
-                i += 1
-            if i < n and src[i] in "'\"":
-                end = src.find(src[i], i + 1)
-                if end < 0:
-                    fail(f'Unclosed start tag "{name}" at byte offset {where(begin)}')
-                raw, value, k = src[i + 1:end], [], 0
-                while k < len(raw):  # entities inside attribute values are decoded leniently
-                    m = _CHARREF.match(raw, k) if raw[k] == "&" else None
-                    if m and (m.group(1) or m.group(2) or m.group(3) in _NAMED_REFS):
-                        value.append(_decode_ref(raw, k, where)[0])
-                        k = m.end()
-                    else:
-                        value.append(raw[k])
-                        k += 1
-                attrs[attr] = "".join(value)
-                i = end + 1
-            else:
-                j = i
-                while i < n and (src[i].isalnum() or src[i] in ".-"):
-                    i += 1
-                if i >= n or not (src[i].isspace() or src[i] == ">"):
-                    fail(f"Unexpected end of name token at byte offset {where(j)}")
-                attrs[attr] = src[j:i].lower()
-        arg = ""
-        if name == "a":
-            arg = attrs.get("href", "")
-        elif name == "span" and attrs.get("class") != "tg-spoiler":
-            fail(f'Tag "span" must have class "tg-spoiler" at byte offset {where(begin)}')
-        elif name == "code" and attrs.get("class", "").startswith("language-"):
-            arg = attrs["class"][len("language-"):]
-        elif name == "tg-emoji":
-            arg = attrs.get("emoji-id", "")
-            if not arg:
-                fail(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset '
-                     f"{where(begin)}")
-        elif name == "blockquote" and "expandable" in attrs:
-            arg = "expandable"
+            _fail(f'Unsupported start tag "{name}" at byte offset {where(begin)}')
+        attrs, i = _attributes(src, i, name, begin, where)
+        arg = _tag_argument(name, attrs, begin, where)
         stack.append((name, arg, pos16, len(out)))
     if stack:
         raise EntityParseError(
@@ -171,6 +112,79 @@ def parse_html(src: str) -> tuple[str, list[dict]]:
         e.pop("_language", None)
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities
+
+
+def _attributes(src: str, i: int, name: str, begin: int,
+                where: Callable[[int], int]) -> tuple[dict[str, str], int]:
+    """The attributes of the start tag ``name`` from position ``i`` (after its name) through its
+    ``>``: (attributes, position after the tag)."""
+    n = len(src)
+    attrs: dict[str, str] = {}
+    while True:
+        while i < n and src[i].isspace():
+            i += 1
+        if i >= n:
+            _fail(f'Unclosed start tag "{name}" at byte offset {where(begin)}')
+        if src[i] == ">":
+            return attrs, i + 1
+        j = i
+        while i < n and not src[i].isspace() and src[i] not in "=>":
+            i += 1
+        attr = src[j:i].lower()
+        if not attr:
+            _fail(f'Empty attribute name in the tag "{name}" at byte offset {where(begin)}')
+        while i < n and src[i].isspace():
+            i += 1
+        if i >= n or src[i] != "=":
+            if name == "blockquote" and attr == "expandable":
+                attrs[attr] = ""
+                continue
+            _fail(f'Expected equal sign in declaration of an attribute of the tag "{name}" '
+                  f"at byte offset {where(begin)}")
+        i += 1
+        while i < n and src[i].isspace():
+            i += 1
+        if i < n and src[i] in "'\"":
+            end = src.find(src[i], i + 1)
+            if end < 0:
+                _fail(f'Unclosed start tag "{name}" at byte offset {where(begin)}')
+            raw, value, k = src[i + 1:end], [], 0
+            while k < len(raw):  # entities inside attribute values are decoded leniently
+                m = _CHARREF.match(raw, k) if raw[k] == "&" else None
+                if m and (m.group(1) or m.group(2) or m.group(3) in _NAMED_REFS):
+                    value.append(_decode_ref(raw, k, where)[0])
+                    k = m.end()
+                else:
+                    value.append(raw[k])
+                    k += 1
+            attrs[attr] = "".join(value)
+            i = end + 1
+        else:
+            j = i
+            while i < n and (src[i].isalnum() or src[i] in ".-"):
+                i += 1
+            if i >= n or not (src[i].isspace() or src[i] == ">"):
+                _fail(f"Unexpected end of name token at byte offset {where(j)}")
+            attrs[attr] = src[j:i].lower()
+
+
+def _tag_argument(name: str, attrs: dict[str, str], begin: int, where: Callable[[int], int]) -> str:
+    """What an entity of tag ``name`` carries (a link's address, a code block's language …)."""
+    arg = ""
+    if name == "a":
+        arg = attrs.get("href", "")
+    elif name == "span" and attrs.get("class") != "tg-spoiler":
+        _fail(f'Tag "span" must have class "tg-spoiler" at byte offset {where(begin)}')
+    elif name == "code" and attrs.get("class", "").startswith("language-"):
+        arg = attrs["class"][len("language-"):]
+    elif name == "tg-emoji":
+        arg = attrs.get("emoji-id", "")
+        if not arg:
+            _fail(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset '
+                  f"{where(begin)}")
+    elif name == "blockquote" and "expandable" in attrs:
+        arg = "expandable"
+    return arg
 
 
 def _close_entity(entities: list[dict], tag: str, arg: str, offset: int, length: int,
