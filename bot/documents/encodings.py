@@ -71,7 +71,20 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, list[str]]:
     if bad <= max(2, len(lenient) // 1000) and len(lenient) < len(data) and _control_ratio(lenient) <= 0.05:
         warnings.append(f"文件中有 {bad} 处无法解码的字符，已用“�”代替")
         return lenient, "utf-8", warnings
+    best = _best_candidate(data)
+    if best:
+        return best[1], best[0], warnings
+    # Nothing decodes cleanly: lenient GB18030 if it still looks like text.
+    text = data.decode("gb18030", errors="replace")
+    if _control_ratio(text) > 0.05 or _printable_score(text) < 0.7:
+        return None, None, warnings
+    warnings.append("无法确定文件编码，按 GB18030 读取，部分字符可能是乱码")
+    return text, "gb18030", warnings
 
+
+def _best_candidate(data: bytes) -> tuple[str, str] | None:
+    """(encoding, text) of the Chinese (or UTF-16) decoding that reads best, or None when none
+    decodes cleanly into something that looks like text."""
     utf16 = b"\x00" in data[:4096] and len(data) % 2 == 0
     if not utf16 and not _decodes(data, "big5"):
         # Clean GB18030 that is not Big5 as well: no other candidate below could beat a score
@@ -81,49 +94,44 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, list[str]]:
         except UnicodeDecodeError:
             text = None
         if text is not None and _printable_score(text) >= 0.95 and _control_ratio(text) <= 0.05:
-            return text, "gb18030", warnings
-
+            return "gb18030", text
     candidates: list[tuple[str, str]] = []
     if utf16:
-        for enc in ("utf-16-le", "utf-16-be"):
-            try:
-                candidates.append((enc, data.decode(enc)))
-            except UnicodeDecodeError:
-                continue
-    guess = None
+        candidates += _decoded(data, ("utf-16-le", "utf-16-be"))
+    guess = _guess(data)
+    order = ("big5", "gb18030") if guess in ("big5", "cp950", "big5hkscs") else ("gb18030", "big5")
+    candidates += _decoded(data, order)
+    if guess and guess not in {c[0] for c in candidates} and guess not in ("utf_8", "ascii"):
+        candidates += _decoded(data, (guess,))
+    scored = [(enc, text, _printable_score(text)) for enc, text in candidates]
+    scored = [item for item in scored if item[2] >= 0.85 and _control_ratio(item[1]) <= 0.05]
+    if not scored:
+        return None
+    # Prefer the order above (Chinese encodings first) unless another scores clearly better.
+    best_enc, best_text, best_score = scored[0]
+    for enc, text, score in scored[1:]:
+        if score > best_score + 0.05:
+            best_enc, best_text, best_score = enc, text, score
+    return best_enc, best_text
+
+
+def _decoded(data: bytes, encodings) -> list[tuple[str, str]]:
+    """(encoding, text) for each of ``encodings`` that decodes ``data`` cleanly."""
+    out = []
+    for enc in encodings:
+        try:
+            out.append((enc, data.decode(enc)))
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return out
+
+
+def _guess(data: bytes) -> str | None:
+    """charset_normalizer's guess, a hint only."""
     try:
         import charset_normalizer
 
         best = charset_normalizer.from_bytes(data[:300_000]).best()
-        guess = best.encoding if best is not None else None
+        return best.encoding if best is not None else None
     except Exception:  # noqa: BLE001 - detection is a hint only
-        guess = None
-    order = ["gb18030", "big5"]
-    if guess in ("big5", "cp950", "big5hkscs"):
-        order = ["big5", "gb18030"]
-    for enc in order:
-        try:
-            candidates.append((enc, data.decode(enc)))
-        except UnicodeDecodeError:
-            continue
-    if guess and guess not in {c[0] for c in candidates} and guess not in ("utf_8", "ascii"):
-        try:
-            candidates.append((guess, data.decode(guess)))
-        except (UnicodeDecodeError, LookupError):
-            pass
-    scored = [(enc, text, _printable_score(text)) for enc, text in candidates]
-    scored = [item for item in scored if item[2] >= 0.85 and _control_ratio(item[1]) <= 0.05]
-    if scored:
-        # Prefer the order above (Chinese encodings first) unless another scores clearly better.
-        best_enc, best_text, best_score = scored[0]
-        for enc, text, score in scored[1:]:
-            if score > best_score + 0.05:
-                best_enc, best_text, best_score = enc, text, score
-        return best_text, best_enc, warnings
-
-    # Nothing decodes cleanly: lenient GB18030 if it still looks like text.
-    text = data.decode("gb18030", errors="replace")
-    if _control_ratio(text) > 0.05 or _printable_score(text) < 0.7:
-        return None, None, warnings
-    warnings.append("无法确定文件编码，按 GB18030 读取，部分字符可能是乱码")
-    return text, "gb18030", warnings
+        return None
