@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.emulator import BotApiEmulator  # noqa: E402
 from bot.model import Contact, Proposal  # noqa: E402
-from bot.reminders import RESEND_MARK, SENT, Ledger  # noqa: E402
+from bot.ledger import SENT, Ledger  # noqa: E402
+from bot.reminders import RESEND_MARK  # noqa: E402
 from bot.storage import Repository, side_path  # noqa: E402
 
 DAY = date(2026, 11, 30)  # a Monday: items assigned 2026-09-07 are due 12-07, the 7-day step

@@ -25,10 +25,11 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.redact import scrub_exception
+from bot.reminder_service import ReminderService
 from bot.services import Services
 from bot.storage import Repository, WriteFailed
 from handlers.common import unknown_button
-from handlers.reminders import ReminderService, reminders_of
+from handlers.reminders import reminders_of
 from handlers import access, delete, draft, edit, export, find, link, nudge, opinion, progress, reminders, samples, similar, start, stats, status, units, upload
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ async def post_init(app: BotApplication) -> None:
     """The start-up steps once Telegram answered getMe (``run_polling`` / ``run_webhook`` call
     this; tests that drive the application by hand call it themselves)."""
     await set_up_chat(app)
-    await reminders_of(app).start(app)  # ledger, daily job, catch-up sweep (in the background)
+    await reminders.start(app)  # ledger, daily job, catch-up sweep (in the background)
     if app.after_start is not None:
         await app.after_start(app)
 

@@ -118,8 +118,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     from bot.search import record_to_json
     from bot.lookup import lookup_number
-    from bot.history import timeline
-    from bot.render import html_to_text, status_card
+    from bot.card import card_text
+    from bot.render import html_to_text
     from bot.services import Services
 
     repo = open_repo(config, args.db)
@@ -137,10 +137,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
                           "suggestions": found.suggestions}, ensure_ascii=False))
     else:
         for proposal in found.matches:
-            replies, handlers = services.proposal_view(proposal)
-            card = status_card(proposal, replies, handlers, services.due_date(proposal), services.today(),
-                               events=timeline(repo, proposal.id))
-            print(html_to_text(card), end="\n\n")
+            print(html_to_text(card_text(services, proposal)), end="\n\n")
         if not found.matches:
             print(found.not_found_text() if found.query.key else f"未找到第{args.number}号。", file=sys.stderr)
     return EXIT_OK if found.matches else EXIT_NOT_FOUND

@@ -4,19 +4,20 @@ Every list import tags the items it creates with its batch (``Event.batch``, the
 The first sweep after it sends the admins one summary (📋 新导入 150 件，其中 38 件已逾期 …) and
 the escalations it planned for those items are recorded in the ledger as covered by that
 summary, so they are never sent one by one. Handlers' own pings are not touched. Pure core: no
-telegram; the ledger is the one in bot.reminders.
+telegram; the ledger is the one in bot.ledger.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 from bot.config import Config
-from bot.deadlines import SYSTEM, Ping, WorkCalendar, due_date_of
+from bot.deadlines import WorkCalendar, due_date_of
+from bot.reminder_plan import SYSTEM, Ping
 from bot.model import Proposal
 from bot.render import esc
+from bot.stats import DueItem, by_lead_unit
 
 STEP = "import-"  # + batch: the ledger key of a batch's summary
 TOP_UNITS = 3
@@ -63,11 +64,11 @@ def plan(today: date, repo, config: Config, calendar: WorkCalendar | None, ledge
 def summary_text(today: date, items: list[Proposal], config: Config, calendar: WorkCalendar | None, units) -> str:
     """📋 新导入 150 件，其中 38 件已逾期（最长 96 天），12 件无承办人。…详见 /overdue
     (a history import only says what came in: its items send nothing, so no alarm either)"""
-    overdue: list[tuple[int, Proposal]] = []
+    overdue: list[DueItem] = []
     for p in items:
         due = due_date_of(p, config, calendar) if p.is_open else None
         if due is not None and due < today:
-            overdue.append(((today - due).days, p))
+            overdue.append(DueItem(p, due, (due - today).days))
     open_items = [p for p in items if p.is_open]
     unhandled = sum(1 for p in open_items if not units.handlers_of(p))
     quiet = sum(1 for p in items if p.quiet)
@@ -77,14 +78,14 @@ def summary_text(today: date, items: list[Proposal], config: Config, calendar: W
         return f"{head}（作为历史记录，不发送提醒）。{still}"
     parts = []
     if overdue:
-        parts.append(f"其中 {len(overdue)} 件已逾期（最长 {max(d for d, _ in overdue)} 天）")
+        parts.append(f"其中 {len(overdue)} 件已逾期（最长 {-min(i.days_left for i in overdue)} 天）")
     if unhandled:
         parts.append(f"{unhandled} 件无承办人")
     lines = [head + ("，" + "，".join(parts) if parts else "") + "。"]
     if overdue:
-        worst = Counter(p.lead_unit or "（未指定主办单位）" for _, p in overdue).most_common(TOP_UNITS)
-        lines.append("逾期最多：" + "、".join(f"{esc(unit)} {n} 件" for unit, n in worst)
-                     + ("……" if len({p.lead_unit for _, p in overdue}) > TOP_UNITS else ""))
+        units = by_lead_unit(overdue)
+        lines.append("逾期最多：" + "、".join(f"{esc(unit)} {len(group)} 件" for unit, group in units[:TOP_UNITS])
+                     + ("……" if len(units) > TOP_UNITS else ""))
         lines.append("详见 /overdue；逾期事项不再逐件督办提醒。")
     if unhandled:
         lines.append("无承办人的事项：导入联系人名单（单位的联络员即承办人）或用 /dept 查看。")

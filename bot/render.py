@@ -22,6 +22,7 @@ from bot.model import (
     EV_SUPPLEMENTARY,
     EVENT_LABELS,
     FOLLOW_UP,
+    REOPENED,
     STATE_LABELS,
     Contact,
     Event,
@@ -54,6 +55,22 @@ def html_to_text(text: str) -> str:
 
 def number_label(proposal: Proposal) -> str:
     return f"第{proposal.number}号"
+
+
+def short_title(title: str | None, limit: int = 24) -> str:
+    """A title for a list line or a button: at most ``limit`` characters, cut with "…"."""
+    title = (title or "").strip() or "（无标题）"
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def state_tag(proposal: Proposal) -> str:
+    """What sets an open item apart in a list: （跟进） or （重新办理）."""
+    return "（跟进）" if proposal.state == FOLLOW_UP else "（重新办理）" if proposal.state == REOPENED else ""
+
+
+def contact_label(contact: Contact) -> str:
+    """张三（某单位）, or 张三 when the unit is not known (plain text: escape it for HTML)."""
+    return f"{contact.name}（{contact.unit}）" if contact.unit else contact.name
 
 
 def session_line(proposal: Proposal) -> str:
@@ -266,7 +283,7 @@ def _split_long_line(line: str, limit: int) -> list[str]:
 
 def proposal_line(proposal: Proposal, due: date | None, today: date) -> str:
     """One line per proposal in a list: number, short title, and what to act on."""
-    title = proposal.title if len(proposal.title) <= 30 else proposal.title[:29] + "…"
+    title = short_title(proposal.title, 30)
     if proposal.is_open and proposal.state != FOLLOW_UP and due is not None:
         state = days_left_text(due, today)
     else:

@@ -3,23 +3,19 @@ CLI (through ``html_to_text``) and for the export's summary sheet. Pure core: no
 
 from __future__ import annotations
 
-from bot.render import days_left_text, esc, number_label
+from bot.render import days_left_text, esc, number_label, short_title, state_tag
 from bot.stats import OPEN, OVERDUE, DueItem, DueList, Figures, session_text
 
 LIST_UNITS, LIST_ITEMS = 10, 5   # a list answer stays one message
 
 
-def short_title(title: str, limit: int = 24) -> str:
-    title = (title or "").strip() or "（无标题）"
-    return title if len(title) <= limit else title[: limit - 1] + "…"
-
-
 def item_line(item: DueItem, today) -> str:
+    """· 第125号 关于…的建议（跟进） · 截止 2026-12-18 · 还剩 4 天"""
     p = item.proposal
-    line = f"· {esc(number_label(p))} {esc(short_title(p.title))}"
+    line = f"· {esc(number_label(p))} {esc(short_title(p.title))}{state_tag(p)}"
     if item.due is not None:
-        line += f" · 截止 {item.due.isoformat()} · {days_left_text(item.due, today)}"
-    return line
+        return line + f" · 截止 {item.due.isoformat()} · {days_left_text(item.due, today)}"
+    return line + " · 截止日期未知"
 
 
 def percent(value: float | None) -> str:
@@ -63,8 +59,6 @@ def listing_text(listing: DueList) -> str:
         lines.append("按主办单位：" + "、".join(f"{esc(u)} {len(items)} 件" for u, items in groups[:LIST_UNITS]))
     for unit, items in groups[:LIST_UNITS]:
         lines.append(f"\n<b>{esc(unit)}</b>（{len(items)} 件）")
-        if listing.kind == OVERDUE:
-            items = sorted(items, key=lambda i: (i.days_left, i.proposal.number_key))
         lines += [item_line(i, today) for i in items[:LIST_ITEMS]]
         if len(items) > LIST_ITEMS:
             lines.append(f"……另有 {len(items) - LIST_ITEMS} 件（/dept {esc(unit)}）")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Callable
 
 from bot import history
 from bot.config import Config
@@ -22,7 +22,7 @@ from bot.units import UnitRegistry
 
 if TYPE_CHECKING:  # built on first use: the CLI's commands need few of them
     from bot.pending_imports import PendingImports
-    from bot.reminders import LinkTokens
+    from bot.reminder_service import ReminderService
     from bot.search import SearchIndex
     from bot.similar import SimilarFinder
     from bot.stats import OfficeView
@@ -35,27 +35,6 @@ ROLE_LABELS = {ADMIN: "管理员", STAFF: "工作人员", HANDLER: "承办人"}
 GROUP_DETAILS = "group_details"
 
 
-class Reminders(Protocol):
-    """The running bot's reminder service, as the rest of the bot uses it. The service itself
-    (``handlers.reminders.ReminderService``) sends through Telegram, so it is described here,
-    not imported; ``bot.app`` creates it, starts it after the bot is up and stops it on
-    shut-down."""
-
-    links: LinkTokens | None  # one-time link tokens (open while the bot runs)
-
-    async def start(self, app: Any) -> None:
-        """Open the ledger and link tokens, schedule the daily sweep, start the catch-up sweep."""
-
-    async def started(self) -> None:
-        """Return when the start-up catch-up sweep has finished."""
-
-    async def stop(self) -> None:
-        """Cancel the catch-up, close the ledger and the HTTP client."""
-
-    def unblock(self, *chat_ids: int | None) -> None:
-        """Chats that wrote to the bot have not blocked it: reminders may go to them again."""
-
-
 @dataclass
 class Services:
     config: Config
@@ -63,7 +42,7 @@ class Services:
     clock: Callable[[], datetime]  # aware datetime in the configured time zone
     calendar: WorkCalendar = field(init=False)  # workdays and holidays for due dates
     units: UnitRegistry = field(init=False)  # units, their liaisons and leaders; who handles what
-    reminders: Reminders | None = field(default=None, init=False)  # set by bot.app in a running bot
+    reminders: ReminderService | None = field(default=None, init=False)  # set by bot.app in a running bot
 
     def __post_init__(self) -> None:
         self.calendar = WorkCalendar.from_config(self.config)

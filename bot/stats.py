@@ -188,11 +188,7 @@ class DueList:
     session: Session | None = None
 
     def by_unit(self) -> list[tuple[str, list[DueItem]]]:
-        """Lead units, most items first."""
-        groups: dict[str, list[DueItem]] = defaultdict(list)
-        for item in self.items:
-            groups[item.proposal.lead_unit or NO_UNIT].append(item)
-        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return by_lead_unit(self.items)
 
     @property
     def overdue_count(self) -> int:
@@ -202,8 +198,19 @@ class DueList:
         return sum(1 for i in self.items if i.days_left is not None and 0 <= i.days_left <= days)
 
 
-def _sorted(items: list[DueItem]) -> list[DueItem]:
+def by_due(items: Iterable[DueItem]) -> list[DueItem]:
+    """Soonest due (longest overdue) first, then by number; no due date last."""
     return sorted(items, key=lambda i: (i.due or date.max, number_order(i.proposal.number), i.proposal.id or 0))
+
+
+def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
+    """The one grouping of due lists (/overdue, the digest, questions, the export): lead units
+    with the most items first, then by name; in each, the soonest due (the longest overdue)
+    first, then by number."""
+    groups: dict[str, list[DueItem]] = defaultdict(list)
+    for item in by_due(items):
+        groups[item.proposal.lead_unit or NO_UNIT].append(item)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
@@ -212,7 +219,7 @@ def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | N
         if f.is_open and f.due is not None and f.due < as_of
         and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
     ]
-    return DueList(OVERDUE, as_of, _sorted(items), unit=unit, session=session)
+    return DueList(OVERDUE, as_of, by_due(items), unit=unit, session=session)
 
 
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
@@ -222,16 +229,34 @@ def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = N
         if f.is_open and f.due is not None and start <= f.due <= end
         and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
     ]
-    return DueList(DUE_SOON, as_of, _sorted(items), start=start, end=end, unit=unit, session=session)
+    return DueList(DUE_SOON, as_of, by_due(items), start=start, end=end, unit=unit, session=session)
+
+
+def due_items(svc, proposals: Iterable[Proposal], as_of: date) -> list[DueItem]:
+    """The items with their due dates, soonest first."""
+    items = []
+    for p in proposals:
+        due = svc.due_date(p)
+        items.append(DueItem(p, due, (due - as_of).days if due else None))
+    return by_due(items)
 
 
 def open_list(svc, as_of: date, unit: str) -> DueList:
     """The unit's open items, lead or co-unit (as /dept lists them)."""
-    items = []
-    for p in svc.units.open_items_named(unit):
-        due = svc.due_date(p)
-        items.append(DueItem(p, due, (due - as_of).days if due else None))
-    return DueList(OPEN, as_of, _sorted(items), unit=unit)
+    return DueList(OPEN, as_of, due_items(svc, svc.units.open_items_named(unit), as_of), unit=unit)
+
+
+def handler_lists(svc, contacts: Iterable, as_of: date) -> tuple[list[DueItem], list[DueItem]]:
+    """What a handler (their linked contacts) has open: (items they handle, their units' co-unit
+    items they do not handle themselves), soonest due first (/due)."""
+    own: dict[int, Proposal] = {}
+    co: dict[int, Proposal] = {}
+    for contact in contacts:
+        handled, helped = svc.units.items_of(contact)
+        own.update((p.id, p) for p in handled)
+        co.update((p.id, p) for p in helped)
+    return (due_items(svc, own.values(), as_of),
+            due_items(svc, (p for p in co.values() if p.id not in own), as_of))
 
 
 # -- windows people name -------------------------------------------------------------------------

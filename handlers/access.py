@@ -14,7 +14,7 @@ import re
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler
 
-from bot.render import esc
+from bot.render import contact_label, esc
 from bot.services import ADMIN, GROUP_DETAILS, ROLE_LABELS, STAFF
 from handlers.common import admin_only, in_private, reply, services
 
@@ -126,7 +126,7 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(esc(f"{user.user_id} · {ROLE_LABELS.get(user.role, user.role)}{by}"))
     linked = [c for c in svc.repo.contacts() if c.telegram_user_id]
     for contact in linked:
-        lines.append(esc(f"{contact.telegram_user_id} · 承办人 {contact.name}（{contact.unit}）"))
+        lines.append(esc(f"{contact.telegram_user_id} · 承办人 {contact_label(contact)}"))
     groups = [u for u in entries if u.role == GROUP_DETAILS]
     lines.append("")
     lines.append("<b>可显示联系方式的群组</b>（/group allow）" if groups else "没有群组获准显示联系方式。")

@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from bot.model import Contact, Department, Proposal
 from bot.questions import Answer, answer_question
 from bot.numbers import number_order
-from bot.render import contact_card, esc, unit_listing
+from bot.render import contact_card, esc, short_title, unit_listing
 from bot.report import figures_text, listing_text
 from bot.search import Hit, SearchResult
 from bot.services import Services
@@ -62,8 +62,7 @@ def unit_page(svc: Services, unit: Department, page: int) -> tuple[str, int, lis
 def hit_label(hit: Hit) -> str:
     record = hit.record
     if hit.kind == "proposal":
-        title = record.title if len(record.title) <= 18 else record.title[:17] + "…"
-        return f"第{record.number}号 {title}"
+        return f"第{record.number}号 {short_title(record.title, 18)}"
     if hit.kind == "contact":
         return f"{record.name} · {record.unit}" if record.unit else record.name
     return record.name

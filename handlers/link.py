@@ -5,7 +5,7 @@ and forwards the answer's ``https://t.me/<bot>?start=<token>`` to that person. O
 ``/start <token>``, the one thing a user the bot does not know may do; the account becomes that
 contact's ``telegram_user_id`` and the reminders for the contact's items go to it. A token works
 once, expires after ``reminders.link_token_hours``, and a newer token for the same contact
-replaces an unused older one. Tokens live in ``<database>.links.json`` (bot.reminders.LinkTokens).
+replaces an unused older one. Tokens live in ``<database>.links.json`` (bot.links.LinkTokens).
 
 ``/link`` and ``/start TOKEN`` work only in a private chat: a token shown in a group could be
 redeemed by any member. A token for a contact already linked to another account does not
@@ -24,8 +24,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.model import Contact
-from bot.reminders import LinkError
-from bot.render import esc
+from bot.links import LinkError
+from bot.render import contact_label, esc
 from bot.services import Services
 from handlers.common import admin_only, button, edit, in_private, keyboard, on_button, one_of, record_id, reply, services
 from handlers.reminders import reminders_of
@@ -38,10 +38,6 @@ CALLBACK = "lk"  # lk:<contact id>: a link for that contact
 RELINK = "rl"  # rl:<contact id>:<account>:<y|n>: an admin's answer to a re-link request
 PRIVATE_ONLY = "请在与机器人的私聊中使用 /link：绑定链接只能私下转发给本人，发在群里任何人都能抢先使用。"
 USAGE = "用法：/link 承办人姓名（也可用拼音、首字母或电话），例如 /link 唐志文"
-
-
-def contact_label(contact: Contact) -> str:
-    return f"{contact.name}（{contact.unit}）" if contact.unit else contact.name
 
 
 def open_items(svc: Services, contact_id: int) -> int:

@@ -2,8 +2,8 @@
 /extend (an admin grants more time).
 
 /reply and /feedback are for admins and for the linked handler of that proposal; /extend is for
-admins. Each calls the pure transition in bot.deadlines (apply_reply / apply_feedback / extend),
-puts the changed proposal, and writes an audit entry with who, the old and the new due date.
+admins. The use cases are in bot.progress (who may, the transition, the history event, the audit
+entry); this module parses the arguments, calls one of them and words what it returns.
 A number that several sessions share is asked back with buttons (pg:<action>:<proposal id>)
 under a message that answers the command: a press reads the command's other arguments back from
 it, so it works after a restart too.
@@ -18,13 +18,27 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.deadlines import apply_feedback, apply_reply, check_not_before_assignment, extend, normalize_class
-from bot.history import REPLY_KINDS, corrected, event_order, latest_state_date, reply_kind
 from bot.lookup import lookup_number
-from bot.model import CLOSED, EV_EDIT, EV_EXTENSION, EV_FEEDBACK, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal, Reply
+from bot.model import CLOSED, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal
 from bot.parsing import parse_date
+from bot.progress import (
+    CORRECT,
+    EXTEND,
+    FEEDBACK,
+    REPLY,
+    SUPPLEMENT,
+    Extended,
+    FeedbackRecorded,
+    Refused,
+    ReplyCorrected,
+    ReplyQuestion,
+    ReplyRecorded,
+    grant_extension,
+    register_feedback,
+    register_reply,
+)
 from bot.render import esc, number_label, proposer_label
-from bot.services import ADMIN, Services
+from bot.services import Services
 from handlers.common import admin_only, answered_command, button, edit, fits, on_button, one_of, record_id, reply, services
 from handlers.status import not_found_text, session_label
 
@@ -50,16 +64,6 @@ CODE_ACTIONS = {code: action for action, code in ACTION_CODES.items()}
 LOOKS_LIKE_DATE = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?$|^\d{8}$")
 
 
-def may_act(svc: Services, user_id: int, proposal: Proposal, action: str) -> bool:
-    """Admins always; the linked handler of this proposal (its own, else the lead unit's
-    liaison) for reply and feedback."""
-    if svc.role_of(user_id) == ADMIN:
-        return True
-    if action == "extend":
-        return False
-    return svc.units.may_reply(proposal, user_id)
-
-
 def day_arg(text: str | None, today: date) -> tuple[str | None, str | None]:
     """(ISO date, error) for an optional date argument; today when absent."""
     if text is None:
@@ -78,56 +82,15 @@ def due_text(day: date | None) -> str:
     return day.isoformat() if day else "未知"
 
 
-# -- the three actions --------------------------------------------------------------------------
+# -- the three actions: one use case each (bot.progress), worded here ------------------------------
 
 REPLY_MODE = "rp"  # rp:<s|c>:<proposal id>:<class>:<yyyymmdd>[:<doc number>]
-MODE_LABELS = {"s": "补充答复", "c": "更正上一次答复"}
+MODE_LABELS = {SUPPLEMENT: "补充答复", CORRECT: "更正上一次答复"}
+FIELD_LABELS = {"classification": "类别", "business_date": "答复日期", "doc_number": "文号"}
 
 
 def late_note(event: Event) -> str:
     return ("\n日期早于已有的办理记录：已记入办理记录，状态不变。" if event.late else "")
-
-
-def do_reply(svc: Services, user_id: int, p: Proposal, args: tuple):
-    """Register a reply. When one is on record already, ask first (button): a supplementary
-    reply (补充答复, a new step) or a correction of the last one (an edit of it)."""
-    raw_class, reply_date, doc_number, *rest = args
-    mode = rest[0] if rest else None
-    scheme = svc.config.scheme_for(p.region, p.body)
-    classification = normalize_class(raw_class, scheme)
-    check_not_before_assignment(p, reply_date, "答复日期")
-    events = svc.repo.events_for(p.id)
-    last = latest_reply(events)
-    if last is None and svc.repo.replies_for(p.id):
-        mode = mode or "s"  # a reply stored before histories: never overwritten
-    if last is not None and mode is None:
-        if latest_state_date(events) > (last.business_date or ""):
-            mode = "s"  # feedback came after the last reply: this one answers it (重新答复)
-        else:
-            return ask_reply_mode(p, classification, reply_date, doc_number, last)
-    if mode == "c" and last is not None:
-        return correct_reply(svc, user_id, p, last, classification, reply_date, doc_number)
-    apply_reply(p, classification, reply_date, svc.config)  # refuses a closed item, in Chinese
-    old_due = svc.due_date(p)
-    with svc.repo.batch():
-        saved_reply = svc.repo.put(Reply(proposal_id=p.id, issuer=p.lead_unit or None, doc_number=doc_number,
-                                         classification=classification, reply_date=reply_date,
-                                         source_name="chat"))
-        event = Event(proposal_id=p.id, kind=reply_kind(events, reply_date), business_date=reply_date,
-                      by=user_id, source="chat", unit=p.lead_unit, classification=classification,
-                      doc_number=doc_number, reply_id=saved_reply.id)
-        changed = svc.record(p, event)
-        svc.repo.audit("reply", user_id, proposal_id=p.id, number=p.number, classification=classification,
-                       reply_date=reply_date, doc_number=doc_number, old_state=p.state, kind=event.kind,
-                       new_state=changed.state, old_due=due_text(old_due),
-                       new_due=due_text(svc.due_date(changed)), on=svc.today().isoformat())
-    facts = [f"{classification}类（{scheme.labels.get(classification, '')}）", f"答复日期 {reply_date}"]
-    if doc_number:
-        facts.append(f"文号 {doc_number}")
-    what = "补充答复" if event.kind == EV_SUPPLEMENTARY else "答复"
-    lines = [f"已登记{what}：{esc(number_label(p))} {esc(p.title)}", esc(" · ".join(facts))]
-    lines.append(state_note(changed) + late_note(event))
-    return "\n".join(lines)
 
 
 def state_note(changed: Proposal) -> str:
@@ -140,13 +103,33 @@ def state_note(changed: Proposal) -> str:
     return f"状态：已答复，等待{proposer_label(changed.body)}反馈；不再发送催办提醒。"
 
 
-def latest_reply(events: list[Event]) -> Event | None:
-    replies = [e for e in corrected(events) if e.kind in REPLY_KINDS and not e.late]
-    return max(replies, key=event_order, default=None)
+def reply_answer(result: ReplyRecorded | ReplyQuestion | ReplyCorrected):
+    if isinstance(result, ReplyQuestion):
+        return ask_reply_mode(result)
+    p = result.proposal
+    if isinstance(result, ReplyCorrected):
+        new, old = result.new, result.old
+        if old == new:
+            return (f"{esc(number_label(p))}的答复已是 {esc(new['classification'])}类"
+                    f"（{esc(new['business_date'])}），未作更改。")
+        return (f"已更正答复：{esc(number_label(p))} "
+                + esc(" · ".join(f"{FIELD_LABELS[k]} {old[k] or '无'} → {v}" for k, v in new.items()))
+                + "\n" + state_note(result.changed))
+    event = result.event
+    facts = [f"{event.classification}类（{result.class_label}）", f"答复日期 {event.business_date}"]
+    if event.doc_number:
+        facts.append(f"文号 {event.doc_number}")
+    what = "补充答复" if event.kind == EV_SUPPLEMENTARY else "答复"
+    lines = [f"已登记{what}：{esc(number_label(p))} {esc(p.title)}", esc(" · ".join(facts))]
+    lines.append(state_note(result.changed) + late_note(event))
+    return "\n".join(lines)
 
 
-def ask_reply_mode(p: Proposal, classification: str, reply_date: str, doc_number: str | None, last: Event):
+def ask_reply_mode(question: ReplyQuestion):
     """Which of the two the new /reply is, as buttons that still work after a restart."""
+    p, classification, reply_date, doc_number = (question.proposal, question.classification,
+                                                 question.reply_date, question.doc_number)
+    last = question.last
     fields = [p.id, classification, reply_date.replace("-", "")]
 
     def data(mode: str) -> str:
@@ -164,53 +147,13 @@ def ask_reply_mode(p: Proposal, classification: str, reply_date: str, doc_number
     return text, buttons
 
 
-def correct_reply(svc: Services, user_id: int, p: Proposal, last: Event, classification: str,
-                  reply_date: str, doc_number: str | None) -> str:
-    """A correction is an edit event naming the reply it corrects; the reply record follows."""
-    changes = {"classification": classification, "business_date": reply_date}
-    if doc_number:
-        changes["doc_number"] = doc_number
-    old = {k: getattr(last, k) for k in changes}
-    if old == changes:
-        return f"{esc(number_label(p))}的答复已是 {esc(classification)}类（{esc(reply_date)}），未作更改。"
-    with svc.repo.batch():
-        changed = svc.record(p, Event(proposal_id=p.id, kind=EV_EDIT, business_date=svc.today().isoformat(),
-                                      by=user_id, source="chat", target_id=last.id, changes=changes))
-        stored = svc.repo.get(Reply, last.reply_id) if last.reply_id is not None else None
-        if stored is not None:
-            stored.classification, stored.reply_date = classification, reply_date
-            stored.doc_number = doc_number or stored.doc_number
-            svc.repo.put(stored)
-        svc.repo.audit("reply_correction", user_id, proposal_id=p.id, number=p.number, event_id=last.id,
-                       old=old, new=changes, old_state=p.state, new_state=changed.state,
-                       on=svc.today().isoformat())
-    return (f"已更正答复：{esc(number_label(p))} "
-            + esc(" · ".join(f"{k_label(k)} {old[k] or '无'} → {v}" for k, v in changes.items()))
-            + "\n" + state_note(changed))
-
-
-def k_label(name: str) -> str:
-    return {"classification": "类别", "business_date": "答复日期", "doc_number": "文号"}[name]
-
-
-def do_feedback(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
-    value, on_date = args
-    old_due = svc.due_date(p)
-    check_not_before_assignment(p, on_date, "反馈日期")
-    checked = apply_feedback(p, value, on_date, svc.config)  # refuses what cannot be, in Chinese
-    event = Event(proposal_id=p.id, kind=EV_FEEDBACK, business_date=on_date, by=user_id, source="chat",
-                  feedback=checked.feedback)
-    with svc.repo.batch():
-        changed = svc.record(p, event)
-        new_due = svc.due_date(changed)
-        svc.repo.audit("feedback", user_id, proposal_id=p.id, number=p.number, feedback=checked.feedback,
-                       feedback_date=on_date, old_state=p.state, new_state=changed.state,
-                       old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
-    head = f"已登记反馈：{esc(number_label(p))} {esc(checked.feedback)}（{on_date}）"
+def feedback_answer(result: FeedbackRecorded) -> str:
+    p, changed, event = result.proposal, result.changed, result.event
+    head = f"已登记反馈：{esc(number_label(p))} {esc(event.feedback)}（{event.business_date}）"
     if event.late:
         return head + late_note(event)
     if changed.state == REOPENED:
-        return (f"{head}\n{esc(number_label(p))}转为重新办理，新的答复期限 {due_text(new_due)}；"
+        return (f"{head}\n{esc(number_label(p))}转为重新办理，新的答复期限 {due_text(result.new_due)}；"
                 "承办人将重新收到提醒。")
     if changed.state == CLOSED:
         return f"{head}\n状态：已办结。"
@@ -219,35 +162,27 @@ def do_feedback(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
     return head
 
 
-def do_extend(svc: Services, user_id: int, p: Proposal, args: tuple) -> str:
-    days, reason = args
-    old_due = svc.due_date(p)
-    extend(p, days, svc.config, svc.calendar)  # refuses an extension that changes nothing
-    with svc.repo.batch():
-        changed = svc.record(p, Event(proposal_id=p.id, kind=EV_EXTENSION, business_date=svc.today().isoformat(),
-                                      by=user_id, source="chat", days=days, reason=reason))
-        new_due = svc.due_date(changed)
-        svc.repo.audit("extend", user_id, proposal_id=p.id, number=p.number, days=days, reason=reason,
-                       old_due=due_text(old_due), new_due=due_text(new_due), on=svc.today().isoformat())
+def extend_answer(result: Extended) -> str:
+    days = result.days
     verb = f"延期 {days} 天" if days > 0 else f"缩短 {-days} 天"
-    return (f"已{verb}：{esc(number_label(p))} {esc(p.title)}\n"
-            f"截止日期：{due_text(old_due)} → {due_text(new_due)}\n"
-            f"原因：{esc(reason)}\n"
-            f"已记入办理记录和审计记录（操作人 {user_id}，{svc.clock().strftime('%Y-%m-%d %H:%M')}）。")
-
-
-ACTIONS = {"reply": do_reply, "feedback": do_feedback, "extend": do_extend}
+    return (f"已{verb}：{esc(number_label(result.proposal))} {esc(result.proposal.title)}\n"
+            f"截止日期：{due_text(result.old_due)} → {due_text(result.new_due)}\n"
+            f"原因：{esc(result.reason)}\n"
+            f"已记入办理记录和审计记录（操作人 {result.by}，{result.at.strftime('%Y-%m-%d %H:%M')}）。")
 
 
 def perform(svc: Services, user_id: int, proposal: Proposal, action: str, args: tuple):
     """The action's answer: a text, or (text, buttons) when it asks back."""
-    if not may_act(svc, user_id, proposal, action):
-        log.warning("refused %s on proposal %s for user %s", action, proposal.id, user_id)
-        if action == "extend":
+    try:
+        if action == REPLY:
+            return reply_answer(register_reply(svc, user_id, proposal, *args))
+        if action == FEEDBACK:
+            return feedback_answer(register_feedback(svc, user_id, proposal, *args))
+        return extend_answer(grant_extension(svc, user_id, proposal, *args))
+    except Refused:
+        if action == EXTEND:
             return "抱歉，延期仅限管理员操作。"
         return f"抱歉，只有管理员或{esc(number_label(proposal))}的承办人可以{ACTION_LABELS[action]}。"
-    try:
-        return ACTIONS[action](svc, user_id, proposal, args)
     except ValueError as exc:  # the transitions explain themselves in Chinese
         return f"未能{ACTION_LABELS[action]}：{esc(exc)}"
 

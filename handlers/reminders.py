@@ -1,12 +1,12 @@
-"""Deadline reminders, wired to Telegram: the daily sweep on PTB's JobQueue, the start-up
-catch-up, the admins' digest, and /due, /overdue, /mute, /unmute, /sweep, /digest, and
-/supervisor (where a unit's escalations go).
+"""Deadline reminders, wired to Telegram: the reminder service (bot.reminder_service) opened
+with a Telegram sender and scheduled on PTB's JobQueue, and /due, /overdue, /mute, /unmute,
+/sweep, /digest, and /supervisor (where a unit's escalations go).
 
-Needs python-telegram-bot's ``job-queue`` and ``rate-limiter`` extras. The pure core does the
-thinking: ``bot.deadlines`` (what is due today), ``bot.reminders`` (the delivery ledger,
-``deliver`` with its retries, link tokens, the digest) and ``bot.webhooks`` (group robots).
-This module gives it a Telegram ``send`` and a ``classify`` that maps PTB's exceptions onto the
-core's delivery errors:
+Needs python-telegram-bot's ``job-queue`` and ``rate-limiter`` extras. The core does the
+thinking: ``bot.reminder_plan`` (what is due today), ``bot.reminders`` (``deliver`` with its
+retries), ``bot.ledger``, ``bot.reminder_service`` (sweeps, retry rounds, the digest) and
+``bot.webhooks`` (group robots). This module gives it a Telegram ``send`` and a ``classify``
+that maps PTB's exceptions onto the core's delivery errors:
 
     RetryAfter → RetryLater (retry_after honoured)   Forbidden → Blocked
     BadRequest, ChatMigrated, InvalidToken, Conflict → PermanentError
@@ -19,25 +19,14 @@ When the request went out but the answer was lost (a *read* timeout, the connect
 after the request, an unreadable answer) the ping may have been delivered: it is ``Unconfirmed``,
 sent once more marked 「补发」, and reported to the admins as 未确认 (never as failed).
 
-Pings still failing after their retries are tried again the same day in retry rounds, with
-backoff (``reminders.retry_backoff_minutes`` doubling up to ``retry_max_minutes``) on the
-injected clock, until delivered or the day ends; then the admins are told and the digest counts
-them as lost.
-
-"Today" is always ``services.today()`` (the injected clock, moved by ``run --today`` and by
-tests); the JobQueue only decides *when* the daily sweep runs. Tests call ``sweep_now(app)``.
+Tests call ``sweep_now(app)``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import warnings
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 from telegram import Update
@@ -55,30 +44,21 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
 
-from bot.deadlines import SYSTEM, Ping
-from bot.model import FOLLOW_UP, REOPENED, Contact, Department, Proposal
-from bot.numbers import number_order
-from bot.units import handler_ids
-from bot.render import days_left_text, esc, split_message
+from bot.reminder_service import ReminderService, SweepResult, linked_contacts, set_muted, set_supervisor
 from bot.reminders import (
     Blocked,
     DeliveryError,
-    DeliveryReport,
-    Ledger,
-    LinkTokens,
     PermanentError,
     RetryLater,
     TransientError,
     Unconfirmed,
-    admin_targets,
-    build_digest,
-    deliver,
-    run_sweep,
-    unassigned_text,
 )
+from bot.digest import unassigned_text
+from bot.render import contact_label, esc
+from bot.report import item_line
 from bot.services import Services
-from bot.storage import side_path
-from bot.webhooks import check_webhooks, make_webhook_sender
+from bot.stats import handler_lists, overdue_list
+from bot.units import handler_ids
 from handlers.common import (admin_only, button, chat_id as chat_field, edit, fits, keyboard, on_button, one_of,
                              reply, services, staff_only, unit_field, unit_of_field, unit_ref)
 from handlers.nudge import unit_buttons
@@ -95,10 +75,7 @@ COMMANDS = [
     ("digest", "查看今天的办理日报", False),
 ]
 
-SEND_READ_TIMEOUT = 30.0  # seconds a reminder waits for Telegram's answer
 RETRY_TICK_SECONDS = 30  # how often the JobQueue asks whether a retry round is due
-LAST_RETRY = time(23, 55)  # the day's last retry round (local time)
-TITLE_SHORT = 24
 SUPERVISOR = "sv"  # sv:<h (this chat) | chat id (0: none)>:<unit id>
 UNASSIGNED = "ua"  # ua:all — the digest's button: the open items no one handles
 OVERDUE_UNITS, OVERDUE_ITEMS = 30, 10  # /overdue stays a few messages long
@@ -135,233 +112,30 @@ def answer_lost(exc: BaseException) -> bool:
     return type(exc) is TelegramError and isinstance(cause, ValueError)  # "Invalid server response"
 
 
-@dataclass
-class SweepResult:
-    today: date
-    report: DeliveryReport
-    digest_sent: bool
+async def start(app: Application) -> None:
+    """At start-up (``bot.app.post_init``): open the reminder service with a Telegram sender,
+    schedule the daily sweep and the retry ticks, start the catch-up sweep in the background."""
+    service = reminders_of(app)
+    bot, config = app.bot, service.services.config
 
-    @property
-    def unconfirmed(self) -> int:
-        return len(self.report.unconfirmed)
+    async def send_one(chat_id: int, text: str, buttons: list | None = None) -> None:
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, read_timeout=service.read_timeout,
+                               reply_markup=keyboard(buttons) if buttons else None)
 
-    def summary(self) -> str:
-        r = self.report
-        parts = [f"新发送 {len(r.sent)} 条提醒"]  # pings already in the ledger are not planned again
-        if r.resent_uncertain:
-            parts.append(f"其中补发 {len(r.resent_uncertain)} 条（已标注「补发」）")
-        if r.retrying:
-            parts.append(f"失败 {len(r.retrying)} 条（今天稍后自动重试）")
-        if r.permanent:
-            parts.append(f"无法发送 {len(r.permanent)} 条")
-        if r.blocked or r.skipped_blocked:
-            parts.append(f"对方已屏蔽 {len(r.blocked) + len(r.skipped_blocked)} 条")
-        if self.unconfirmed:
-            parts.append(f"未确认 {self.unconfirmed} 条（已标注「补发」重发）")
-        text = f"已完成 {self.today.isoformat()} 的提醒检查：" + "，".join(parts) + "。"
-        if self.digest_sent:
-            text += "\n今日办理日报已发送。"
-        return text
+    async def daily(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await service.sweep()
 
+    async def retry_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await service.retry_if_due()
 
-class ReminderService:
-    """One per running bot: the calendar, the ledger, link tokens, the group-robot client."""
-
-    def __init__(self, services: Services):
-        self.services = services
-        self.calendar = services.calendar
-        self.ledger: Ledger | None = None
-        self.links: LinkTokens | None = None
-        self.client: httpx.AsyncClient | None = None
-        self.webhook_send: Callable | None = None
-        self.bot = None
-        self.lock = asyncio.Lock()
-        self.catch_up: asyncio.Task | None = None
-        # injectable for tests: how retries wait, and how long a send waits for its answer
-        self.sleep: Callable[[float], Any] = asyncio.sleep
-        self.base_delay = 1.0
-        self.read_timeout = SEND_READ_TIMEOUT
-        # same-day retry rounds, on the services' clock
-        self.retry_at: datetime | None = None
-        self.retry_day: date | None = None
-        self.retry_rounds = 0
-        self.pending: list[Ping] = []  # failed in the last round, retried at retry_at
-
-    # life cycle -------------------------------------------------------------------------------
-
-    async def start(self, app: Application) -> None:
-        """At start-up (``bot.app.post_init``): open the side files, schedule the daily job,
-        start the catch-up sweep in the background."""
-        config = self.services.config
-        self.bot = app.bot
-        self.ledger = Ledger(side_path(config.database, "ledger"), clock=self.services.clock)
-        self.links = LinkTokens.from_config(config, side_path(config.database, "links"))
-        if config.webhooks:
-            for problem in check_webhooks(config.webhooks):
-                log.warning("webhook config: %s", problem)
-            self.client = httpx.AsyncClient(timeout=10)
-            self.webhook_send = make_webhook_sender(config.webhooks, client=self.client)
-        if app.job_queue is not None:
-            app.job_queue.run_daily(self._daily_job, time=config.reminders.daily_time, name="reminders")
-            app.job_queue.run_repeating(self._retry_job, interval=RETRY_TICK_SECONDS, first=RETRY_TICK_SECONDS,
-                                        name="reminder-retries")
-        else:
-            log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
-        self.catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="reminders-catch-up")
-
-    async def started(self) -> None:
-        """Return when the catch-up sweep is done (tests and console mode talk only after it)."""
-        if self.catch_up is not None:
-            await asyncio.gather(self.catch_up, return_exceptions=True)
-
-    async def stop(self) -> None:
-        """At shut-down (``bot.app.post_shutdown``): cancel the catch-up, close the ledger and
-        the HTTP client."""
-        if self.catch_up is not None and not self.catch_up.done():
-            self.catch_up.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.catch_up
-        if self.ledger is not None:
-            self.ledger.close()
-        if self.client is not None:
-            await self.client.aclose()
-
-    async def _catch_up(self) -> None:
-        try:
-            await self.report_stale_failures()
-            await self.sweep()
-        except Exception:  # logged here: nobody awaits this task in production
-            log.exception("start-up reminder sweep failed")
-
-    async def _daily_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.sweep()
-
-    async def _retry_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.retry_if_due()
-
-    # sending ----------------------------------------------------------------------------------
-
-    async def send(self, chat_id: int, text: str, buttons: list | None = None) -> None:
-        parts = split_message(text)
-        for number, part in enumerate(parts):
-            markup = keyboard(buttons) if buttons and number == len(parts) - 1 else None
-            try:
-                await self.bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                            read_timeout=self.read_timeout, reply_markup=markup)
-            except Exception as exc:
-                if number == 0:
-                    raise
-                # the first parts arrived: sending the whole again is a resend, marked 「补发」
-                raise Unconfirmed(f"part {number + 1} of {len(parts)}: {exc}") from exc
-
-    def _options(self) -> dict[str, Any]:
-        return {"classify": classify, "sleep": self.sleep, "base_delay": self.base_delay}
-
-    # the sweep --------------------------------------------------------------------------------
-
-    async def sweep(self, *, retry_round: bool = False) -> SweepResult:
-        """Plan today's pings against the ledger and deliver them, then the admins' digest.
-        One sweep at a time; safe to repeat (the ledger sends each ping once). Pings that
-        still fail are retried later today (``retry_if_due``)."""
-        async with self.lock:
-            svc = self.services
-            today = svc.today()
-            admins = svc.admin_ids()
-            report = await run_sweep(today, svc.repo, svc.config, self.calendar, self.ledger, self.send,
-                                     webhook_send=self.webhook_send, admins=admins,
-                                     retry_round=retry_round, **self._options())
-            digest = await self._digest(today, admins)
-            self._plan_retry(today, report.retrying + (digest.retrying if digest else []), retry_round)
-            if self.retry_at is None and self.pending:  # the day is over for them
-                await self._give_up(admins)
-            return SweepResult(today, report, bool(digest and digest.sent))
-
-    def _plan_retry(self, today: date, failed: list[Ping], retry_round: bool) -> None:
-        """The next retry round: backoff doubling from ``retry_backoff_minutes`` up to
-        ``retry_max_minutes``, the last one at LAST_RETRY; none when nothing failed or the
-        day's last round has run."""
-        self.pending = failed
-        if not failed:
-            self.retry_at, self.retry_day, self.retry_rounds = None, None, 0
-            return
-        if not retry_round or self.retry_day != today:
-            self.retry_rounds = 0
-        rules = self.services.config.reminders
-        now = self.services.clock()
-        last = datetime.combine(today, LAST_RETRY, tzinfo=now.tzinfo)
-        delay = min(rules.retry_max_minutes, rules.retry_backoff_minutes * 2 ** self.retry_rounds)
-        self.retry_rounds += 1
-        self.retry_day = today
-        self.retry_at = None if now >= last else min(now + timedelta(minutes=delay), last)
-        if self.retry_at is not None:
-            log.info("%d reminder(s) failed; retry round %d at %s", len(failed), self.retry_rounds,
-                     self.retry_at.isoformat(timespec="minutes"))
-
-    async def retry_if_due(self) -> SweepResult | None:
-        """The JobQueue's tick (tests call it after moving the clock): run the retry round when
-        its time has come; when the day it belongs to has ended, report what is left."""
-        if self.retry_at is None or self.services.clock() < self.retry_at:
-            return None
-        if self.services.today() != self.retry_day:
-            self.retry_at = None
-            await self._give_up(self.services.admin_ids())
-            return None
-        return await self.sweep(retry_round=True)
-
-    async def _give_up(self, admins: list[int]) -> None:
-        """The day ended with pings undelivered: count them as lost and tell the admins."""
-        lost, day = self.pending, self.retry_day or self.services.today()
-        self.pending, self.retry_day, self.retry_rounds = [], None, 0
-        await self._report_lost([p.key for p in lost], day, admins, "全天多次重试仍未送达，已停止重试")
-
-    async def report_stale_failures(self) -> None:
-        """At start-up: reminders that failed on a day the bot did not live to the end of are
-        reported lost now (never a silent loss across a restart)."""
-        admins = self.services.admin_ids()
-        for day, keys in sorted(self.ledger.stale_failures(self.services.today()).items()):
-            await self._report_lost(keys, day, admins, "当天未能送达（程序停止运行，未能继续重试）")
-
-    async def _report_lost(self, keys: list, day: date, admins: list[int], why: str) -> None:
-        lost = self.ledger.mark_lost(keys, day)
-        if not lost:
-            return
-        log.warning("%d reminder(s) of %s lost: %s", len(lost), day, why)
-        repo = self.services.repo
-        names = {c.telegram_user_id: c.name + (f"（{c.unit}）" if c.unit else "")
-                 for c in repo.contacts() if c.telegram_user_id}
-        lines = [f"⚠ {len(lost)} 条提醒 {day.isoformat()} {why}，请人工通知："]
-        for pid, step, recipient, _cycle in lost[:20]:
-            proposal = repo.get(Proposal, pid)
-            item = f"第{proposal.number}号" if proposal is not None else f"#{pid}"
-            lines.append(f"· {esc(names.get(recipient, recipient))} · {esc(item)} · {esc(step)}")
-        if len(lost) > 20:
-            lines.append(f"……另有 {len(lost) - 20} 条")
-        stamp = self.services.clock().isoformat(timespec="seconds")
-        pings = [Ping(SYSTEM, f"lost-{day.isoformat()}-{stamp}", chat, "\n".join(lines), "system", "管理员")
-                 for chat in admin_targets(self.services.config, admins)]
-        await deliver(pings, self.send, self.ledger, bundle_from=None, **self._options())
-
-    async def _digest(self, today: date, admins: list[int]) -> DeliveryReport | None:
-        """Once a workday, through the ledger (a restart or a second sweep sends no second one)."""
-        config = self.services.config
-        if config.reminders.workdays_only and not self.calendar.is_workday(today):
-            return None
-        text, buttons = digest_parts(self.services, self, today)
-        pings = [Ping(SYSTEM, f"digest-{today.isoformat()}", chat, text, "system", "管理员")
-                 for chat in admin_targets(config, admins)]
-
-        async def send(chat_id: int, html: str) -> None:
-            await self.send(chat_id, html, buttons)
-
-        return await deliver(pings, send, self.ledger, bundle_from=None, **self._options())
-
-    def unblock(self, *chat_ids: int | None) -> None:
-        if self.ledger is None:
-            return
-        for chat_id in chat_ids:
-            if chat_id is not None and self.ledger.is_blocked(chat_id):
-                self.ledger.unblock(chat_id)
-                log.info("chat %s wrote again: reminders resume", chat_id)
+    service.open(send_one, classify, digest_buttons)
+    if app.job_queue is not None:
+        app.job_queue.run_daily(daily, time=config.reminders.daily_time, name="reminders")
+        app.job_queue.run_repeating(retry_tick, interval=RETRY_TICK_SECONDS, first=RETRY_TICK_SECONDS,
+                                    name="reminder-retries")
+    else:
+        log.warning("no JobQueue (install python-telegram-bot[job-queue]): no daily reminders")
+    service.catch_up_in_background()
 
 
 def reminders_of(app_or_context: Any) -> ReminderService:
@@ -379,29 +153,6 @@ async def sweep_now(app: Application) -> SweepResult:
 
 # -- lists -------------------------------------------------------------------------------------
 
-def short_title(proposal: Proposal) -> str:
-    title = (proposal.title or "").strip() or "（无标题）"
-    return title if len(title) <= TITLE_SHORT else title[: TITLE_SHORT - 1] + "…"
-
-
-def item_line(proposal: Proposal, due: date | None, today: date) -> str:
-    tag = "（重新办理）" if proposal.state == REOPENED else "（跟进）" if proposal.state == FOLLOW_UP else ""
-    line = f"· 第{esc(proposal.number)}号 {esc(short_title(proposal))}{tag}"
-    if due is not None:
-        line += f" · 截止 {due.isoformat()} · {days_left_text(due, today)}"
-    else:
-        line += " · 截止日期未知"
-    return line
-
-
-def sort_by_due(svc: Services, items) -> list[tuple[Proposal, date | None]]:
-    return sorted(((p, svc.due_date(p)) for p in items), key=lambda r: (r[1] or date.max, number_order(r[0].number)))
-
-
-def linked_contacts(svc: Services, user_id: int) -> list[Contact]:
-    return [c for c in svc.repo.contacts() if c.telegram_user_id == user_id]
-
-
 async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/due: my open items, soonest deadline first."""
     svc = services(context)
@@ -410,24 +161,17 @@ async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         hint = "管理员可用 /overdue 查看全部逾期事项。" if svc.is_admin(update.effective_user.id) else ""
         await reply(update, "您还没有绑定承办人身份，没有分配给您的事项。请向管理员索取绑定链接。" + hint)
         return
-    items: dict[int, Proposal] = {}
-    co_items: dict[int, Proposal] = {}
-    for contact in mine:
-        own, co = svc.units.items_of(contact)
-        items.update((p.id, p) for p in own)
-        co_items.update((p.id, p) for p in co)
     today = svc.today()
-    rows = sort_by_due(svc, items.values())
-    co_rows = sort_by_due(svc, (p for p in co_items.values() if p.id not in items))
-    who = "、".join(esc(c.name + (f"（{c.unit}）" if c.unit else "")) for c in mine)
+    rows, co_rows = handler_lists(svc, mine, today)
+    who = "、".join(esc(contact_label(c)) for c in mine)
     if not rows and not co_rows:
         text = f"{who}：目前没有在办事项。"
     else:
         text = "\n".join([f"<b>您的在办事项：{len(rows)} 件</b> · {who}"]
-                         + [item_line(p, d, today) for p, d in rows])
+                         + [item_line(i, today) for i in rows])
         if co_rows:
             text += "\n\n" + "\n".join([f"<b>本单位协办事项：{len(co_rows)} 件</b>（请按期向主办单位提交协办意见）"]
-                                         + [item_line(p, d, today) for p, d in co_rows])
+                                         + [item_line(i, today) for i in co_rows])
     muted = all(c.muted for c in mine)
     text += "\n\n" + ("提醒已暂停，发送 /unmute 恢复。" if muted else "到期提醒已开启（/mute 可暂停）。")
     await reply(update, text)
@@ -438,55 +182,39 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/overdue: every overdue item, grouped by lead unit, longest overdue first."""
     svc = services(context)
     today = svc.today()
-    by_unit: dict[str, list[tuple[int, Proposal, date]]] = defaultdict(list)
-    for p in svc.repo.proposals():
-        if not p.is_open:
-            continue
-        deadline = svc.due_date(p)
-        if deadline is not None and deadline < today:
-            by_unit[p.lead_unit or "（未指定主办单位）"].append(((today - deadline).days, p, deadline))
-    if not by_unit:
+    listing = overdue_list(svc, today)
+    if not listing.items:
         await reply(update, f"截至 {today.isoformat()}，没有逾期事项。")
         return
-    total = sum(len(items) for items in by_unit.values())
     contacts = {c.id: c for c in svc.repo.contacts()}
-    liaisons = svc.units.liaisons_for(p for items in by_unit.values() for _, p, _ in items)
-    lines = [f"<b>逾期事项：{total} 件</b>（{today.isoformat()}）"]
-    units = sorted(by_unit.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    liaisons = svc.units.liaisons_for(i.proposal for i in listing.items)
+    lines = [f"<b>逾期事项：{len(listing.items)} 件</b>（{today.isoformat()}）"]
+    units = listing.by_unit()
     for unit, items in units[:OVERDUE_UNITS]:
         lines.append(f"\n<b>{esc(unit)}</b>（{len(items)} 件）")
-        items.sort(key=lambda x: (-x[0], number_order(x[1].number)))
-        for days, p, deadline in items[:OVERDUE_ITEMS]:
+        for item in items[:OVERDUE_ITEMS]:
             names = []
-            for cid in handler_ids(p, liaisons):
+            for cid in handler_ids(item.proposal, liaisons):
                 contact = contacts.get(cid)
                 if contact is not None:
                     names.append(esc(contact.name) + ("" if contact.telegram_user_id else "（未绑定）"))
             handler = f" · 承办人 {'、'.join(names)}" if names else ""
-            lines.append(item_line(p, deadline, today) + handler)
+            lines.append(item_line(item, today) + handler)
         if len(items) > OVERDUE_ITEMS:
             lines.append(f"……另有 {len(items) - OVERDUE_ITEMS} 件（/dept {esc(unit)} 查看全部）")
     if len(units) > OVERDUE_UNITS:
         lines.append(f"\n……另有 {len(units) - OVERDUE_UNITS} 个单位")
     buttons = None
     if svc.is_admin(update.effective_user.id):  # 催办 per unit, then per item (handlers.nudge)
-        led = [(unit, items[0][1].lead_unit_id, len(items)) for unit, items in units[:OVERDUE_BUTTONS]]
+        led = [(unit, items[0].proposal.lead_unit_id, len(items)) for unit, items in units[:OVERDUE_BUTTONS]]
         buttons = unit_buttons([u for u in led if u[1] is not None]) or None
     await reply(update, "\n".join(lines), buttons)
 
 
-async def set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
-    svc = services(context)
-    user_id = update.effective_user.id
-    mine = linked_contacts(svc, user_id)
-    if not mine:
+async def mute_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: bool) -> None:
+    if not set_muted(services(context), update.effective_user.id, muted):
         await reply(update, "您还没有绑定承办人身份，没有需要设置的提醒。")
         return
-    with svc.repo.batch():
-        for contact in mine:
-            contact.muted = muted
-            svc.repo.put(contact)
-        svc.repo.audit("mute" if muted else "unmute", user_id, contacts=[c.id for c in mine])
     if muted:
         text = "已暂停您的办理提醒。发送 /unmute 恢复。\n（逾期后的督办通知仍会发给督办人或管理员。）"
     else:
@@ -496,12 +224,12 @@ async def set_muted(update: Update, context: ContextTypes.DEFAULT_TYPE, muted: b
 
 async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mute: stop my reminders."""
-    await set_muted(update, context, True)
+    await mute_reply(update, context, True)
 
 
 async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/unmute: my reminders again."""
-    await set_muted(update, context, False)
+    await mute_reply(update, context, False)
 
 
 @admin_only
@@ -511,18 +239,17 @@ async def sweep_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, result.summary())
 
 
-def digest_parts(svc: Services, rem: "ReminderService", today: date) -> tuple[str, list | None]:
-    """The digest, and under it a button listing the items no one handles (when there are any)."""
-    count = len(svc.units.unassigned_items())
-    text = build_digest(today, svc.repo, svc.config, rem.calendar, ledger=rem.ledger, unassigned=count)
-    return text, [[(f"查看 {count} 件无人承办", button(UNASSIGNED, "all"))]] if count else None
-
-
 @staff_only
 async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/digest: today's digest, to the caller only."""
     svc = services(context)
-    await reply(update, *digest_parts(svc, reminders_of(context), svc.today()))
+    text, unassigned = reminders_of(context).digest(svc.today())
+    await reply(update, text, digest_buttons(unassigned))
+
+
+def digest_buttons(unassigned: int) -> list | None:
+    """Under the digest, a button listing the items no one handles (when there are any)."""
+    return [[(f"查看 {unassigned} 件无人承办", button(UNASSIGNED, "all"))]] if unassigned else None
 
 
 @staff_only
@@ -532,13 +259,9 @@ async def show_unassigned(update: Update, context: ContextTypes.DEFAULT_TYPE, _w
     await reply(update, unassigned_text(services(context).units.unassigned_items()))
 
 
-def set_supervisor(svc: Services, user_id: int, unit: str, chat_id: int | None, here: bool) -> str:
-    """Store the unit's supervisor chat (None clears it) on its Department record."""
-    dept = next((d for d in svc.repo.departments() if d.name == unit), None) or Department(name=unit)
-    old = dept.supervisor_chat_id
-    dept.supervisor_chat_id = chat_id
-    svc.repo.put(dept)
-    svc.repo.audit("supervisor", user_id, unit=unit, old_chat=old, new_chat=chat_id)
+def supervisor_answer(svc: Services, user_id: int, unit: str, chat_id: int | None, here: bool) -> str:
+    """Set the unit's supervisor chat (None clears it) and say so."""
+    set_supervisor(svc, user_id, unit, chat_id)
     if chat_id is None:
         return f"已取消 {esc(unit)} 的督办群：逾期督办改发管理员。"
     where = "本群" if here else f"会话 {chat_id}"
@@ -563,7 +286,7 @@ async def supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     result = svc.index.find_units(text)
     if result.best is not None:
-        await reply(update, set_supervisor(svc, update.effective_user.id, result.best.record.name, chat_id, here))
+        await reply(update, supervisor_answer(svc, update.effective_user.id, result.best.record.name, chat_id, here))
         return
     if not result.hits:
         await reply(update, esc(result.reason or f"没有找到单位“{text[:30]}”。"))
@@ -591,7 +314,7 @@ async def pick_supervisor(update: Update, context: ContextTypes.DEFAULT_TYPE, wh
     await query.answer()
     here = where == "h"
     chat_id = update.effective_chat.id if here else int(where) or None
-    await edit(update, set_supervisor(svc, update.effective_user.id, unit.name, chat_id, here))
+    await edit(update, supervisor_answer(svc, update.effective_user.id, unit.name, chat_id, here))
 
 
 async def note_activity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

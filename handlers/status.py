@@ -9,10 +9,10 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.lookup import NumberLookup, lookup_number
 from bot.model import Proposal
+from bot.card import card_text
 from bot.history import timeline
-from bot.render import esc, status_card, timeline_text
+from bot.render import esc, timeline_text
 from bot.services import Services
-from bot.similar import card_line as similar_line
 from handlers.common import PRIVATE_HINT, button, edit, on_button, private_chat_button, record_id, reply, services, shows_personal
 
 COMMANDS = [("status", "查询办理状态，如 /status 125", False)]
@@ -24,14 +24,6 @@ USAGE = "用法：/status 案号，例如 /status 125、/status TA0010、/status
 PAYLOAD = "p"  # /start p<id> in the private chat shows that proposal's card
 TIMELINE = "tl"  # tl:<proposal id>: its whole history
 NUDGE = "nd"  # nd:<proposal id>: 催办 (handlers/nudge.py), for admins under an open item's card
-
-
-def card_for(svc: Services, proposal: Proposal, personal: bool = True) -> str:
-    replies, handlers = svc.proposal_view(proposal)
-    text = status_card(proposal, replies, handlers, svc.due_date(proposal), svc.today(), personal,
-                       events=timeline(svc.repo, proposal.id))
-    similar = similar_line(svc, proposal)
-    return f"{text}\n{esc(similar)}" if similar else text
 
 
 def card_buttons(svc: Services, proposal: Proposal) -> list:
@@ -46,10 +38,10 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, proposal
     """The card; where phones may not be shown, without them and with a private-chat button."""
     svc = services(context)
     personal = shows_personal(update, context)
-    text, buttons = card_for(svc, proposal, personal), card_buttons(svc, proposal)
+    text, buttons = card_text(svc, proposal, personal), card_buttons(svc, proposal)
     if proposal.is_open and update.effective_user and svc.is_admin(update.effective_user.id):
         buttons = buttons + [[("催办", button(NUDGE, proposal.id))]]
-    if not personal and text != card_for(svc, proposal):
+    if not personal and text != card_text(svc, proposal):
         text += "\n" + PRIVATE_HINT
         buttons = private_chat_button(context, f"{PAYLOAD}{proposal.id}") + buttons
     await (edit(update, text, buttons or None) if in_place else reply(update, text, buttons or None))

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.importer import Importer
 from bot.lookup import lookup_number
 from bot.services import Services
-from handlers.progress import perform
+from bot.progress import ReplyQuestion, register_feedback, register_reply
 
 OFFICE = Path(__file__).resolve().parent / "data" / "office"
 ADMIN = 1001
@@ -59,4 +59,5 @@ def load_office(svc: Services) -> None:
     assert not report.failed, [f.summary() for f in report.failed]
     for session, number, action, args in STEPS:
         (proposal,) = lookup_number(svc.repo, f"{session} {number}").matches
-        perform(svc, ADMIN, proposal, action, args)
+        done = (register_reply if action == "reply" else register_feedback)(svc, ADMIN, proposal, *args)
+        assert not isinstance(done, ReplyQuestion), (session, number)

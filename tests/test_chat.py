@@ -7,7 +7,7 @@ import pytest
 
 from bot.model import Proposal
 from bot.render import split_message
-from handlers.status import card_for
+from bot.card import card_text
 from tests.conftest import MODES, ADMIN, STAFF, STRANGER
 
 # every conversation here runs with long polling and with a webhook
@@ -105,7 +105,7 @@ async def test_ten_thousand_character_card_is_split_into_valid_messages(chat):
     chat.services.repo.put(Proposal(body="政协", region="晋城市", term=8, meeting=3, number="88",
                                     title=long_title, warnings=["注意" * 30] * 20))
     proposal = chat.services.repo.find_by_number("88")[0]
-    expected = len(split_message(card_for(chat.services, proposal)))
+    expected = len(split_message(card_text(chat.services, proposal)))
     assert expected >= 3
     parts = await chat.send("/status 88", expect=expected)
     assert all(len(p.text) <= 4096 for p in parts)

@@ -8,7 +8,6 @@ import pytest
 from bot.config import load_config
 from bot.deadlines import (
     CALENDAR_WARNING,
-    Ping,
     WorkCalendar,
     add_months,
     apply_feedback,
@@ -16,8 +15,8 @@ from bot.deadlines import (
     co_unit_due_date,
     due_date_of,
     extend,
-    plan_sweep,
 )
+from bot.reminder_plan import Ping, plan_sweep
 from bot.model import CLOSED, FOLLOW_UP, REOPENED, REPLIED, Contact, Department, Proposal
 
 CONFIG = """

@@ -171,7 +171,7 @@ def test_a_co_unit_opinion_leaves_the_proposal_open(tmp_path):
 
 
 def test_co_unit_pings_stop_once_its_opinion_is_in(tmp_path):
-    from bot.deadlines import plan_sweep
+    from bot.reminder_plan import plan_sweep
     from bot.model import Contact
 
     config = load_config(write_config(tmp_path))

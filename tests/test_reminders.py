@@ -10,23 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.deadlines import Ping, WorkCalendar, apply_reply, plan_sweep
+from bot.deadlines import WorkCalendar, apply_reply
+from bot.digest import build_digest
+from bot.ledger import BLOCKED, FAILED, SENT, UNCERTAIN, Ledger
+from bot.links import LinkError, LinkTokens
+from bot.reminder_plan import Ping, plan_sweep
 from bot.model import Department, Reply
-from bot.reminders import (
-    BLOCKED,
-    FAILED,
-    SENT,
-    UNCERTAIN,
-    Blocked,
-    Ledger,
-    LinkError,
-    LinkTokens,
-    PermanentError,
-    RetryLater,
-    TransientError,
-    build_digest,
-    deliver,
-)
+from bot.reminders import Blocked, PermanentError, RetryLater, TransientError, deliver
 from bot.storage import Repository, side_path
 from tests.test_deadlines import LEAD, contacts, make_config, proposal
 
@@ -158,8 +148,9 @@ def test_killed_process_mid_sweep_loses_and_duplicates_nothing_but_the_one_in_fl
     child = textwrap.dedent(f"""
         import asyncio, os, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from bot.deadlines import Ping
-        from bot.reminders import Ledger, deliver
+        from bot.ledger import Ledger
+        from bot.reminder_plan import Ping
+        from bot.reminders import deliver
         pings = [Ping(i, "due-3", 500 + i, "t", "2026-12-07") for i in range(1, 6)]
         async def send(chat, text):
             if chat == 503:

@@ -151,7 +151,7 @@ def test_escalation_goes_to_the_linked_unit_leader_when_no_supervisor_chat(tmp_p
     from datetime import date
 
     from bot.config import load_config
-    from bot.deadlines import plan_sweep
+    from bot.reminder_plan import plan_sweep
     from bot.model import Contact, Proposal
     from tests.conftest import write_config
 

@@ -9,8 +9,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.deadlines import Ping
-from bot.reminders import Ledger, RetryLater, TransientError, deliver
+from bot.ledger import Ledger
+from bot.reminder_plan import Ping
+from bot.reminders import RetryLater, TransientError, deliver
 from bot.render import html_to_text
 from bot.webhooks import WebhookError, check_webhooks, make_webhook_sender, post_text
 

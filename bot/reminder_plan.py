@@ -1,0 +1,534 @@
+"""The daily reminder plan: who gets which ping today. Pure core: no telegram, no I/O.
+
+``plan_sweep(today, proposals, contacts_by_id, config, calendar, ...)`` once per sweep, then
+``bot.reminders.deliver`` sends what it returns. The dates come from ``bot.deadlines``
+(``handling_due_date``, ``due_date_of``, ``co_unit_due_date``: the functions its tests check);
+this module only caches them per distinct input and decides the steps and recipients.
+
+Reminder steps (the ``step`` of a ``Ping``), per deadline cycle (``cycle`` = the deadline):
+- ``due-K`` for K in the configured offsets: the step is the *bucket* the item is in today, the
+  smallest offset ≥ days left. A sweep after downtime therefore finds the most recent missed
+  step only, and the ledger (keyed by proposal, step, recipient, cycle) stops repeats.
+- ``overdue-N`` every day while overdue; ``escalate`` once, from ``escalate_after_days`` overdue,
+  to the lead unit's supervisor chat, else its linked unit leader, else the admin chat, else
+  every admin; never to the admins for an item without any handler (the digest counts those).
+- ``co-due-K`` / ``co-overdue``: co-units' opinion to the lead unit (``co_unit_due_date``), one
+  overdue reminder only; a co-unit whose opinion is recorded (``co_units_done``) gets no more.
+- ``followup-YYYY-MM-DD``: follow-up (回头看) items, every ``follow_up_every_days`` counted back
+  from the follow-up date, on that date, then every ``follow_up_every_days`` after it.
+- ``calendar-YYYY``: the one-time notice to admins that the holiday calendar ran out.
+A new deadline (extension, reopening) is a new cycle: its countdown starts afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Container, Iterable, Mapping
+from datetime import date, timedelta
+from itertools import zip_longest
+from typing import NamedTuple
+
+from bot.config import Config, HandlingRule
+from bot.deadlines import (
+    CALENDAR_WARNING,
+    WorkCalendar,
+    as_date,
+    co_unit_due_date,
+    due_date_of,
+    handling_due_date,
+    is_rehandled,
+)
+from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Contact, Department, Proposal
+from bot.render import contact_label, esc, short_title
+from bot.units import handler_ids
+
+log = logging.getLogger(__name__)
+
+SYSTEM = 0  # proposal_id of pings that concern no proposal (calendar notice, digest, …)
+TITLE_MAX = 60
+
+
+class Ping(NamedTuple):
+    """One message to one recipient for one step of one proposal's deadline cycle.
+
+    ``recipient`` is a Telegram chat id, or ``"webhook:<unit>"`` for a unit's group robot.
+    ``text`` is Telegram HTML. ``who`` names the recipient for reports ("张三（某单位）").
+    (A NamedTuple: immutable, and cheap to create by the hundred thousand.)
+    """
+
+    proposal_id: int
+    step: str
+    recipient: int | str
+    text: str
+    cycle: str = ""
+    who: str = ""
+
+    @property
+    def key(self) -> tuple[int, str, int | str, str]:
+        return (self.proposal_id, self.step, self.recipient, self.cycle)
+
+
+def chain_of(step: str) -> str:
+    """Steps that succeed one another within a cycle share a chain (the ledger keeps the last)."""
+    if step.startswith(("due-", "overdue-")):
+        return "deadline"
+    if step.startswith("co-"):
+        return "co"
+    if step.startswith("followup-"):
+        return "followup"
+    return step
+
+
+def webhook_recipient(unit: str) -> str:
+    return f"webhook:{unit}"
+
+
+def admin_targets(config: Config, admins: Iterable[int] | None = None) -> list[int]:
+    """Where admin notices go: the admin chat, else each admin privately."""
+    if config.reminders.admin_chat_id:
+        return [config.reminders.admin_chat_id]
+    return list(dict.fromkeys(admins if admins is not None else config.admins))
+
+
+def open_proposal_ids(proposals: Iterable[Proposal]) -> set[int]:
+    """Ids whose ledger entries must be kept (``Ledger.compact``)."""
+    return {p.id for p in proposals if p.is_open and p.id is not None}
+
+
+DEADLINE, CO_UNIT, FOLLOW_UP_TEXT = "deadline", "co", "followup"  # which text a ping carries
+MISSING = object()
+new_ping = tuple.__new__  # Ping(...) without NamedTuple's Python-level __new__ (100k pings a sweep)
+
+
+class _Planner:
+    """One sweep's worth of caches: rules per (region, body), deadlines per distinct input,
+    recipients per contact, texts per step and day count (the calendar caches per date)."""
+
+    def __init__(self, today, config, calendar, contacts_by_id, departments, admins, sent,
+                 liaisons=None, leaders=None):
+        self.today = today
+        self.today_ord = today.toordinal()
+        self.config = config
+        self.calendar = calendar
+        self.contacts = contacts_by_id
+        self.liaisons = liaisons or {}  # unit id → its liaison's contact id
+        self.leaders = leaders or {}  # unit id → its unit leader's contact id
+        # A ledger can hand over plain sets (keys not to plan, blocked recipients): set look-ups
+        # are several times cheaper than a method call per ping.
+        view = getattr(sent, "planning_view", None)
+        if view is not None:
+            sent, blocked = view()
+        else:
+            blocked = frozenset()
+        self.sent = sent
+        self.blocked = blocked
+        rem = config.reminders
+        offsets = sorted(set(o for o in rem.offsets if o >= 0))
+        self.max_offset = offsets[-1] if offsets else -1
+        # the step of each day count: "due-K" for K the smallest offset ≥ days left
+        self.due_steps = [f"due-{next(o for o in offsets if o >= d)}" for d in range(self.max_offset + 1)]
+        self.co_steps = ["co-" + step for step in self.due_steps]
+        self.overdue_steps: dict[int, str] = {}
+        self.escalate_after = rem.escalate_after_days
+        self.every = max(1, rem.follow_up_every_days)
+        self.rules: dict[tuple[str, str], HandlingRule] = {}
+        self.example_classes: dict[int, str] = {}
+        self.deadlines: dict[tuple, date | None] = {}
+        self.targets: dict[int, tuple[int, str] | None] = {}
+        self.escalation_names: dict[int, tuple[str, str, str]] = {}
+        self.escaped: dict[str, str] = {}
+        self.last_number: tuple[Proposal | None, str] = (None, "")
+        self.last_subject: tuple[Proposal | None, str] = (None, "")
+        self.last_due_line: tuple[Proposal | None, date | None, str] = (None, None, "")
+        self.canonical: dict[str, str] = {}
+        self.supervisors: dict[str, int] = {}
+        self.unit_supervisors: dict[int, int] = {}
+        for dept in departments:
+            for name in (dept.name, *dept.aliases):
+                self.canonical.setdefault(name, dept.name)
+            if dept.supervisor_chat_id:
+                self.supervisors[dept.name] = dept.supervisor_chat_id
+                if dept.id is not None:
+                    self.unit_supervisors[dept.id] = dept.supervisor_chat_id
+        self.admin_targets = admin_targets(config, admins)
+        self.webhooks = config.webhooks or {}
+        self.pings: list[Ping] = []
+        self.errors: list[tuple[int, str]] = []
+        self.isos: dict[date, str] = {}
+
+    # cached look-ups -----------------------------------------------------------------------
+
+    def rule(self, p: Proposal) -> HandlingRule:
+        key = (p.region, p.body)
+        rule = self.rules.get(key)
+        if rule is None:
+            rule = self.rules[key] = self.config.rule_for(p.region, p.body)
+        return rule
+
+    def deadline(self, p: Proposal) -> date | None:
+        """``handling_due_date``, once per distinct input (the key names all it reads)."""
+        rule = self.rules.get((p.region, p.body)) or self.rule(p)
+        reopened = is_rehandled(p)
+        key = (id(rule), reopened, p.assigned_date, p.due_date,
+               p.feedback_date if reopened else None, p.complex, p.extension_days)
+        day = self.deadlines.get(key, MISSING)
+        if day is MISSING:
+            day = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
+        return day
+
+    def iso(self, day: date) -> str:
+        text = self.isos.get(day)
+        if text is None:
+            text = self.isos[day] = day.isoformat()
+        return text
+
+    def unit_name(self, unit: str) -> str:
+        return self.canonical.get(unit, unit)
+
+    def webhook_for(self, unit: str) -> str | None:
+        if not unit or not self.webhooks:
+            return None
+        if unit in self.webhooks:
+            return unit
+        name = self.canonical.get(unit)
+        return name if name in self.webhooks else None
+
+    # recipients ----------------------------------------------------------------------------
+
+    def reachable(self, cid: int | None) -> Contact | None:
+        contact = self.contacts.get(cid) if cid is not None else None
+        if contact is None or contact.telegram_user_id is None or contact.muted:
+            return None
+        return contact
+
+    def target(self, cid: int) -> tuple[int, str] | None:
+        """(chat id, "张三（某单位）") of a contact a ping can reach, else None; once per contact."""
+        try:
+            return self.targets[cid]
+        except KeyError:
+            contact = self.reachable(cid)
+            found = self.targets[cid] = (
+                (contact.telegram_user_id, contact_label(contact)) if contact is not None else None)
+            return found
+
+    def handlers(self, p: Proposal) -> tuple[list[Contact], list[Contact]]:
+        """(lead-unit handlers, co-unit handlers) that can receive a ping: the item's own
+        handlers, else its lead unit's liaison (bot.units.handler_ids, the one rule)."""
+        lead, co = [], []
+        co_units = p.co_units
+        co_names = None
+        for cid in handler_ids(p, self.liaisons):
+            contact = self.reachable(cid)
+            if contact is None:
+                continue
+            if contact.unit_id is not None and contact.unit_id in p.co_unit_ids:
+                co.append(contact)
+                continue
+            unit = contact.unit
+            if co_units and unit and unit != p.lead_unit:
+                if co_names is None:
+                    co_names = {self.unit_name(u) for u in co_units}
+                if unit in co_units or self.unit_name(unit) in co_names:
+                    co.append(contact)
+                    continue
+            lead.append(contact)
+        return lead, co
+
+    def lead_targets(self, p: Proposal) -> list[tuple[int | str, str]]:
+        """Recipients of the item's own reminders: its lead-unit handlers and the lead unit's
+        group robot. Without co-units every reachable handler is a lead-unit handler."""
+        if p.co_units or p.co_unit_ids:
+            targets = [self.target(c.id) for c in self.handlers(p)[0]]
+        else:
+            known, target = self.targets, self.target
+            targets = []
+            for cid in handler_ids(p, self.liaisons):
+                found = known.get(cid, MISSING)
+                if found is MISSING:
+                    found = target(cid)
+                if found is not None:
+                    targets.append(found)
+        if self.webhooks:
+            hook = self.webhook_for(p.lead_unit)
+            if hook:
+                targets.append((webhook_recipient(hook), hook))
+        return targets
+
+    def emit(self, p: Proposal, step: str, cycle: str, recipients, kind: str, day: date,
+             days_left: int) -> None:
+        """Append one ping per recipient not already in the ledger; each text is rendered at
+        most twice: with the command hints for chats, without them for group robots."""
+        chat_text = robot_text = None
+        pid = p.id
+        sent = self.sent
+        blocked = self.blocked
+        append = self.pings.append
+        for recipient, who in recipients:
+            if sent is not None and ((pid, step, recipient, cycle) in sent or recipient in blocked):
+                continue
+            if recipient.__class__ is not str:
+                if chat_text is None:
+                    chat_text = self.text(kind, p, day, days_left, True)
+                append(new_ping(Ping, (pid, step, recipient, chat_text, cycle, who)))
+            else:
+                if robot_text is None:
+                    robot_text = self.text(kind, p, day, days_left, False)
+                append(new_ping(Ping, (pid, step, recipient, robot_text, cycle, who)))
+
+    # the plan ------------------------------------------------------------------------------
+
+    def plan(self, proposals: Iterable[Proposal]) -> list[Ping]:
+        for p in proposals:
+            if p.id is None or p.quiet:  # imported as history: silent until someone acts on it
+                continue
+            state = p.state
+            try:
+                if state == ASSIGNED or state == HANDLING or state == REOPENED:
+                    self.plan_deadline(p)
+                elif state == FOLLOW_UP:
+                    self.plan_follow_up(p)
+            except Exception as exc:  # one bad record (or a missing rule) never stops a sweep
+                log.exception("reminder plan failed for proposal %s", p.id)
+                self.errors.append((p.id, f"{exc.__class__.__name__}: {exc}"))
+        return self.pings
+
+    def plan_deadline(self, p: Proposal) -> None:
+        due = self.deadline(p)
+        if due is not None:
+            days_left = due.toordinal() - self.today_ord
+            if days_left < 0:
+                step = self.overdue_steps.get(days_left)
+                if step is None:
+                    step = self.overdue_steps[days_left] = f"overdue-{-days_left}"
+            elif days_left <= self.max_offset:
+                step = self.due_steps[days_left]
+            else:
+                step = None
+            if step is not None:
+                cycle = self.iso(due)
+                targets = self.lead_targets(p)
+                if targets:
+                    self.emit(p, step, cycle, targets, DEADLINE, due, days_left)
+                if days_left < 0 and -days_left >= self.escalate_after:
+                    self.plan_escalation(p, due, -days_left, cycle)
+        if p.co_units and p.state != REOPENED and p.assigned_date:
+            self.plan_co_units(p)
+
+    def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
+        """To the lead unit's supervisor chat; else its unit leader when linked; else the admins,
+        except for an item no one handles (no handler, no liaison): the admins' digest counts
+        those once (「无人承办」) instead of one block each."""
+        supervisor = self.unit_supervisors.get(p.lead_unit_id) if p.lead_unit_id is not None else None
+        if supervisor is None and p.lead_unit:
+            supervisor = self.supervisors.get(self.unit_name(p.lead_unit))
+        leader = self.reachable(self.leaders.get(p.lead_unit_id)) if supervisor is None else None
+        if supervisor:
+            recipients = [(supervisor, "督办")]
+        elif leader is not None:
+            recipients = [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
+        elif not handler_ids(p, self.liaisons):
+            return
+        else:
+            recipients = [(chat, "管理员") for chat in self.admin_targets]
+        self.emit(p, "escalate", cycle, recipients, "escalate", due, -overdue)
+
+    def plan_co_units(self, p: Proposal) -> None:
+        """Each co-unit whose opinion is not in yet: its liaison (and its people among the
+        item's handlers, and its group robot) counts down to the co-unit deadline."""
+        done = p.co_units_done
+        waiting = [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
+        if not waiting:
+            return
+        co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=self.deadline(p))
+        if co_due is None:
+            return
+        days_left = co_due.toordinal() - self.today_ord
+        if days_left < 0:
+            step = "co-overdue"
+        elif days_left <= self.max_offset:
+            step = self.co_steps[days_left]
+        else:
+            return
+        waiting_ids = {uid for uid, _ in waiting if uid is not None}
+        waiting_names = {name for _, name in waiting if name}
+        waiting_canonical = {self.unit_name(n) for n in waiting_names}
+        _, co = self.handlers(p)
+        co = [c for c in co if (c.unit_id in waiting_ids if c.unit_id is not None else
+                                self.unit_name(c.unit) in waiting_canonical)]
+        # Each co-unit's liaison gets the sub-deadline ping (they are not handlers of the item).
+        for unit_id in waiting_ids:
+            liaison = self.reachable(self.liaisons.get(unit_id))
+            if liaison is not None and liaison not in co:
+                co.append(liaison)
+        targets = [self.target(c.id) for c in co]
+        for unit in waiting_names:
+            hook = self.webhook_for(unit)
+            if hook:
+                targets.append((webhook_recipient(hook), hook))
+        if targets:
+            self.emit(p, step, "co:" + co_due.isoformat(), targets, CO_UNIT, co_due, days_left)
+
+    def plan_follow_up(self, p: Proposal) -> None:
+        if not p.follow_up_date:
+            return
+        due = due_date_of(p, self.config, self.calendar)
+        replied = as_date(p.follow_up_date) - timedelta(days=self.rule(p).follow_up_days)
+        days_left = due.toordinal() - self.today_ord
+        every = self.every
+        if days_left > 0:
+            point = due - timedelta(days=-(-days_left // every) * every)
+            if point <= replied:
+                return
+        else:
+            point = due + timedelta(days=(-days_left // every) * every)
+        targets = self.lead_targets(p)
+        if targets:
+            self.emit(p, f"followup-{point.isoformat()}", due.isoformat(), targets, FOLLOW_UP_TEXT, due,
+                      days_left)
+
+    def system_pings(self) -> None:
+        if self.calendar is None:
+            return
+        for year in self.calendar.uncovered_years:
+            text = esc(CALENDAR_WARNING.format(year=self.calendar.covered[1])) + \
+                f"\n（{year} 年的日期暂按周末和配置中的假日计算）"
+            self.pings.extend(
+                Ping(SYSTEM, f"calendar-{year}", chat, text, "system", "管理员")
+                for chat in self.admin_targets
+                if self.sent is None or not (
+                    (SYSTEM, f"calendar-{year}", chat, "system") in self.sent or chat in self.blocked)
+            )
+
+    # texts (Telegram HTML; every dynamic value escaped) -----------------------------------
+
+    def text(self, kind: str, p: Proposal, day: date, days_left: int, commands: bool) -> str:
+        if kind == DEADLINE:
+            return self.deadline_text(p, day, days_left, commands)
+        if kind == CO_UNIT:
+            return self.co_text(p, day, days_left, commands)
+        if kind == FOLLOW_UP_TEXT:
+            return self.follow_up_text(p, day, days_left, commands)
+        return self.escalation_text(p, day, -days_left)
+
+    def html(self, text: str) -> str:
+        """``esc`` of a unit name, once per name."""
+        escaped = self.escaped.get(text)
+        if escaped is None:
+            escaped = self.escaped[text] = esc(text)
+        return escaped
+
+    def number(self, p: Proposal) -> str:
+        """The item's number, escaped (the last item's is kept: its texts are made in a row)."""
+        if self.last_number[0] is not p:
+            self.last_number = (p, esc(p.number))
+        return self.last_number[1]
+
+    def subject(self, p: Proposal) -> str:
+        """第125号 关于…的建议（重新办理）, the last item's kept."""
+        if self.last_subject[0] is not p:
+            text = f"第{self.number(p)}号 {esc(short_title(p.title, TITLE_MAX))}"
+            self.last_subject = (p, text + "（重新办理）" if p.state == REOPENED else text)
+        return self.last_subject[1]
+
+    def commands(self, p: Proposal) -> str:
+        rule = self.rule(p)
+        example = self.example_classes.get(id(rule))
+        if example is None:
+            scheme = self.config.class_schemes.get(rule.class_scheme)
+            example = esc(next(iter(scheme.labels)) if scheme and scheme.labels else "A")
+            self.example_classes[id(rule)] = example
+        number = self.number(p)
+        return f"回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情"
+
+    def countdown(self, p: Proposal, days_left: int, what: str = "") -> str:
+        """⏰ 还剩 3 天：… / ⏰ 今天截止：… / ⚠ 已逾期 2 天：… (``what`` names a sub-deadline)."""
+        if days_left > 0:
+            return f"⏰ {what}还剩 {days_left} 天：{self.subject(p)}"
+        if days_left == 0:
+            return f"⏰ {what}今天截止：{self.subject(p)}"
+        return f"⚠ {what}已逾期 {-days_left} 天：{self.subject(p)}"
+
+    def due_line(self, p: Proposal, due: date) -> str:
+        """截止 2026-12-18 · 主办 某单位 (the last item's kept)."""
+        last = self.last_due_line
+        if last[0] is not p or last[1] != due:
+            line = f"截止 {self.iso(due)}"
+            self.last_due_line = last = (p, due, line + f" · 主办 {self.html(p.lead_unit)}" if p.lead_unit else line)
+        return last[2]
+
+    def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+        text = f"{self.countdown(p, days_left)}\n{self.due_line(p, due)}"
+        return f"{text}\n{self.commands(p)}" if commands else text
+
+    def escalation_name(self, cid: int, lead_unit: str) -> str:
+        """A handler as the escalation names them: with their unit when it is not the lead
+        unit, and whether a ping can reach them (both forms made once per contact)."""
+        names = self.escalation_names.get(cid)
+        if names is None:
+            contact = self.contacts.get(cid)
+            if contact is None:
+                names = ("", "", "")
+            else:
+                state = ("（未绑定）" if contact.telegram_user_id is None else
+                         "（已静音）" if contact.muted else "")
+                names = (contact.unit, esc(contact.name) + state, esc(contact_label(contact)) + state)
+            self.escalation_names[cid] = names
+        unit, plain, labelled = names
+        return labelled if unit and unit != lead_unit else plain
+
+    def escalation_text(self, p: Proposal, due: date, overdue: int) -> str:
+        lead_unit = p.lead_unit
+        names = [name for cid in handler_ids(p, self.liaisons) if (name := self.escalation_name(cid, lead_unit))]
+        who = "、".join(names) if names else "未登记"
+        return (f"🚨 督办提醒：{self.subject(p)} 已逾期 {overdue} 天\n{self.due_line(p, due)}\n"
+                f"承办人：{who}\n/status {self.number(p)} 查看详情")
+
+    def co_text(self, p: Proposal, co_due: date, days_left: int, commands: bool = True) -> str:
+        head = self.countdown(p, days_left, "协办意见")
+        lead = f"主办单位 {self.html(p.lead_unit)}" if p.lead_unit else "主办单位"
+        text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{lead}"
+        number = self.number(p)
+        return text + (f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
+                       if commands else "")
+
+    def follow_up_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+        if days_left > 0:
+            head = f"🔁 跟进提醒：{self.subject(p)}\n已答复待跟进（回头看），请于 {due.isoformat()} 前再次答复"
+        elif days_left == 0:
+            head = f"🔁 今天是跟进期限：{self.subject(p)}\n请再次答复办理结果（回头看）"
+        else:
+            head = f"⚠ 跟进已超期 {-days_left} 天：{self.subject(p)}\n跟进期限 {due.isoformat()}，请再次答复（回头看）"
+        return head + (f"\n{self.commands(p)}" if commands else "")
+
+
+def plan_sweep(
+    today: date,
+    proposals: Iterable[Proposal],
+    contacts_by_id: Mapping[int, Contact],
+    config: Config,
+    calendar: WorkCalendar | None,
+    *,
+    departments: Iterable[Department] = (),
+    admins: Iterable[int] | None = None,
+    sent: Container | None = None,
+    liaisons: Mapping[int, int] | None = None,
+    leaders: Mapping[int, int] | None = None,
+) -> list[Ping]:
+    """What is due today, as pings. Pure: reads nothing but its arguments.
+
+    - nothing on a non-workday when ``reminders.workdays_only`` (needs a calendar);
+    - only open items; only their handlers (``proposal.handlers``, else the lead unit's liaison
+      from ``liaisons``: unit id → contact id) with a ``telegram_user_id`` and not ``muted``;
+      co-unit sub-deadlines also to each co-unit's liaison; escalations to the supervisor chat,
+      else the lead unit's leader (``leaders``) when linked, else the admins; plus the unit's
+      group robot when ``config.webhooks`` has one;
+    - ``sent`` (the ledger) leaves out pings already delivered, so a restart, a second sweep on
+      the same day or a catch-up after downtime sends only what is still missing;
+    - ``admins`` defaults to ``config.admins`` (pass granted admins too).
+    """
+    if calendar is not None and config.reminders.workdays_only and not calendar.is_workday(today):
+        return []
+    planner = _Planner(today, config, calendar, contacts_by_id, departments, admins, sent, liaisons, leaders)
+    pings = planner.plan(proposals)
+    planner.system_pings()
+    return pings
