@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import inspect
 import json
@@ -131,6 +132,7 @@ def build(n: int, seed: int = 7):
 def sweeps(n: int, with_liaisons: bool = True) -> dict:
     """Both sweeps, three runs each, on this checkout's code."""
     config, proposals, contacts, departments, liaisons, leaders, folder = build(n)
+    gc.freeze()  # as the repository does after its load: the records live as long as the bot
     accepted = inspect.signature(plan_sweep).parameters
     extra = {"liaisons": liaisons, "leaders": leaders} if with_liaisons and "liaisons" in accepted else {}
 

@@ -77,7 +77,7 @@ class WorkCalendar:
     Order of decision: ``extra_workdays`` (调休) → workday; ``holidays`` → not; the library when
     it knows the year; else Monday to Friday. A year past the library's range records one
     warning (``warnings`` / ``take_warnings``) unless config lists holidays for that year.
-    Results are cached per date (``cache=False`` exists for the benchmark's baseline).
+    Results are cached per date.
     """
 
     def __init__(
@@ -86,13 +86,12 @@ class WorkCalendar:
         extra_workdays: Iterable[date] = (),
         *,
         use_library: bool = True,
-        cache: bool = True,
     ):
         self.holidays = frozenset(holidays)
         self.extra_workdays = frozenset(extra_workdays)
         self._configured_years = {d.year for d in self.holidays | self.extra_workdays}
-        self._cache: dict[date, bool] | None = {} if cache else None
-        self._next: dict[date, date] | None = {} if cache else None
+        self._cache: dict[date, bool] = {}
+        self._next: dict[date, date] = {}
         self.warnings: list[str] = []
         self._warned_years: set[int] = set()
         self._taken = 0
@@ -102,7 +101,9 @@ class WorkCalendar:
             try:
                 import chinese_calendar
 
-                self._lib = chinese_calendar
+                # Its tables, read directly: the library's own is_workday recomputes its year
+                # range from every holiday on each call (a few thousand comparisons a date).
+                self._lib = (chinese_calendar.holidays, chinese_calendar.workdays)
                 years = [d.year for d in chinese_calendar.holidays]
                 self.covered = (min(years), max(years))
             except Exception:  # missing or broken library: weekends + config only
@@ -115,15 +116,10 @@ class WorkCalendar:
         return cls(rem.holidays, rem.extra_workdays, **kwargs)
 
     def is_workday(self, day: date) -> bool:
-        cache = self._cache
-        if cache is not None:
-            known = cache.get(day)
-            if known is not None:
-                return known
-        result = self._decide(day)
-        if cache is not None:
-            cache[day] = result
-        return result
+        known = self._cache.get(day)
+        if known is None:
+            known = self._cache[day] = self._decide(day)
+        return known
 
     def _decide(self, day: date) -> bool:
         if day in self.extra_workdays:
@@ -131,12 +127,11 @@ class WorkCalendar:
         if day in self.holidays:
             return False
         if self._lib is not None:
-            try:
-                return bool(self._lib.is_workday(day))
-            except NotImplementedError:
-                self._note_uncovered(day.year)
-            except Exception:  # never let the library stop a sweep
-                log.exception("chinesecalendar failed for %s", day)
+            first, last = self.covered
+            if first <= day.year <= last:  # chinese_calendar.is_workday, without the range check
+                holidays, workdays = self._lib
+                return day in workdays or (day.weekday() < 5 and day not in holidays)
+            self._note_uncovered(day.year)
         return day.weekday() < 5
 
     def _note_uncovered(self, year: int) -> None:
@@ -162,11 +157,9 @@ class WorkCalendar:
 
     def next_workday(self, day: date) -> date:
         """``day`` itself when it is a workday, else the first workday after it."""
-        memo = self._next
-        if memo is not None:
-            known = memo.get(day)
-            if known is not None:
-                return known
+        known = self._next.get(day)
+        if known is not None:
+            return known
         result = day
         for _ in range(60):  # the longest run of rest days is about 10; 60 guards bad config
             if self.is_workday(result):
@@ -174,8 +167,7 @@ class WorkCalendar:
             result += timedelta(days=1)
         else:
             result = day
-        if memo is not None:
-            memo[day] = result
+        self._next[day] = result
         return result
 
     def previous_workday(self, day: date) -> date:
@@ -203,15 +195,15 @@ def handling_due_date(proposal: Proposal, config: Config, calendar: WorkCalendar
     rehandled) feedback dates, ``complex`` and ``extension_days`` (the planner caches on them)."""
     if rule is None:
         rule = config.rule_for(proposal.region, proposal.body)
+    assigned = as_date(proposal.assigned_date)
     if proposal.due_date:
         deadline = as_date(proposal.due_date)
-    elif proposal.assigned_date:
-        months = rule.complex_months if proposal.complex else rule.reply_months
-        deadline = add_months(as_date(proposal.assigned_date), months)
+    elif assigned is not None:
+        deadline = add_months(assigned, rule.complex_months if proposal.complex else rule.reply_months)
     else:
         return None
     if rule.cutoff_dates:
-        start = as_date(proposal.feedback_date if is_rehandled(proposal) else proposal.assigned_date)
+        start = as_date(proposal.feedback_date) if is_rehandled(proposal) else assigned
         if start is not None:
             for cutoff in rule.cutoff_dates:
                 if start < cutoff < deadline:

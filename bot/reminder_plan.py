@@ -22,6 +22,7 @@ A new deadline (extension, reopening) is a new cycle: its countdown starts afres
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Container, Iterable, Mapping
 from datetime import date, timedelta
@@ -95,7 +96,6 @@ def open_proposal_ids(proposals: Iterable[Proposal]) -> set[int]:
     return {p.id for p in proposals if p.is_open and p.id is not None}
 
 
-DEADLINE, CO_UNIT, FOLLOW_UP_TEXT = "deadline", "co", "followup"  # which text a ping carries
 MISSING = object()
 new_ping = tuple.__new__  # Ping(...) without NamedTuple's Python-level __new__ (100k pings a sweep)
 
@@ -137,9 +137,7 @@ class _Planner:
         self.targets: dict[int, tuple[int, str] | None] = {}
         self.escalation_names: dict[int, tuple[str, str, str]] = {}
         self.escaped: dict[str, str] = {}
-        self.last_number: tuple[Proposal | None, str] = (None, "")
-        self.last_subject: tuple[Proposal | None, str] = (None, "")
-        self.last_due_line: tuple[Proposal | None, date | None, str] = (None, None, "")
+        self.last_parts: tuple[Proposal | None, tuple[str, str, str, str]] = (None, ("", "", "", ""))
         self.canonical: dict[str, str] = {}
         self.supervisors: dict[str, int] = {}
         self.unit_supervisors: dict[int, int] = {}
@@ -254,8 +252,7 @@ class _Planner:
                 targets.append((webhook_recipient(hook), hook))
         return targets
 
-    def emit(self, p: Proposal, step: str, cycle: str, recipients, kind: str, day: date,
-             days_left: int) -> None:
+    def emit(self, p: Proposal, step: str, cycle: str, recipients, text, day: date, days_left: int) -> None:
         """Append one ping per recipient not already in the ledger; each text is rendered at
         most twice: with the command hints for chats, without them for group robots."""
         chat_text = robot_text = None
@@ -268,11 +265,11 @@ class _Planner:
                 continue
             if recipient.__class__ is not str:
                 if chat_text is None:
-                    chat_text = self.text(kind, p, day, days_left, True)
+                    chat_text = text(p, day, days_left, True)
                 append(new_ping(Ping, (pid, step, recipient, chat_text, cycle, who)))
             else:
                 if robot_text is None:
-                    robot_text = self.text(kind, p, day, days_left, False)
+                    robot_text = text(p, day, days_left, False)
                 append(new_ping(Ping, (pid, step, recipient, robot_text, cycle, who)))
 
     # the plan ------------------------------------------------------------------------------
@@ -308,7 +305,7 @@ class _Planner:
                 cycle = self.iso(due)
                 targets = self.lead_targets(p)
                 if targets:
-                    self.emit(p, step, cycle, targets, DEADLINE, due, days_left)
+                    self.emit(p, step, cycle, targets, self.deadline_text, due, days_left)
                 if days_left < 0 and -days_left >= self.escalate_after:
                     self.plan_escalation(p, due, -days_left, cycle)
         if p.co_units and p.state != REOPENED and p.assigned_date:
@@ -330,7 +327,7 @@ class _Planner:
             return
         else:
             recipients = [(chat, "管理员") for chat in self.admin_targets]
-        self.emit(p, "escalate", cycle, recipients, "escalate", due, -overdue)
+        self.emit(p, "escalate", cycle, recipients, self.escalation_text, due, -overdue)
 
     def plan_co_units(self, p: Proposal) -> None:
         """Each co-unit whose opinion is not in yet: its liaison (and its people among the
@@ -366,7 +363,7 @@ class _Planner:
             if hook:
                 targets.append((webhook_recipient(hook), hook))
         if targets:
-            self.emit(p, step, "co:" + co_due.isoformat(), targets, CO_UNIT, co_due, days_left)
+            self.emit(p, step, "co:" + co_due.isoformat(), targets, self.co_text, co_due, days_left)
 
     def plan_follow_up(self, p: Proposal) -> None:
         if not p.follow_up_date:
@@ -383,7 +380,7 @@ class _Planner:
             point = due + timedelta(days=(-days_left // every) * every)
         targets = self.lead_targets(p)
         if targets:
-            self.emit(p, f"followup-{point.isoformat()}", due.isoformat(), targets, FOLLOW_UP_TEXT, due,
+            self.emit(p, f"followup-{point.isoformat()}", due.isoformat(), targets, self.follow_up_text, due,
                       days_left)
 
     def system_pings(self) -> None:
@@ -401,64 +398,44 @@ class _Planner:
 
     # texts (Telegram HTML; every dynamic value escaped) -----------------------------------
 
-    def text(self, kind: str, p: Proposal, day: date, days_left: int, commands: bool) -> str:
-        if kind == DEADLINE:
-            return self.deadline_text(p, day, days_left, commands)
-        if kind == CO_UNIT:
-            return self.co_text(p, day, days_left, commands)
-        if kind == FOLLOW_UP_TEXT:
-            return self.follow_up_text(p, day, days_left, commands)
-        return self.escalation_text(p, day, -days_left)
-
-    def html(self, text: str) -> str:
-        """``esc`` of a unit name, once per name."""
-        escaped = self.escaped.get(text)
-        if escaped is None:
-            escaped = self.escaped[text] = esc(text)
-        return escaped
-
-    def number(self, p: Proposal) -> str:
-        """The item's number, escaped (the last item's is kept: its texts are made in a row)."""
-        if self.last_number[0] is not p:
-            self.last_number = (p, esc(p.number))
-        return self.last_number[1]
-
-    def subject(self, p: Proposal) -> str:
-        """第125号 关于…的建议（重新办理）, the last item's kept."""
-        if self.last_subject[0] is not p:
-            text = f"第{self.number(p)}号 {esc(short_title(p.title, TITLE_MAX))}"
-            self.last_subject = (p, text + "（重新办理）" if p.state == REOPENED else text)
-        return self.last_subject[1]
-
-    def commands(self, p: Proposal) -> str:
-        rule = self.rule(p)
+    def parts(self, p: Proposal) -> tuple[str, str, str, str]:
+        """(number, 第125号 关于…的建议（重新办理）, lead unit, example class), escaped, for the
+        texts of one item; the last item's are kept (its pings are made one after another)."""
+        last = self.last_parts
+        if last[0] is p:
+            return last[1]
+        number = esc(p.number)
+        subject = f"第{number}号 {esc(short_title(p.title, TITLE_MAX))}"
+        if p.state == REOPENED:
+            subject += "（重新办理）"
+        lead = p.lead_unit
+        if lead:
+            lead = self.escaped.get(lead) or self.escaped.setdefault(lead, esc(lead))
+        rule = self.rules.get((p.region, p.body)) or self.rule(p)
         example = self.example_classes.get(id(rule))
         if example is None:
             scheme = self.config.class_schemes.get(rule.class_scheme)
-            example = esc(next(iter(scheme.labels)) if scheme and scheme.labels else "A")
-            self.example_classes[id(rule)] = example
-        number = self.number(p)
-        return f"回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情"
+            example = self.example_classes[id(rule)] = esc(next(iter(scheme.labels)) if scheme and scheme.labels else "A")
+        parts = (number, subject, lead, example)
+        self.last_parts = (p, parts)
+        return parts
 
-    def countdown(self, p: Proposal, days_left: int, what: str = "") -> str:
+    @staticmethod
+    def countdown(subject: str, days_left: int, what: str = "") -> str:
         """⏰ 还剩 3 天：… / ⏰ 今天截止：… / ⚠ 已逾期 2 天：… (``what`` names a sub-deadline)."""
         if days_left > 0:
-            return f"⏰ {what}还剩 {days_left} 天：{self.subject(p)}"
+            return f"⏰ {what}还剩 {days_left} 天：{subject}"
         if days_left == 0:
-            return f"⏰ {what}今天截止：{self.subject(p)}"
-        return f"⚠ {what}已逾期 {-days_left} 天：{self.subject(p)}"
-
-    def due_line(self, p: Proposal, due: date) -> str:
-        """截止 2026-12-18 · 主办 某单位 (the last item's kept)."""
-        last = self.last_due_line
-        if last[0] is not p or last[1] != due:
-            line = f"截止 {self.iso(due)}"
-            self.last_due_line = last = (p, due, line + f" · 主办 {self.html(p.lead_unit)}" if p.lead_unit else line)
-        return last[2]
+            return f"⏰ {what}今天截止：{subject}"
+        return f"⚠ {what}已逾期 {-days_left} 天：{subject}"
 
     def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
-        text = f"{self.countdown(p, days_left)}\n{self.due_line(p, due)}"
-        return f"{text}\n{self.commands(p)}" if commands else text
+        number, subject, lead, example = self.parts(p)
+        head = self.countdown(subject, days_left)
+        due_line = f"截止 {self.iso(due)} · 主办 {lead}" if lead else f"截止 {self.iso(due)}"
+        if commands:
+            return f"{head}\n{due_line}\n回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情"
+        return f"{head}\n{due_line}"
 
     def escalation_name(self, cid: int, lead_unit: str) -> str:
         """A handler as the escalation names them: with their unit when it is not the lead
@@ -476,29 +453,31 @@ class _Planner:
         unit, plain, labelled = names
         return labelled if unit and unit != lead_unit else plain
 
-    def escalation_text(self, p: Proposal, due: date, overdue: int) -> str:
+    def escalation_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+        number, subject, lead, _ = self.parts(p)
         lead_unit = p.lead_unit
         names = [name for cid in handler_ids(p, self.liaisons) if (name := self.escalation_name(cid, lead_unit))]
         who = "、".join(names) if names else "未登记"
-        return (f"🚨 督办提醒：{self.subject(p)} 已逾期 {overdue} 天\n{self.due_line(p, due)}\n"
-                f"承办人：{who}\n/status {self.number(p)} 查看详情")
+        due_line = f"截止 {self.iso(due)} · 主办 {lead}" if lead else f"截止 {self.iso(due)}"
+        return (f"🚨 督办提醒：{subject} 已逾期 {-days_left} 天\n{due_line}\n"
+                f"承办人：{who}\n/status {number} 查看详情")
 
     def co_text(self, p: Proposal, co_due: date, days_left: int, commands: bool = True) -> str:
-        head = self.countdown(p, days_left, "协办意见")
-        lead = f"主办单位 {self.html(p.lead_unit)}" if p.lead_unit else "主办单位"
-        text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{lead}"
-        number = self.number(p)
+        number, subject, lead, _ = self.parts(p)
+        head = self.countdown(subject, days_left, "协办意见")
+        text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{f'主办单位 {lead}' if lead else '主办单位'}"
         return text + (f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
                        if commands else "")
 
     def follow_up_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
+        number, subject, _, example = self.parts(p)
         if days_left > 0:
-            head = f"🔁 跟进提醒：{self.subject(p)}\n已答复待跟进（回头看），请于 {due.isoformat()} 前再次答复"
+            head = f"🔁 跟进提醒：{subject}\n已答复待跟进（回头看），请于 {due.isoformat()} 前再次答复"
         elif days_left == 0:
-            head = f"🔁 今天是跟进期限：{self.subject(p)}\n请再次答复办理结果（回头看）"
+            head = f"🔁 今天是跟进期限：{subject}\n请再次答复办理结果（回头看）"
         else:
-            head = f"⚠ 跟进已超期 {-days_left} 天：{self.subject(p)}\n跟进期限 {due.isoformat()}，请再次答复（回头看）"
-        return head + (f"\n{self.commands(p)}" if commands else "")
+            head = f"⚠ 跟进已超期 {-days_left} 天：{subject}\n跟进期限 {due.isoformat()}，请再次答复（回头看）"
+        return head + (f"\n回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情" if commands else "")
 
 
 def plan_sweep(
@@ -529,6 +508,12 @@ def plan_sweep(
     if calendar is not None and config.reminders.workdays_only and not calendar.is_workday(today):
         return []
     planner = _Planner(today, config, calendar, contacts_by_id, departments, admins, sent, liaisons, leaders)
-    pings = planner.plan(proposals)
-    planner.system_pings()
+    paused = gc.isenabled()
+    gc.disable()  # 100,000 pings make no cycles: the collector's passes would only slow the plan
+    try:
+        pings = planner.plan(proposals)
+        planner.system_pings()
+    finally:
+        if paused:
+            gc.enable()
     return pings
