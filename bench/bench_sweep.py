@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import hashlib
 import inspect
 import json
 import logging
@@ -129,12 +128,12 @@ def build(n: int, seed: int = 7):
     return config, proposals, contacts, departments, liaisons, leaders, folder
 
 
-def sweeps(n: int, with_liaisons: bool = True) -> dict:
+def sweeps(n: int) -> dict:
     """Both sweeps, three runs each, on this checkout's code."""
     config, proposals, contacts, departments, liaisons, leaders, folder = build(n)
     gc.freeze()  # as the repository does after its load: the records live as long as the bot
     accepted = inspect.signature(plan_sweep).parameters
-    extra = {"liaisons": liaisons, "leaders": leaders} if with_liaisons and "liaisons" in accepted else {}
+    extra = {"liaisons": liaisons, "leaders": leaders} if "liaisons" in accepted else {}
 
     def sweep(day, sent=None):
         # a new calendar per run: the per-date cache is part of what is measured
@@ -145,10 +144,8 @@ def sweeps(n: int, with_liaisons: bool = True) -> dict:
     pings = empty.result
     yesterday = {p.key for p in sweep(TODAY - timedelta(days=3))}
     normal = timing.measure(lambda: sweep(TODAY, yesterday))
-    keys = sorted(repr(p.key) for p in pings)
     return {"empty": empty, "normal": normal, "pings": pings, "new_pings": len(normal.result),
-            "liaisons": bool(extra), "hash": hashlib.sha1("\n".join(keys).encode()).hexdigest(),
-            "folder": folder}
+            "liaisons": bool(extra), "folder": folder}
 
 
 async def ledger_cost(folder: Path, pings, count=500):
@@ -172,13 +169,12 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=100_000)
     parser.add_argument("--against", default="pre-issue13", help="git tag of the old code ('' for none)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # the old code's run
-    parser.add_argument("--no-liaisons", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:  # a child measuring some checkout's code: one JSON line
-        result = sweeps(args.n, not args.no_liaisons)
+        result = sweeps(args.n)
         print(json.dumps({"empty": result["empty"].to_json(), "normal": result["normal"].to_json(),
                           "pings": len(result["pings"]), "new_pings": result["new_pings"],
-                          "liaisons": result["liaisons"], "hash": result["hash"]}))
+                          "liaisons": result["liaisons"]}))
         return
     print(f"N = {args.n:,}; {timing.load_average()}")
     old = None
@@ -187,7 +183,6 @@ def main() -> None:
             old = timing.run_old(checkout, Path(__file__), [str(args.n), "--json"])
     t0 = time.perf_counter()
     new = sweeps(args.n)
-    plain = timing.run_old(timing.ROOT, Path(__file__), [str(args.n), "--json", "--no-liaisons"])
     pings = new["pings"]
     steps: dict[str, int] = {}
     for p in pings:
@@ -205,10 +200,6 @@ def main() -> None:
         print(f"  plan_sweep, yesterday's ledger: {old_normal.text()}  ({old['new_pings']:,} new pings)")
         print(f"  speed-up: {timing.ratio(old_empty, new['empty'])} (empty ledger), "
               f"{timing.ratio(old_normal, new['normal'])} (normal day)")
-        if not old["liaisons"]:
-            same = plain["hash"] == old["hash"]
-            print(f"  this code without liaisons plans the same pings as {args.against}: {same} "
-                  f"({plain['pings']:,} against {old['pings']:,})")
     per_ping = asyncio.run(ledger_cost(new["folder"], pings))
     print(f"ledger cost per delivered ping (claim+fsync, finish): {per_ping * 1000:.2f} ms")
     worst = max(new["empty"].median, new["normal"].median)
