@@ -6,9 +6,9 @@ The letters are ``bench_import.py``'s (varied templates, about 2,000 characters 
 the .txt in GB18030, 8 % Traditional; the .docx with label lines in a table half the time), written
 to a temp folder once. Each run parses every file with ``parse_letter_bytes`` (reading included:
 decoding, the .docx package) in a fresh process, once with this checkout's ``bot/`` and once with
-each baseline's (``--baseline``, repeatable, default the tag ``pre-issue13``: ``git archive`` of
-its ``bot/`` into the temp folder), in turn, so all meet the same load. A few files are parsed
-first, untimed (imports, regex compilation).
+each baseline's (``--baseline``, repeatable, default the tag ``pre-issue13``: a temporary
+worktree, ``timing.old_checkout``), in turn, so all meet the same load. A few files are parsed
+first, untimed (imports, regex compilation). Conventions: ``bench/timing.py``.
 
 Printed: letters/s as min / median / max of the runs, wall clock and CPU time of the parsing
 process (on 2 shared cores the wall clock includes waiting for a core, CPU time does not), the
@@ -20,19 +20,18 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
-import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import timing
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 WARM_UP = 10
 
 
@@ -49,10 +48,10 @@ def write_letters(folder: Path, n_txt: int, n_docx: int, seed: int) -> None:
         (folder / "docx" / f"reply-{i:05d}.docx").write_bytes(bench_import.docx_bytes(letter, rng))
 
 
-def worker(code: Path, folder: Path) -> dict:
-    """Parse every file with ``code``'s parser: seconds (wall, CPU) per format and a digest of
-    each letter's fields."""
-    sys.path.insert(0, str(code))
+def worker(folder: Path) -> dict:
+    """Parse every file with the parser of ``timing.code_root()``: seconds (wall, CPU) per format
+    and a digest of each letter's fields."""
+    code = timing.use_code()
     import bot.parsing
     from bot.parsing import LETTER_KEYS, parse_letter_bytes
 
@@ -72,29 +71,6 @@ def worker(code: Path, folder: Path) -> dict:
     return out
 
 
-def run_worker(code: Path, folder: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--worker", str(code), str(folder)],
-                          capture_output=True, text=True, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def baseline_tree(ref: str, folder: Path, i: int) -> Path:
-    """The code at ``ref``, unpacked from git (no worktree left behind)."""
-    tree = folder / f"baseline-{i}"
-    tree.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "bot"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
-
-
-def spread(values: list[float], digits: int = 0) -> str:
-    return " / ".join(f"{v:,.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=1000, help=".txt letters")
@@ -103,41 +79,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", action="append",
                         help="git ref of code to compare with (repeatable; default pre-issue13)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--worker", nargs=2, metavar=("CODE", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", type=Path, metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    baselines = args.baseline or ["pre-issue13"]
     if args.worker:
-        print(json.dumps(worker(Path(args.worker[0]), Path(args.worker[1]))))
+        print(json.dumps(worker(args.worker)))
         return 0
 
-    sys.path[:0] = [str(ROOT), str(HERE)]
+    timing.use_code()
     from bench_import import GOALS
 
+    baselines = args.baseline or ["pre-issue13"]
     goals = {"txt": GOALS["letters_per_s"], "docx": GOALS["docx_letters_per_s"]}
-    with tempfile.TemporaryDirectory(prefix="bench-letters-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-letters-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
         write_letters(folder, args.letters, args.docx, args.seed)
-        codes = {"now": ROOT, **{ref: baseline_tree(ref, folder, i) for i, ref in enumerate(baselines)}}
-        load_before = load()
+        codes = {"now": timing.ROOT, **{ref: stack.enter_context(timing.old_checkout(ref)) for ref in baselines}}
+        load_before = timing.load_average()
         runs: dict[str, list[dict]] = {name: [] for name in codes}
         for _ in range(args.runs):
             for name, code in codes.items():
-                runs[name].append(run_worker(code, folder))
-        load_after = load()
+                runs[name].append(timing.run_old(code, Path(__file__), ["--worker", str(folder)]))
+        load_after = timing.load_average()
 
-    print(f"{args.letters} .txt and {args.docx} .docx letters, {args.runs} runs each, "
-          f"{os.cpu_count()} cores, load average {load_before} before, {load_after} after")
+    print(f"{args.letters} .txt and {args.docx} .docx letters, {args.runs} runs each")
+    print(f"before: {load_before}\nafter:  {load_after}")
     print("letters/s, min / median / max (wall clock; CPU time of the parsing process)")
     for kind in ("txt", "docx"):
-        median_now = 0.0
-        for name in codes:
-            per_s = [r[kind]["n"] / r[kind]["wall"] for r in runs[name]]
-            cpu_per_s = [r[kind]["n"] / r[kind]["cpu"] for r in runs[name]]
-            median = statistics.median(per_s)
-            median_now = median_now or median
-            ratio = "" if name == "now" else f"  now is {median_now / median:.2f}x"
-            print(f"  .{kind:<4} {name:<12} {spread(per_s)}  (CPU {spread(cpu_per_s)}){ratio}")
-        met = "met" if median_now >= goals[kind] else "NOT met"
+        rates = {name: timing.Runs([r[kind]["n"] / r[kind]["wall"] for r in rs],
+                                   [r[kind]["n"] / r[kind]["cpu"] for r in rs]) for name, rs in runs.items()}
+        now = rates["now"]  # rates, not times: timing.ratio(now, base) is then now's median over base's
+        for name, rate in rates.items():
+            versus = "" if name == "now" else f"  now is {timing.ratio(now, rate)}"
+            print(f"  .{kind:<4} {name:<12} {timing.spread(rate.wall, 0)}  (CPU {timing.spread(rate.cpu, 0)}){versus}")
+        met = "met" if now.median >= goals[kind] else "NOT met"
         print(f"  .{kind:<4} goal ≥ {goals[kind]:.0f}/s (wall clock, median): {met}")
     for ref in baselines:
         now_fields, ref_fields = runs["now"][0]["digests"], runs[ref][0]["digests"]
