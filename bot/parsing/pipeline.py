@@ -104,7 +104,7 @@ def opinion_marker(text: str) -> str | None:
     co-unit's opinion without being one)."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()][:8]
     for line in lines:
-        match = _OPINION_HEADING.search(re.sub(r"\s+", "", nfkc(line)))
+        match = _OPINION_HEADING.search("".join(nfkc(line).split()))
         if match:
             return match.group(0)
     return None
@@ -116,4 +116,5 @@ def text_hash(text: str) -> str:
     import hashlib
 
     folded = nfkc(text or "")
-    return hashlib.sha256(re.sub(r"\s+", "", folded).encode("utf-8")).hexdigest()
+    # str.split() splits on exactly what the regex \s matches, without the regex machinery
+    return hashlib.sha256("".join(folded.split()).encode("utf-8")).hexdigest()
