@@ -189,7 +189,7 @@ def event_text(event: Event, proposal: Proposal) -> str:
     elif event.kind in (EV_DELETE, EV_RESTORE):
         why = event.reason or ("撤销导入" if event.changes.get("change") else "")
         why = why or ("撤销" + ("恢复" if event.kind == EV_DELETE else "删除") if "undo_of" in event.changes else "")
-        parts.append(f"（{why}）" if why else "")
+        parts = [label + (f"（{why}）" if why else "")]
     elif event.kind == EV_EDIT:
         names = {"classification": "类别", "business_date": "日期", "doc_number": "文号",
                  "assigned_date": "交办日期", "due_date": "办理期限", "complex": "复杂件",
