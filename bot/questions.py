@@ -212,7 +212,9 @@ def answer_question(svc, index: SearchIndex, text: str) -> Answer:
         return Answer(q, listing=listing, note=note)
     if q.intent == STATS:
         unit, note = _unit_filter(index, q.subject)
-        return Answer(q, figures=figures(facts_of(svc, today), today, q.session, unit), note=note)
+        found = svc.office.kept(("figures", today, q.session, unit),
+                                lambda: figures(facts_of(svc, today), today, q.session, unit))
+        return Answer(q, figures=found, note=note)
     return Answer(q, _search(index, q.subject, query))
 
 

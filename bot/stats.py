@@ -28,12 +28,14 @@ import calendar as calendar_module
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from bot import history
 from bot.deadlines import as_date, handling_due_date
 from bot.model import EV_FEEDBACK, Event, Proposal, _cn
 from bot.numbers import Session, number_order
+
+T = TypeVar("T")
 
 SATISFIED = ("满意", "基本满意")
 NO_UNIT = "（未指定主办单位）"
@@ -124,9 +126,19 @@ class OfficeView:
         self.svc = svc
         self._facts: dict[int, Facts] | None = None
         self._dirty: set[int] = set()
+        self._kept: dict[tuple, Any] = {}  # lists and figures, until the next change
         svc.repo.subscribe(self._on_change)
 
+    def kept(self, key: tuple, compute: Callable[[], T]) -> T:
+        """A list or figures derived from every item's facts, computed once and kept until any
+        item changes (``key`` names it, with its as-of date): a question asked again costs a
+        look-up, not a pass over every item."""
+        if key not in self._kept:
+            self._kept[key] = compute()
+        return self._kept[key]
+
     def _on_change(self, op: str, record) -> None:
+        self._kept.clear()
         if isinstance(record, Proposal):
             self._dirty.add(record.id)
         else:
@@ -214,6 +226,10 @@ def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
+    return svc.office.kept(("overdue", as_of, unit, session), lambda: _overdue_list(svc, as_of, unit, session))
+
+
+def _overdue_list(svc, as_of: date, unit: str | None, session: Session | None) -> DueList:
     items = [
         DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
         if f.is_open and f.due is not None and f.due < as_of
@@ -224,6 +240,11 @@ def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | N
 
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
                   session: Session | None = None) -> DueList:
+    return svc.office.kept(("due_soon", as_of, start, end, unit, session),
+                           lambda: _due_soon_list(svc, as_of, start, end, unit, session))
+
+
+def _due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None, session: Session | None) -> DueList:
     items = [
         DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
         if f.is_open and f.due is not None and start <= f.due <= end
