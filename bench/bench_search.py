@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-GOALS = {"p95_ms": 3.0, "startup_s": 3.0, "rss_mb": 400.0}  # at 100k, on the 2-core machine
+GOALS = {"p95_ms": 3.0, "cpu_p95_ms": 3.0, "startup_s": 3.0, "rss_mb": 400.0}  # at 100k, 2-core machine
 _CN = "零一二三四五六七八九"
 
 
@@ -266,14 +266,19 @@ def measure(db: Path, queries_file: Path, code: Path | None, baseline: bool) -> 
     # Latency: one warm-up pass, then three timed passes over the whole mix.
     for q in mix:
         index.search(q)
+    # Wall time is what a person waits; the CPU time of the thread leaves out the time other
+    # processes held the core (on a shared, busy machine the two differ several times over).
     latencies: list[float] = []
+    cpu: list[float] = []
     per_type: dict[str, list[float]] = {}
     types = [item["type"] for item in labelled] + ["ambiguous"] * len(extra)
     for _ in range(3):
         for q, qtype in zip(mix, types):
+            c = time.thread_time()
             t = time.perf_counter()
             index.search(q)
             ms = (time.perf_counter() - t) * 1000
+            cpu.append((time.thread_time() - c) * 1000)
             latencies.append(ms)
             per_type.setdefault(qtype, []).append(ms)
 
@@ -313,6 +318,8 @@ def measure(db: Path, queries_file: Path, code: Path | None, baseline: bool) -> 
         "p95_ms": _pct(latencies, 0.95),
         "p99_ms": _pct(latencies, 0.99),
         "max_ms": max(latencies) if latencies else 0.0,
+        "cpu_p50_ms": _pct(cpu, 0.5),
+        "cpu_p95_ms": _pct(cpu, 0.95),
         "p95_by_type_ms": {k: _pct(v, 0.95) for k, v in sorted(per_type.items())},
         "labelled": len(labelled),
         "precision_at_1": correct / len(labelled) if labelled else 0.0,
@@ -378,17 +385,18 @@ def _measure_baseline(repo, labelled: list[dict], extra: list[str]) -> dict:
     base = FairBaseline(repo)
     build_s = time.perf_counter() - t
     latencies: list[float] = []
+    cpu: list[float] = []
     correct = 0
-    for item in labelled:
+    for q, item in [(item["q"], item) for item in labelled] + [(q, None) for q in extra]:
+        c = time.thread_time()
         t = time.perf_counter()
-        top = base.search(item["q"])
+        top = base.search(q)
         latencies.append((time.perf_counter() - t) * 1000)
-        correct += top == (item["kind"], item["label"])
-    for q in extra:
-        t = time.perf_counter()
-        base.search(q)
-        latencies.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.thread_time() - c) * 1000)
+        correct += item is not None and top == (item["kind"], item["label"])
     return {
+        "baseline_cpu_p50_ms": _pct(cpu, 0.5),
+        "baseline_cpu_p95_ms": _pct(cpu, 0.95),
         "baseline_build_s": build_s,
         "baseline_p50_ms": _pct(latencies, 0.5),
         "baseline_p95_ms": _pct(latencies, 0.95),
@@ -512,6 +520,12 @@ def report(n: int, f: dict) -> None:
         ("latency p95 (ms)", spread(ours, "p95_ms", ".2f"), spread(old, "p95_ms", ".2f") if old else "",
          ratio(ours, "p95_ms", old, "p95_ms"), spread(ours, "baseline_p95_ms", ".1f"),
          ratio(ours, "p95_ms", ours, "baseline_p95_ms"), goal("p95_ms")),
+        ("CPU time p50 (ms)", spread(ours, "cpu_p50_ms", ".2f"), spread(old, "cpu_p50_ms", ".2f") if old else "",
+         ratio(ours, "cpu_p50_ms", old, "cpu_p50_ms"), spread(ours, "baseline_cpu_p50_ms", ".1f"),
+         ratio(ours, "cpu_p50_ms", ours, "baseline_cpu_p50_ms"), ""),
+        ("CPU time p95 (ms)", spread(ours, "cpu_p95_ms", ".2f"), spread(old, "cpu_p95_ms", ".2f") if old else "",
+         ratio(ours, "cpu_p95_ms", old, "cpu_p95_ms"), spread(ours, "baseline_cpu_p95_ms", ".1f"),
+         ratio(ours, "cpu_p95_ms", ours, "baseline_cpu_p95_ms"), goal("cpu_p95_ms")),
         ("latency p99 (ms)", spread(ours, "p99_ms", ".2f"), spread(old, "p99_ms", ".2f") if old else "",
          ratio(ours, "p99_ms", old, "p99_ms"), spread(ours, "baseline_p99_ms", ".1f"),
          ratio(ours, "p99_ms", ours, "baseline_p99_ms"), ""),

@@ -14,6 +14,7 @@ from bot.model import Contact, Department, Proposal, Reply
 from bot.search import (
     SearchIndex, clean_query, norm, pinyin_forms, record_to_json, run_contact, run_find,
 )
+from bot.search.corpus import Corpus
 from bot.storage import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -560,7 +561,6 @@ def test_rows_mapping():
 
 
 def test_bigram_codes_bulk_equals_one_by_one():
-    from bot.search.corpus import Corpus
     from bot.search.text import pair_codes, title_core
 
     texts = ["关于加快推动城乡融合发展的建议", "城乡", "城", "关于建议", "关于𠀋字路口的建议", "abab",
@@ -583,6 +583,24 @@ def test_bigram_codes_bulk_equals_one_by_one():
     # A key an array('I') cannot hold turns that posting list into a list.
     bulk.add(-5, "城乡规划")
     assert -5 in bulk.post[next(iter(pair_codes("城乡")))]
+
+
+def test_capped_candidates_keep_every_match_of_the_whole_query(monkeypatch):
+    """Posting lists are read rarest first up to BUDGET: a cap that falls after the rarest list
+    drops only fuzzy matches (never certain), so it does not count as truncated; a rarest list
+    over the cap does."""
+    import bot.search.corpus as corpus
+
+    monkeypatch.setattr(corpus, "BUDGET", 5)
+    titles = Corpus(gram=2, ids=True)
+    texts = ["城乡融合发展"] + [f"城乡第{i}" for i in range(8)] + ["乡村振兴"]
+    titles.load(list(range(1, len(texts) + 1)), texts)
+    keys, truncated = titles.candidates("城乡融合", 1)
+    assert 1 in keys and not truncated  # 乡融 (rarest) read whole; 城乡 (9 titles) over the cap
+    found, truncated = titles.match("城乡融合")
+    assert found[0][0] == 1 and found[0][2] >= 80 and not truncated
+    keys, truncated = titles.candidates("城乡", 1)
+    assert truncated and len(keys) == 5
 
 
 def test_title_core_cuts_the_frame():

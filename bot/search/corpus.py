@@ -222,21 +222,26 @@ class Corpus:
     def candidates(self, q: str, need: int) -> tuple[set, bool]:
         """Keys that may share ``need`` grams with q: the union of the rarest posting lists
         (pigeonhole: a key sharing ``need`` of q's ``m`` grams is in any ``m - need + 1`` of their
-        lists), read rarest first and capped at BUDGET. Returns (keys, truncated)."""
+        lists), read rarest first and capped at BUDGET. Returns (keys, truncated).
+
+        A text holding the whole query holds its rarest gram, so the rarest list has every
+        exact, prefix and substring match: unless that list alone is over BUDGET (then only its
+        newest entries are read, and ``truncated`` is set), a cap drops only fuzzy matches, which
+        score 79 at most (:func:`tier`) and so cannot change a certain answer (90 or more, 10
+        ahead of the rest)."""
         posts = sorted((self.post.get(g, ()) for g in self.grams(q)), key=len)
         if not posts:
             return set(), False
         k = max(1, len(posts) - need + 1)
         cand: set = set()
-        truncated = False
         for lst in posts[:k]:
             if len(cand) + len(lst) > BUDGET:
                 if not cand:
                     cand.update(lst[-BUDGET:])  # the newest entries
-                truncated = True
+                    return cand, True
                 break
             cand.update(lst)
-        return cand, truncated
+        return cand, False
 
     def match(self, q: str, min_coverage: float = MIN_COVERAGE) -> tuple[list[tuple[Any, str, float]], bool]:
         """(key, text, tier score) of the best candidates for q, and whether candidates were cut."""

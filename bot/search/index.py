@@ -24,14 +24,13 @@ from bot.search.units import UnitTable
 FREEZE_MIN = 20_000     # records loaded at once: start-up data, frozen for the collector (load)
 
 
-
 class SearchIndex(Matching):
     """In-memory search over a Repository's proposals, replies, contacts and units.
 
     Per record kind: the records and their indexed state by id (:class:`Rows` and
     :class:`State`: dense ids cost 8 bytes a field), so that a put or delete updates only what
     changed even when the caller changed the record in place. :meth:`load` indexes a whole
-    repository in bulk."""
+    repository in bulk, through the same path as a put (see "one path per record kind")."""
 
     def __init__(self, aliases: Mapping[str, Sequence[str]] | None = None):
         self._lock = threading.RLock()
