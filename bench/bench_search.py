@@ -419,7 +419,8 @@ def _child(db: Path, queries_file: Path, code: Path | None, baseline: bool) -> d
             str(code or ""), "baseline" if baseline else ""]
     child = subprocess.run(args, capture_output=True, text=True, cwd=str(ROOT),
                            env={**os.environ, "PYTHONHASHSEED": "0"})
-    copy.unlink()
+    for leftover in copy.parent.glob(copy.name + "*"):  # the copy, its journal and lock file
+        leftover.unlink()
     if child.returncode != 0:
         raise RuntimeError(f"measuring child failed:\n{child.stderr}")
     return json.loads(child.stdout.strip().splitlines()[-1])
@@ -436,9 +437,11 @@ def _before_code(ref: str, into: Path) -> Path:
 def run(n: int, out_dir: Path, runs: int = 3, before: str | None = "pre-issue13", seed: int = 1) -> dict:
     """Generate, measure ``runs`` times in child processes, print the figures, return them:
     the medians at the top level, every run under "runs" / "before_runs"."""
+    import shutil
     import tempfile
 
     from bot.config import TEMPLATE, load_config
+    from bot.storage import Repository
     from gen_data import generate, write_db
 
     out_dir = Path(out_dir)
@@ -455,6 +458,16 @@ def run(n: int, out_dir: Path, runs: int = 3, before: str | None = "pre-issue13"
     counts = (len(data.proposals), len(data.replies), len(data.contacts), len(data.departments))
     del data
 
+    # gen_data writes the original TinyDB layout; today's repository moves a file in that layout
+    # to its own (snapshot + journal) in a background thread right after opening it, which would
+    # run beside the index build. A running bot's database is in today's layout already: so is
+    # the copy today's code measures. The older code reads the original.
+    current = out_dir / f"current-{n}.json"
+    for stale in out_dir.glob(current.name + "*"):  # an earlier run's journal would be replayed
+        stale.unlink()
+    shutil.copyfile(db, current)
+    Repository(current, backups=0).close()
+
     ours: list[dict] = []
     old: list[dict] = []
     loads: list[str] = []
@@ -462,7 +475,7 @@ def run(n: int, out_dir: Path, runs: int = 3, before: str | None = "pre-issue13"
         code = _before_code(before, Path(tmp)) if before else None
         for _ in range(runs):
             loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
-            ours.append(_child(db, queries_file, None, baseline=True))
+            ours.append(_child(current, queries_file, None, baseline=True))
             if code is not None:
                 old.append(_child(db, queries_file, code, baseline=False))
     figures = {key: statistics.median(r[key] for r in ours) for key, value in ours[0].items()
