@@ -9,7 +9,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.opinions import OpinionResult, co_unit_named, pending_co_units, register_opinion
-from bot.parsing import parse_date
+from bot.parsing import is_government_unit, parse_date
 from bot.render import esc, number_label
 from handlers.common import answered_command, button, edit, on_button, record_id, reply, services
 from handlers.progress import LOOKS_LIKE_DATE, day_arg
@@ -41,8 +41,9 @@ def answer_text(result: OpinionResult) -> str:
 
 
 def parse_rest(svc, p: Proposal, words: list[str]) -> tuple[str | None, str | None, str | None, str | None]:
-    """(unit name, ISO date, doc number, error) from the words after the number: a word naming a
-    co-unit of the item, a date, and what is left is the 文号."""
+    """(unit name, ISO date, doc number, error) from the words after the number: a first word
+    naming a unit (a co-unit of the item, or another unit: refused later, never taken for the
+    文号), a date, and what is left is the 文号."""
     unit = day = None
     others = []
     for word in words:
@@ -50,7 +51,7 @@ def parse_rest(svc, p: Proposal, words: list[str]) -> tuple[str | None, str | No
             day, error = day_arg(word, svc.today())
             if error:
                 return None, None, None, error
-        elif unit is None and not others and co_unit_named(svc, p, word) is not None:
+        elif unit is None and not others and (co_unit_named(svc, p, word) is not None or is_government_unit(word)):
             unit = word
         else:
             others.append(word)

@@ -70,6 +70,8 @@ async def test_a_co_units_liaison_registers_its_opinion_and_its_pings_stop(offic
     assert "第33号" in pings and "第12号" not in pings, pings
 
     # an admin names the unit when the item has several; then every co-unit is in
+    (wrong,) = await office.send("/opinion 33 市民政局")  # a unit, but not a co-unit of No. 33
+    assert wrong.text.startswith("“市民政局”不是第33号的协办单位（协办："), wrong.text
     (ask,) = await office.send("/opinion 12")
     assert "有多个协办单位" in ask.text  # 医保局 still open, 教育局 done: the admin must say which
     (done,) = await office.send("/opinion 12 市医保局 2026-11-12")
