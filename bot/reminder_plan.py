@@ -152,7 +152,6 @@ class _Planner:
         self.webhooks = config.webhooks or {}
         self.pings: list[Ping] = []
         self.errors: list[tuple[int, str]] = []
-        self.isos: dict[date, str] = {}
 
     # cached look-ups -----------------------------------------------------------------------
 
@@ -173,12 +172,6 @@ class _Planner:
         if day is MISSING:
             day = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
         return day
-
-    def iso(self, day: date) -> str:
-        text = self.isos.get(day)
-        if text is None:
-            text = self.isos[day] = day.isoformat()
-        return text
 
     def unit_name(self, unit: str) -> str:
         return self.canonical.get(unit, unit)
@@ -302,14 +295,14 @@ class _Planner:
             else:
                 step = None
             if step is not None:
-                cycle = self.iso(due)
+                cycle = due.isoformat()
                 targets = self.lead_targets(p)
                 if targets:
                     self.emit(p, step, cycle, targets, self.deadline_text, due, days_left)
                 if days_left < 0 and -days_left >= self.escalate_after:
                     self.plan_escalation(p, due, -days_left, cycle)
         if p.co_units and p.state != REOPENED and p.assigned_date:
-            self.plan_co_units(p)
+            self.plan_co_units(p, due)
 
     def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
         """To the lead unit's supervisor chat; else its unit leader when linked; else the admins,
@@ -329,14 +322,14 @@ class _Planner:
             recipients = [(chat, "管理员") for chat in self.admin_targets]
         self.emit(p, "escalate", cycle, recipients, self.escalation_text, due, -overdue)
 
-    def plan_co_units(self, p: Proposal) -> None:
+    def plan_co_units(self, p: Proposal, main_due: date | None) -> None:
         """Each co-unit whose opinion is not in yet: its liaison (and its people among the
         item's handlers, and its group robot) counts down to the co-unit deadline."""
         done = p.co_units_done
         waiting = [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
         if not waiting:
             return
-        co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=self.deadline(p))
+        co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=main_due)
         if co_due is None:
             return
         days_left = co_due.toordinal() - self.today_ord
@@ -432,7 +425,7 @@ class _Planner:
     def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
         number, subject, lead, example = self.parts(p)
         head = self.countdown(subject, days_left)
-        due_line = f"截止 {self.iso(due)} · 主办 {lead}" if lead else f"截止 {self.iso(due)}"
+        due_line = f"截止 {due.isoformat()} · 主办 {lead}" if lead else f"截止 {due.isoformat()}"
         if commands:
             return f"{head}\n{due_line}\n回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情"
         return f"{head}\n{due_line}"
@@ -458,7 +451,7 @@ class _Planner:
         lead_unit = p.lead_unit
         names = [name for cid in handler_ids(p, self.liaisons) if (name := self.escalation_name(cid, lead_unit))]
         who = "、".join(names) if names else "未登记"
-        due_line = f"截止 {self.iso(due)} · 主办 {lead}" if lead else f"截止 {self.iso(due)}"
+        due_line = f"截止 {due.isoformat()} · 主办 {lead}" if lead else f"截止 {due.isoformat()}"
         return (f"🚨 督办提醒：{subject} 已逾期 {-days_left} 天\n{due_line}\n"
                 f"承办人：{who}\n/status {number} 查看详情")
 
