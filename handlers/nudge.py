@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Event, Proposal
 from bot.model import Department
-from bot.nudge import ACK, nudge_text, nudged_today, overdue_led_by, plan_nudge, record_ack, record_nudge
+from bot.nudge import ACK, nudge_item, overdue_led_by, record_ack
 from bot.render import esc, number_label
 from bot.webhooks import make_webhook_sender
 from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
@@ -33,59 +33,33 @@ USAGE = "用法：/nudge 案号 [留言]，例如 /nudge 125 请本周内报送�
 
 async def send_nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, p: Proposal, note: str,
                      force: bool = False) -> str | tuple[str, list]:
-    """Send, record, and return the answer for the admin (with a button when it asks first)."""
+    """Carry out the nudge (bot.nudge.nudge) and word the answer for the admin (with a button
+    when it asks first); the people reached get an 已收到 button once the nudge is recorded."""
     svc = services(context)
-    if not p.is_open:
+
+    async def send(chat_id: int, text: str):
+        return await context.bot.send_message(chat_id, text)
+
+    done = await nudge_item(svc, p, update.effective_user.id, note, send, make_webhook_sender(svc.config.webhooks),
+                       force)
+    if done.closed:
         return f"{esc(number_label(p))}已答复或已办结，无需催办。"
-    earlier = nudged_today(svc, p)
-    if earlier is not None and not force:
-        at = earlier.recorded_at[11:16] if earlier.recorded_at else ""
+    if done.earlier is not None:
+        at = done.earlier.recorded_at[11:16] if done.earlier.recorded_at else ""
         return (f"{esc(number_label(p))}今天已催办过（{at} UTC）。仍要再次催办吗？",
                 [[("再次催办", button(FORCE, p.id))]])
-    plan = plan_nudge(svc, p)
-    reached, unreached = [], [c.name + "（未绑定）" for c in plan.unlinked]
-    text = nudge_text(svc, plan, note)
-    ack_of = []  # (chat id, message) to get the 已收到 button once the event has an id
-    for contact in plan.people:
-        try:
-            message = await context.bot.send_message(contact.telegram_user_id, text)
-            reached.append(contact.name)
-            ack_of.append(message)
-        except TelegramError as exc:
-            log.warning("nudge of %s to %s failed: %s", p.id, contact.id, exc)
-            unreached.append(f"{contact.name}（发送失败）")
-    if plan.robot_unit:
-        try:
-            await make_webhook_sender(svc.config.webhooks)(plan.robot_unit, text)
-            reached.append(f"{plan.robot_unit}群机器人")
-        except Exception as exc:  # a robot that fails must not lose the rest
-            log.warning("nudge robot of %s failed: %s", plan.robot_unit, exc)
-            unreached.append(f"{plan.robot_unit}群机器人（发送失败）")
-    if plan.overdue_days is not None:
-        escalation = nudge_text(svc, plan, note, escalation=True)
-        target = plan.supervisor_chat or (plan.leader.telegram_user_id if plan.leader else None)
-        who = "督办群" if plan.supervisor_chat else (f"单位负责人 {plan.leader.name}" if plan.leader else "")
-        if target:
-            try:
-                await context.bot.send_message(target, escalation)
-                reached.append(who)
-            except TelegramError as exc:
-                log.warning("nudge escalation of %s failed: %s", p.id, exc)
-                unreached.append(f"{who}（发送失败）")
-        else:
-            unreached.append("单位负责人（未登记或未绑定）")
-    if not reached:
+    unreached = done.unreached
+    if done.event is None:
         return (f"未能催办{esc(number_label(p))}：没有可送达的人。"
                 + (f"\n未送达：{esc('、'.join(unreached))}" if unreached else "\n该件没有承办人，主办单位也没有联络员或群机器人。"))
-    event = record_nudge(svc, p, update.effective_user.id, note, reached, unreached)
-    for message in ack_of:
+    for message in done.sent:
         try:
-            await message.edit_reply_markup(keyboard([[(ACK, button(ACKED, event.id))]]))
+            await message.edit_reply_markup(keyboard([[(ACK, button(ACKED, done.event.id))]]))
         except TelegramError as exc:
-            log.info("ack button for nudge %s not added: %s", event.id, exc)
-    lines = [f"已催办{esc(number_label(p))}：已发送给 {esc('、'.join(reached))}。"]
-    if plan.overdue_days is not None:
-        lines.append(f"该件已逾期 {plan.overdue_days} 天。")
+            log.info("ack button for nudge %s not added: %s", done.event.id, exc)
+    lines = [f"已催办{esc(number_label(p))}：已发送给 {esc('、'.join(done.reached))}。"]
+    if done.plan.overdue_days is not None:
+        lines.append(f"该件已逾期 {done.plan.overdue_days} 天。")
     if unreached:
         lines.append(f"未送达：{esc('、'.join(unreached))}")
     lines.append("已记入办理记录。")
