@@ -17,7 +17,7 @@ from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Event, Proposal
 from bot.model import Department
 from bot.nudge import ACK, nudge_item, overdue_led_by, record_ack
-from bot.render import esc, number_label
+from bot.render import esc, number_label, short_title
 from bot.webhooks import make_webhook_sender
 from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
 from handlers.status import NUDGE, not_found_text, session_label
@@ -122,7 +122,7 @@ async def unit_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, unit_
         await reply(update, f"{esc(unit.name)}目前没有逾期事项。")
         return
     lines = [f"<b>{esc(unit.name)}</b> 逾期 {len(items)} 件，请选择要催办的事项："]
-    lines += [f"· 第{esc(p.number)}号 {esc(p.title[:24])} · 逾期 {days} 天" for days, p, _ in items[:UNIT_ITEMS]]
+    lines += [f"· 第{esc(p.number)}号 {esc(short_title(p.title))} · 逾期 {days} 天" for days, p, _ in items[:UNIT_ITEMS]]
     if len(items) > UNIT_ITEMS:
         lines.append(f"……另有 {len(items) - UNIT_ITEMS} 件（/dept {esc(unit.name)} 查看全部）")
     await reply(update, "\n".join(lines), item_buttons([p for _, p, _ in items[:UNIT_ITEMS]]))
