@@ -80,11 +80,13 @@ def settle(db: Path) -> None:
     disk: the load then finds nothing stale), in TinyDB's single-line layout (both stores
     read it)."""
     from bot import history
+    from bot.deadlines import WorkCalendar
     from bot.durable import journal_path, lock_path
     from bot.storage import Repository
 
     with Repository(db, backups=0) as repo:
-        history.rebuild_all(repo, bench_config(db), None)
+        config = bench_config(db)
+        history.rebuild_all(repo, config, WorkCalendar.from_config(config))
         with repo.batch():
             for proposal in repo.all(Proposal):
                 repo.put(proposal)
@@ -221,7 +223,51 @@ base_file_url = "{emulator.base_file_url}"
                 child.communicate()
             if run or not warm_up:
                 results.append({"startup_s": wall, "startup_cpu_s": cpu, "rss_mb": rss, "load": load})
+            elif code == ROOT:  # what the warm-up stored (states rebuilt, their fingerprint), folded in
+                from bot.storage import Repository
+                with Repository(db, backups=0) as repo:
+                    repo.compact(force=True)
     return results
+
+
+PHASES = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, sys.argv[2])
+    def mark(what, last=[0.0]):
+        cpu = time.process_time()
+        rss = next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmRSS:"))
+        print(f"| {what} | {cpu - last[0]:.2f} | {rss:.0f} |", flush=True)
+        last[0] = cpu
+    mark("interpreter")
+    import bot.app, bot.cli
+    from bot.config import load_config
+    mark("imports (telegram, handlers, search, storage)")
+    from bot.services import Services
+    from bot.storage import Repository
+    config = load_config(sys.argv[3])
+    repo = Repository(config.database, backups=config.backups)
+    mark("repository: snapshot + journal into records and look-ups")
+    services = Services(config=config, repo=repo, clock=None)
+    mark("services: units, histories checked (replayed only after an upgrade)")
+    services.units.link_legacy()
+    from bot.search import SearchIndex
+    index = SearchIndex.build(repo, config.aliases)
+    index.search("发改委")
+    mark("search index built, first query")
+    """
+)
+
+
+def phases(db: Path, folder: Path, out=print) -> None:
+    """CPU seconds and RSS after each step of a start-up (a fresh process, steady state)."""
+    config = folder / "phases.toml"
+    config.write_text(f'[storage]\ndatabase = "{db}"\nbackups = 0\n', encoding="utf-8")
+    out(f"load average {load_average()}")
+    out("| step | CPU (s) | RSS after (MB) |\n|---|---|---|")
+    done = subprocess.run([sys.executable, "-c", PHASES, str(db), str(ROOT), str(config)], capture_output=True,
+                          text=True, check=True)
+    out(done.stdout.rstrip())
 
 
 def pre_issue9_code(folder: Path) -> Path:
@@ -418,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-audit", action="store_true")
     parser.add_argument("--kill", type=int, default=0, help="run N kill -9 rounds instead")
     parser.add_argument("--startup-only", action="store_true", help="measure only the start-ups")
+    parser.add_argument("--phases", action="store_true", help="CPU and RSS per start-up step instead")
     parser.add_argument("--pre", help="a checkout of the code before issue 9 (default: git worktree of the tag "
                                       "pre-issue9 in the output folder)")
     args = parser.parse_args(argv)
@@ -430,6 +477,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kill -9: {f['rounds']} rounds {f['modes']}, {f['acknowledged']} acknowledged writes, none lost; "
                   f"{f['temps_removed']} temp files left by kills, all removed at the next start "
                   f"({time.perf_counter() - started:.0f} s)")
+        return 0
+    if args.phases:
+        for n in (int(s) for s in args.sizes.split(",")):
+            with tempfile.TemporaryDirectory(dir=folder) as work:
+                db = Path(work) / "proposals.json"
+                shutil.copy(make_db(n, folder), db)
+                from bot.storage import Repository
+                with Repository(db, backups=0) as repo:
+                    repo.compact(force=True)  # as the bot leaves the single-line file: one document per line
+                for start in range(2):  # the first start after an upgrade checks every history
+                    print(f"\n{n:,} proposals, {'first start (histories replayed)' if not start else 'next start'}")
+                    phases(db, Path(work))
         return 0
     print(f"load average {load_average()}, {os.cpu_count()} cores")
     pre = Path(args.pre) if args.pre else pre_issue9_code(folder)

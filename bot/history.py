@@ -260,13 +260,14 @@ DERIVED_FROM = "derived_from"  # the Setting naming what the cached states were 
 
 def derived_from(repo, config: Config, calendar: WorkCalendar | None) -> str:
     """A fingerprint of everything a replay depends on besides the events: the bot's code (any
-    upgrade), the configuration, the holiday tables and the units' ids and names (a renamed or
-    merged unit changes what ``current_units`` gives)."""
+    upgrade), what it reads of the configuration (the rules and class schemes: a replay that
+    reads more must add it here; addresses and tokens must not start a replay), the holiday
+    tables and the units' ids and names (a renamed or merged unit changes ``current_units``)."""
     digest = hashlib.sha256()
     digest.update(repr(sorted((d.id, d.name) for d in repo.departments())).encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
-    digest.update(repr(config).encode())
+    digest.update(repr((config.rules, config.class_schemes)).encode())
     if calendar is not None:
         digest.update(repr((sorted(calendar.holidays), sorted(calendar.extra_workdays), calendar.covered,
                             getattr(calendar._lib, "__version__", None))).encode())

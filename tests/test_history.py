@@ -9,7 +9,7 @@ from bot.config import load_config
 from bot.deadlines import WorkCalendar, due_date_of, extend
 from bot.history import rebuild_all, replay, timeline
 from bot.importer import Importer
-from bot.model import Event, Proposal
+from bot.model import Department, Event, Proposal
 from bot.render import status_card
 from bot.services import Services
 from bot.storage import Repository
@@ -113,6 +113,35 @@ def test_rebuild_at_load_replaces_a_stale_cached_state(tmp_path):
     again = Repository(tmp_path / "p.json")
     assert rebuild_all(again, config, WorkCalendar.from_config(config)) == 1
     assert again.get(Proposal, item.id).state == "reopened"
+
+
+def test_histories_replayed_at_load_only_when_code_rules_or_units_changed(tmp_path):
+    config = load_config(write_config(tmp_path))
+    calendar = WorkCalendar.from_config(config)
+    repo = Repository(tmp_path / "p.json")
+    item = repo.put(proposal(id=None))
+    for event in history_events():
+        repo.put(replace(event, id=None, proposal_id=item.id))
+    item.state = "closed"  # a stale cache
+    repo.put(item)
+    assert rebuild_all(repo, config, calendar) == 1  # no fingerprint yet: replayed, and stored
+    repo.close()
+    repo = Repository(tmp_path / "p.json")
+    assert repo.get(Proposal, item.id).state == "reopened"
+    stored = repo.get(Proposal, item.id)
+    stored.state = "closed"
+    repo.put(stored)  # stale again, behind the fingerprint's back
+    assert rebuild_all(repo, replace(config, base_url="http://elsewhere/bot"), calendar) == 0  # trusted
+    assert repo.get(Proposal, item.id).state == "closed"
+    longer = tuple(replace(rule, reply_months=rule.reply_months + 1) for rule in config.rules)
+    assert rebuild_all(repo, replace(config, rules=longer), calendar) == 1  # other rules: replayed
+    assert repo.get(Proposal, item.id).state == "reopened"
+    repo.put(Department(name="晋城市教育局"))
+    stored = repo.get(Proposal, item.id)
+    stored.state = "closed"
+    repo.put(stored)
+    assert rebuild_all(repo, replace(config, rules=longer), calendar) == 1  # a unit more: replayed
+    repo.close()
 
 
 def letter(cls: str, day: str, body: str = "已列入明年计划。") -> bytes:
