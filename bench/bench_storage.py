@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
                 for start in range(2):  # the first start after an upgrade checks every history
                     print(f"\n{n:,} proposals, {'first start (histories replayed)' if not start else 'next start'}")
                     phases(db, Path(work))
+                    with Repository(db, backups=0) as repo:
+                        repo.compact(force=True)  # what the first start stored, folded in
         return 0
     print(f"load average {load_average()}, {os.cpu_count()} cores")
     pre = Path(args.pre) if args.pre else pre_issue9_code(folder)
