@@ -193,8 +193,9 @@ class Importer:
 
     def __init__(self, repo: Repository, config: Config, *, quiet: bool = False,
                  today: Callable[[], date] = date.today, calendar: WorkCalendar | None = None,
-                 units: UnitRegistry | None = None):
+                 units: UnitRegistry | None = None, by: int | None = None):
         self.repo, self.config, self.quiet, self.today = repo, config, quiet, today
+        self.by = by  # who uploaded the files in chat (their history names the operator); None: the CLI
         self.calendar = calendar or WorkCalendar.from_config(config)
         self.units = units or UnitRegistry(repo, config)
         self.batch = self.source = ""  # of the file being imported
@@ -286,7 +287,7 @@ class Importer:
         contacts = [self._contact_plan(name, unit, phones) for name in names]
         handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
         before = None if is_new else self.repo.get(Proposal, proposal.id)
-        event = Event(proposal_id=0, kind=EV_CO_UNIT_OPINION, business_date=reply_date, source=filename,
+        event = Event(proposal_id=0, kind=EV_CO_UNIT_OPINION, business_date=reply_date, source=filename, by=self.by,
                       source_hash=digest, unit=unit.name if unit else "", unit_id=unit.id if unit else None,
                       doc_number=parsed.get("doc_number"))
         if opinion_of is None:
@@ -503,7 +504,7 @@ class Importer:
         if stored is None or (not any(e.kind == EV_ASSIGNED for e in past) and any(dates.values())):
             # (a row without dates says nothing new about an item first known from a letter)
             events.append(Event(
-                proposal_id=0, kind=EV_ASSIGNED, business_date=dates["assigned_date"], source=source,
+                proposal_id=0, kind=EV_ASSIGNED, business_date=dates["assigned_date"], source=source, by=self.by,
                 changes={"due_date": dates["due_date"]} if dates["due_date"] else {},
                 quiet=self.quiet, batch=self.batch if stored is None else "",
             ))
@@ -511,10 +512,10 @@ class Importer:
             changes = {k: v for k, v in dates.items() if v and v != list_value(past, k)}
             if changes:
                 events.append(Event(proposal_id=0, kind=EV_EDIT, business_date=self.today().isoformat(),
-                                    source=source, changes=changes))
+                                    source=source, by=self.by, changes=changes))
         if (row.get("classification") or row.get("reply_date")) and not any(
                 e.kind in history.REPLY_KINDS for e in past):
-            events.append(Event(proposal_id=0, kind=EV_REPLY, source=source,
+            events.append(Event(proposal_id=0, kind=EV_REPLY, source=source, by=self.by,
                                 business_date=row.get("reply_date") or self.today().isoformat(),
                                 classification=row.get("classification") or None))
         return events

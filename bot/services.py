@@ -126,9 +126,9 @@ class Services:
         """Add events to a proposal's history; returns the proposal as they leave it (stored)."""
         return history.record(self.repo, self.config, self.calendar, proposal, events)
 
-    def importer(self, quiet: bool = False):
-        """An importer on this bot's repository, clock and calendar."""
+    def importer(self, quiet: bool = False, by: int | None = None):
+        """An importer on this bot's repository, clock and calendar (``by``: who uploads in chat)."""
         from bot.importer import Importer
 
         return Importer(self.repo, self.config, quiet=quiet, today=self.today, calendar=self.calendar,
-                        units=self.units)
+                        units=self.units, by=by)

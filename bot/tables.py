@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from .documents import decode_text, sniff_kind, xls_rows
-from .numbers import number_key, parse_session
+from .numbers import body_of, number_key, parse_session
 from .parsing import extract_phones, normalize_text, parse_date, split_names
 
 MAX_ROWS = 50_000
@@ -445,6 +445,15 @@ def _title_session(rows: list[list], header_index: int):
     return None, None
 
 
+def _title_body(rows: list[list], header_index: int, session) -> str | None:
+    """政协 or 人大 as the title rows above the header name it (晋城市政协提案交办清单): the body
+    of the title's session when it names one, else the first title text that names one."""
+    if session is not None and session.body:
+        return session.body
+    texts = (_cell_text(value) for row in rows[:header_index] for value in row)
+    return next((body for body in map(body_of, filter(None, texts)) if body), None)
+
+
 def _data_rows(rows: list[list], header_index: int, result: TableResult):
     """(1-based row number, row, its non-empty cell texts) for each row under the header,
     passing over empty rows and the header repeated (page breaks in exported lists); both are
@@ -474,6 +483,7 @@ def _unused_columns(header: list) -> list[str]:
 def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, list[int]]) -> TableResult:
     result = TableResult("assignment", header_row=header_index + 1)
     default_session, default_text = _title_session(rows, header_index)
+    title_body = _title_body(rows, header_index, default_session)
     years = (_TITLE_YEAR.search(_cell_text(v)) for row in rows[:header_index] for v in row)
     title_year = next((int(m.group(1)) for m in years if m), None)
     year_notes: dict[tuple[str, str], list[int]] = {}
@@ -563,6 +573,8 @@ def _assignment_rows(rows: list[list], header_index: int, mapping: dict[str, lis
             out["term"], out["meeting"] = default_session.term, default_session.meeting
             out["session"] = default_text
             out["body"] = out["body"] or default_session.body
+        if out["body"] is None:  # a session cell without 政协/人大 (八届三次): the list's title says it
+            out["body"] = title_body
         if "complex" in mapping:
             flag = _bool_value(_get(row, mapping, "complex"))
             if flag is None:

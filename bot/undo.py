@@ -75,7 +75,7 @@ def import_file(svc, parsed, user_id: int, history_only: bool = False):
     """Import one parsed document in one write, undoable as a whole by the user; its report."""
     with svc.repo.batch():
         with tracked(svc.repo) as touched:
-            report = svc.importer(quiet=history_only).apply(parsed)
+            report = svc.importer(quiet=history_only, by=user_id).apply(parsed)
         record_change(svc.repo, "import", f"导入 {parsed.filename}", user_id, touched)
     return report
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.model import Proposal, Reply
 from bot.storage import Repository
-from tests.conftest import STAFF, write_config
+from tests.conftest import ADMIN, STAFF, write_config
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 if not SEEDS.exists():  # a clone elsewhere: the samples folder carries copies of the seeds
@@ -196,3 +196,29 @@ async def test_upload_assignment_list_in_chat(chat):
     assert "新增提案 2 件" in answer.text and "第5行：" in answer.text
     (card,) = await chat.send("/status 八届四次 12")
     assert "关于加强农村饮水安全的提案" in card.text and "陈刚 0356-2223344" in card.text
+    water = chat.services.repo.find_by_number("12")[0]
+    assert {e.by for e in chat.services.repo.events_for(water.id)} == {ADMIN}  # who uploaded the list
+
+
+def test_a_list_whose_session_cells_omit_the_body_takes_it_from_its_title(tmp_path):
+    import io
+
+    from openpyxl import Workbook
+
+    from bot.config import load_config
+    from bot.importer import Importer
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["晋城市政协提案交办清单"])
+    sheet.append(["提案号", "案由", "主办单位", "届次", "交办日期"])
+    sheet.append(["0031", "关于加强农村饮水安全的提案", "晋城市水务局", "八届三次", "2026-10-09"])
+    sheet.append(["0032", "关于发展智慧农业的提案", "晋城市农业农村局", "八届三次", "2026-10-09"])
+    out = io.BytesIO()
+    book.save(out)
+    repo = Repository(tmp_path / "p.json")
+    report = Importer(repo, load_config(write_config(tmp_path))).import_bytes(out.getvalue(), "交办清单.xlsx")
+    assert report.error is None and report.skipped == [], report
+    assert report.counts["proposals"]["created"] == 2
+    water = repo.find_by_number("31")[0]
+    assert (water.body, water.region, water.term, water.meeting) == ("政协", "晋城市", 8, 3)

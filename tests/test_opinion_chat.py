@@ -151,7 +151,11 @@ async def test_a_co_units_liaison_uploads_their_units_opinion_letter(office):
     item = repo.find_by_number("12")[0]
     assert item.co_units_done == ["晋城市教育局"] and item.is_open and not repo.replies_for(item.id)
     (event,) = [e for e in repo.events_for(item.id) if e.kind == "co_unit_opinion"]
-    assert event.source == "意见.txt" and event.unit == "晋城市教育局"
+    assert event.source == "意见.txt" and event.unit == "晋城市教育局" and event.by == CO_LIAISON
+    # the history names who uploaded it, as it does for /opinion
+    (card,) = await office.send("/status 12")
+    (timeline,) = await office.press(card, 0)
+    assert "2026-11-10 协办意见 晋城市教育局 · 操作人 5001 · 意见.txt" in timeline.text, timeline.text
     # staff (no linked contact) may not upload at all
     (refused,) = await office.upload("意见.txt", opinion, user=1002)
     assert refused.text == "抱歉，此操作仅限管理员。"

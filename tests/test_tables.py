@@ -243,3 +243,19 @@ def test_a_date_without_its_year_and_no_year_in_the_title_takes_the_import_dates
     assert "第4行：交办日期没有写年份，已按导入日期取 2025 年，请核对" in table.warnings
     fill_years(table, dt.date(2026, 11, 23))  # once only
     assert len([w for w in table.warnings if "没有写年份" in w]) == 2
+
+
+def test_a_session_column_without_the_body_takes_the_body_the_lists_title_names():
+    rows = [
+        ["晋城市政协提案交办清单"],
+        ["提案号", "案由", "主办单位", "届次"],
+        ["0301", "关于A的提案", "晋城市教育局", "八届三次"],
+        ["0302", "关于B的建议", "晋城市民政局", "市十五届人大二次会议"],  # the cell names its body: it wins
+    ]
+    table = read_table(xlsx(rows), "list.xlsx")
+    assert table.errors == []
+    assert [(r["body"], r["term"], r["meeting"]) for r in table.rows] == [("政协", 8, 3), ("人大", 15, 2)]
+    rows[0] = ["晋城市人大代表建议交办清单"]
+    assert read_table(xlsx(rows), "list.xlsx").rows[0]["body"] == "人大"
+    rows[0] = ["2026年交办清单"]  # a title naming neither body leaves the cell without one
+    assert read_table(xlsx(rows), "list.xlsx").rows[0]["body"] is None
