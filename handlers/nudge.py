@@ -13,14 +13,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Event, Proposal
 from bot.model import Department
 from bot.nudge import ACK, nudge_item, overdue_led_by, record_ack
 from bot.render import esc, number_label, short_title
 from bot.webhooks import make_webhook_sender
 from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
-from handlers.status import NUDGE, not_found_text, session_label
+from handlers.status import NUDGE, proposal_named
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +78,10 @@ async def nudge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await reply(update, USAGE)
         return
-    svc = services(context)
-    found = lookup_number(svc.repo, args[0])
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(args[0][:30])}”。\n{USAGE}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    note = " ".join(args[1:]).strip()
-    if len(found.matches) > 1:
-        buttons = [[(session_label(p), button(NUDGE, p.id))] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，催办哪一件？", buttons, quote=True)
-        return
-    await answer(update, await send_nudge(update, context, found.matches[0], note))
+    proposal = await proposal_named(update, context, args[0], USAGE, lambda p: button(NUDGE, p.id), "催办哪一件？",
+                                    quote=True)
+    if proposal is not None:
+        await answer(update, await send_nudge(update, context, proposal, " ".join(args[1:]).strip()))
 
 
 def item_buttons(items: list[Proposal], per_row: int = 3) -> list[list[tuple[str, str]]]:

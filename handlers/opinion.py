@@ -6,14 +6,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.lookup import lookup_number
 from bot.model import Proposal
 from bot.opinions import OpinionResult, co_unit_named, pending_co_units, register_opinion
 from bot.parsing import is_government_unit, parse_date
 from bot.render import esc, number_label
 from handlers.common import answered_command, button, edit, on_button, record_id, reply, services
 from handlers.progress import LOOKS_LIKE_DATE, day_arg
-from handlers.status import not_found_text, session_label
+from handlers.status import proposal_named
 
 COMMANDS = [("opinion", "登记协办意见（协办单位联络员）：/opinion 案号 [单位] [日期] [文号]", False)]
 
@@ -72,19 +71,10 @@ async def opinion(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not args:
         await reply(update, esc(USAGE))
         return
-    found = lookup_number(svc.repo, args[0])
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(args[0][:30])}”。\n{esc(USAGE)}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    if len(found.matches) == 1:
-        await reply(update, run(svc, update.effective_user.id, found.matches[0], args[1:]))
-        return
-    buttons = [[(session_label(p), button(CALLBACK, p.id))] for p in found.matches[:8]]
-    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要登记协办意见的是：", buttons,
-                quote=True)
+    proposal = await proposal_named(update, context, args[0], esc(USAGE), lambda p: button(CALLBACK, p.id),
+                                    "要登记协办意见的是：", quote=True)
+    if proposal is not None:
+        await reply(update, run(svc, update.effective_user.id, proposal, args[1:]))
 
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, pid: int) -> None:

@@ -18,7 +18,6 @@ from datetime import date
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.lookup import lookup_number
 from bot.model import CLOSED, EV_SUPPLEMENTARY, FOLLOW_UP, REOPENED, Event, Proposal
 from bot.parsing import parse_date
 from bot.progress import (
@@ -40,7 +39,7 @@ from bot.progress import (
 from bot.render import esc, number_label, proposer_label
 from bot.services import Services
 from handlers.common import admin_only, answered_command, button, edit, fits, on_button, one_of, record_id, reply, services
-from handlers.status import not_found_text, session_label
+from handlers.status import proposal_named
 
 log = logging.getLogger(__name__)
 
@@ -195,20 +194,11 @@ def answer_parts(answer) -> tuple[str, list | None]:
 
 async def with_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE, number: str,
                         action: str, args: tuple) -> None:
-    svc = services(context)
-    found = lookup_number(svc.repo, number)
-    if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(number[:30])}”。\n{USAGE[action]}")
-        return
-    if not found.matches:
-        await reply(update, not_found_text(found))
-        return
-    if len(found.matches) == 1:
-        await reply(update, *answer_parts(perform(svc, update.effective_user.id, found.matches[0], action, args)))
-        return
-    buttons = [[(session_label(p), button(CALLBACK, ACTION_CODES[action], p.id))] for p in found.matches[:8]]
-    await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，要{ACTION_LABELS[action]}的是：",
-                buttons, quote=True)
+    proposal = await proposal_named(update, context, number, USAGE[action],
+                                    lambda p: button(CALLBACK, ACTION_CODES[action], p.id),
+                                    f"要{ACTION_LABELS[action]}的是：", quote=True)
+    if proposal is not None:
+        await reply(update, *answer_parts(perform(services(context), update.effective_user.id, proposal, action, args)))
 
 
 async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, pid: int) -> None:

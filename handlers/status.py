@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from typing import Callable
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
@@ -76,16 +78,26 @@ async def proposal_from_args(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if not text:
         await reply(update, usage)
         return None
-    found = lookup_number(services(context).repo, text)
+    return await proposal_named(update, context, text, usage, lambda p: button(callback, p.id), question)
+
+
+async def proposal_named(update: Update, context: ContextTypes.DEFAULT_TYPE, number: str, usage: str,
+                         choice: Callable[[Proposal], str], question: str, quote: bool = False) -> Proposal | None:
+    """The one proposal ``number`` names. Otherwise answers (not understood, with ``usage``; not
+    found, with the nearest numbers; or a button per session, ``choice(proposal)`` its callback
+    data, under ``question``; ``quote``: as an answer to the command, whose other arguments a
+    press reads back) and returns None."""
+    found = lookup_number(services(context).repo, number)
     if not found.query.key:
-        await reply(update, f"没有看懂案号“{esc(text[:50])}”。\n{usage}")
+        await reply(update, f"没有看懂案号“{esc(number[:50])}”。\n{usage}")
         return None
     if not found.matches:
         await reply(update, not_found_text(found))
         return None
     if len(found.matches) > 1:
-        buttons = [[(session_label(p), button(callback, p.id))] for p in found.matches[:8]]
-        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，{question}", buttons)
+        buttons = [[(session_label(p), choice(p))] for p in found.matches[:8]]
+        await reply(update, f"找到 {len(found.matches)} 件第{esc(found.query.key)}号，{question}", buttons,
+                    quote=quote)
         return None
     return found.matches[0]
 
