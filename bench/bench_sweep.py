@@ -26,6 +26,7 @@ import inspect
 import json
 import logging
 import random
+import shutil
 import tempfile
 import time
 from datetime import date, timedelta
@@ -172,6 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.json:  # a child measuring some checkout's code: one JSON line
         result = sweeps(args.n)
+        shutil.rmtree(result["folder"], ignore_errors=True)
         print(json.dumps({"empty": result["empty"].to_json(), "normal": result["normal"].to_json(),
                           "pings": len(result["pings"]), "new_pings": result["new_pings"],
                           "liaisons": result["liaisons"]}))
@@ -201,6 +203,7 @@ def main() -> None:
         print(f"  speed-up: {timing.ratio(old_empty, new['empty'])} (empty ledger), "
               f"{timing.ratio(old_normal, new['normal'])} (normal day)")
     per_ping = asyncio.run(ledger_cost(new["folder"], pings))
+    shutil.rmtree(new["folder"], ignore_errors=True)
     print(f"ledger cost per delivered ping (claim+fsync, finish): {per_ping * 1000:.2f} ms")
     worst = max(new["empty"].median, new["normal"].median)
     print(f"target ≤ 0.8 s (median) for {args.n:,} proposals: {'met' if worst <= 0.8 else 'NOT met'}; "
