@@ -150,6 +150,9 @@ async def acknowledged(update: Update, context: ContextTypes.DEFAULT_TYPE, event
     if nudge_event is None or nudge_event.kind != EV_NUDGE:
         await query.answer("该催办记录已不存在。", show_alert=True)
         return
+    if svc.repo.get(Proposal, nudge_event.proposal_id) is None:
+        await query.answer("该提案已被删除，无需处理。", show_alert=True)
+        return
     user = update.effective_user
     contact = svc.repo.contact_for_user(user.id)
     name = contact.name if contact else (user.full_name or str(user.id))

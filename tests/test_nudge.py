@@ -151,3 +151,18 @@ async def test_nudge_buttons_under_overdue_and_dept_work_after_a_restart(tmp_pat
         assert "第102号" in from_dept.text
     finally:
         await stop_bot(app)
+
+
+async def test_acknowledging_a_nudge_of_an_item_deleted_since(office_chat):
+    from tests.test_buttons import answered
+
+    chat = office_chat
+    marker = chat.emulator.mark(HANDLER)
+    await chat.send("/nudge 101")
+    (ping,) = await chat.emulator.await_sent(HANDLER, count=1, since=marker)
+    (event,) = nudges(chat, "101")
+    (ask,) = await chat.send("/delete 八届三次 101")
+    await chat.press(ask, "确认删除")
+    query = chat.emulator.push_callback(HANDLER, ping.message_id, f"ack:{event.id}")
+    assert (await answered(chat.emulator, query))["text"] == "该提案已被删除，无需处理。"
+    assert [e.id for e in chat.services.repo.events_for(event.proposal_id) if e.kind == EV_NUDGE] == [event.id]
