@@ -25,8 +25,8 @@ from bot.search import (
     CERTAIN_MARGIN, CERTAIN_MIN, RESULT_CUTOFF, Hit, SearchIndex, SearchResult, clean_query, result_to_json,
 )
 from bot.stats import (
-    DUE_SOON, OVERDUE, DueList, Figures, due_soon_list, facts_of, figures, month_window, open_list,
-    overdue_list, session_text, week_window,
+    DUE_SOON, OVERDUE, DueList, Figures, due_soon_list, figures, month_window, open_list, overdue_list,
+    session_facts, session_text, week_window,
 )
 
 CONTACT, STATUS, UNIT_OPEN, STATS, SEARCH = "contact", "status", "unit_open", "stats", "search"
@@ -213,7 +213,7 @@ def answer_question(svc, index: SearchIndex, text: str) -> Answer:
     if q.intent == STATS:
         unit, note = _unit_filter(index, q.subject)
         found = svc.office.kept(("figures", today, q.session, unit),
-                                lambda: figures(facts_of(svc, today), today, q.session, unit))
+                                lambda: figures(session_facts(svc, today, q.session), today, q.session, unit))
         return Answer(q, figures=found, note=note)
     return Answer(q, _search(index, q.subject, query))
 
