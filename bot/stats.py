@@ -226,23 +226,16 @@ def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
-    """Overdue items, longest first: the whole list is built once per change and kept, grouped by
-    lead unit too, so a unit's or a session's list is read from it."""
-    def everything() -> list[DueItem]:
-        return by_due([DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
-                       if f.is_open and f.due is not None and f.due < as_of])
+    return svc.office.kept(("overdue", as_of, unit, session), lambda: _overdue_list(svc, as_of, unit, session))
 
-    def grouped() -> dict[str, list[DueItem]]:
-        groups: dict[str, list[DueItem]] = defaultdict(list)
-        for item in svc.office.kept(("overdue", as_of), everything):
-            groups[item.proposal.lead_unit].append(item)
-        return groups
 
-    items = (svc.office.kept(("overdue", as_of), everything) if unit is None
-             else svc.office.kept(("overdue by unit", as_of), grouped).get(unit, []))
-    if session is not None:
-        items = [i for i in items if in_session(i.proposal, session)]
-    return DueList(OVERDUE, as_of, items, unit=unit, session=session)
+def _overdue_list(svc, as_of: date, unit: str | None, session: Session | None) -> DueList:
+    items = [
+        DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
+        if f.is_open and f.due is not None and f.due < as_of
+        and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
+    ]
+    return DueList(OVERDUE, as_of, by_due(items), unit=unit, session=session)
 
 
 def session_facts(svc, as_of: date, session: Session | None) -> list[Facts]:
