@@ -15,7 +15,7 @@ import pytest
 from tinydb import TinyDB
 
 from bot.durable import journal_path, read_journal
-from bot.model import Contact, Proposal, Record, User
+from bot.model import Contact, Event, Proposal, Record, User
 from bot.storage import DatabaseLocked, Repository, StorageError, WriteFailed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +62,29 @@ def test_update_replaces_record_and_number_index(tmp_path):
     saved.number = "126"
     repo.put(saved)
     assert repo.find_by_number("125") == []
+    assert [p.id for p in repo.find_by_number("126")] == [saved.id] and "125" not in repo.number_keys()
     again = Repository(tmp_path / "p.json", read_only=True)
     assert [p.id for p in again.find_by_number("126")] == [saved.id]
     assert again.find_by_number("125") == []
+
+
+def test_events_kept_as_json_until_asked_for_then_live(tmp_path):
+    with Repository(tmp_path / "p.json") as repo:
+        item = repo.put(proposal("125"))
+        repo.put(Event(proposal_id=item.id, kind="assigned", batch="b1", source_hash="h1"))
+        repo.put(Event(proposal_id=item.id, kind="nudge", batch="b1"))
+    repo = Repository(tmp_path / "p.json")
+    assert repo.event_batches() == ["b1"] and [e.kind for e in repo.events_with_hash("h1")] == ["assigned"]
+    first = repo.events_for(item.id)
+    assert [e.kind for e in first] == ["assigned", "nudge"]
+    assert repo.events_for(item.id)[0] is first[0]  # built once, then the live record
+    first[1].batch = "b2"  # changed in place and put back: the old look-up value is gone
+    repo.put(first[1])
+    assert [e.kind for e in repo.events_of_batch("b1")] == ["assigned"]
+    assert sorted(repo.event_batches()) == ["b1", "b2"] and [e.kind for e in repo.events_of_batch("b2")] == ["nudge"]
+    repo.close()
+    reread = Repository(tmp_path / "p.json", read_only=True)
+    assert [e.batch for e in reread.events_for(item.id, keep=False)] == ["b1", "b2"]
 
 
 def test_same_number_two_sessions_newest_first(tmp_path):
