@@ -15,6 +15,9 @@ Compaction folds the journal into a new snapshot (temp file, fsync, rename) and 
 the journal by the lines written meanwhile. Readers that do not hold the lock read the snapshot
 and then the journal; a journal whose base is newer than the snapshot they read means a
 compaction ran in between, and they read again.
+
+Slightly over 600 lines on purpose: the four files share one write discipline (temp, fsync,
+rename; append, fsync; cut back on failure) and one wording of OS errors, kept together here.
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ thread when it grows, and on ``close()``. Start-up reads the snapshot and replay
   ``WriteFailed`` (a Chinese line for the user); the journal is cut back to its last good end.
 - Every table a ``Record`` subclass declares is stored the same way: nothing here is specific
   to one table except the look-up indexes.
+
+Over 600 lines on purpose: ``Repository`` is one class because every write path (put, delete,
+transaction, the rollback of a failed write) must change the same tables and indexes together;
+spread over modules, the no-ghost-write rule would have no single place to be checked.
 """
 
 from __future__ import annotations
