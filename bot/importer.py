@@ -49,6 +49,7 @@ from bot.limits import REFUSED, Refused, check_limits
 from bot.numbers import body_of, number_key, region_in
 from bot.letter_check import check_letter
 from bot.parsing import for_matching, is_government_unit, parse_letter_bytes
+from bot.parsing.addressee import unit_addressee_hint
 from bot.storage import Repository, StorageError
 from bot.tables import TableResult, fill_years, read_table
 from bot.units import Match, UnitRegistry
@@ -282,8 +283,14 @@ class Importer:
             self._unit(name, region, report)
         opinion_of = co_unit_of_letter(proposal, parsed, issuing)
         unit = opinion_of or issuing
-        checks = [f.message for f in check_letter(parsed, proposal, self.config, self.calendar, self._same_unit_in(region))]
-        report.checks.extend(findings_text_for(proposal, checks))
+        if opinion_of is None:  # the checks are a reply's; an opinion answers the lead unit
+            checks = [f.message for f in check_letter(parsed, proposal, self.config, self.calendar,
+                                                      self._same_unit_in(region))]
+            report.checks.extend(findings_text_for(proposal, checks))
+        else:
+            checks = []
+            hint = unit_addressee_hint(parsed.get("addressee") or "")
+            report.warnings = [w for w in report.warnings if w != hint]
         contacts = [self._contact_plan(name, unit, phones) for name in names]
         handler_ids = [self._save(contact, outcome, "contacts", report).id for contact, outcome in contacts]
         before = None if is_new else self.repo.get(Proposal, proposal.id)

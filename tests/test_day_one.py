@@ -117,6 +117,8 @@ async def test_day_one(day):
     assert "第12号 → 已答复 B类（待跟进" in answer.text, answer.text
     (answer,) = await upload(day, LETTERS / OPINION, who="王丽娟", user=CO_LIAISON_USER)
     assert "协办意见" in answer.text and "状态 待跟进" in answer.text, answer.text
+    # recorded as the co-unit's opinion: no reply checks, no "no proposer" or "maybe an opinion"
+    assert "提案人" not in answer.text and "可能是协办" not in answer.text and "核对" not in answer.text, answer.text
     item = repo.find_by_number("12")[0]
     assert item.is_open and item.state == "follow_up"  # the opinion left it open
     education = day.services.units.resolve("晋城市教育局", "晋城市").unit

@@ -86,13 +86,19 @@ def step_salutation(doc: Letter) -> None:
     doc.para_t, doc.para_k = para_t, para_k
 
 
+def unit_addressee_hint(addressee: str) -> str:
+    """The warning for a letter addressed to a unit; the importer drops it once the letter is
+    recorded as that co-unit's opinion, which says the same."""
+    return f"信件称呼的是单位（{addressee}），可能是协办单位致主办单位的意见"
+
+
 def step_proposer(doc: Letter) -> None:
     """The proposer: the salutation, else a 提案人/领衔代表 label. A letter addressed to a
     government unit (a co-unit's opinion sent to the lead unit) does not name the proposer there."""
     result, warnings = doc.result, doc.warnings
     proposer = None
     if result["addressee"] and is_government_unit(result["addressee"]):
-        warnings.append(f"信件称呼的是单位（{result['addressee']}），可能是协办单位致主办单位的意见")
+        warnings.append(unit_addressee_hint(result["addressee"]))
     elif doc.sal_name_t:
         proposer, proposers = _proposer_of(doc.sal_name_t)
         if proposer:

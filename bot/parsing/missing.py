@@ -3,6 +3,7 @@ left them blank."""
 
 from __future__ import annotations
 
+from .places import is_government_unit
 from .state import Letter
 
 
@@ -22,7 +23,8 @@ def step_missing(doc: Letter) -> None:
         warnings.append("未能识别：届次")
     if result["body"] is None and "body" not in conflicts:
         warnings.append("未能识别：政协提案还是人大建议")
-    if result["proposer"] is None and "proposer" not in conflicts:
+    to_unit = bool(result["addressee"]) and is_government_unit(result["addressee"])
+    if result["proposer"] is None and "proposer" not in conflicts and not to_unit:  # said by step_proposer
         warnings.append("未能识别：提案人")
     if result["title"] is None and "title" not in conflicts:
         warnings.append("未能识别：案由（提案标题）")
