@@ -1,4 +1,8 @@
-"""One-time deep-link tokens that link a Telegram user to a contact (``/link``, ``/start``).
+"""One-time deep-link tokens that link a Telegram user to a contact (``/link``, ``/start``), and
+the use cases around them: issue a token, redeem it (link the account, or ask the admins first
+when the contact is linked to another account), answer a re-link request, revoke tokens pasted
+in a group. Each checks, writes, audits and returns what happened; handlers/link.py words it.
+
 Pure core: no telegram."""
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Config
+from bot.model import Contact
 from bot.storage import StorageError, atomic_write
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -114,3 +120,104 @@ class LinkTokens:
         item["used_at"] = now.isoformat(timespec="seconds")
         self._save()
         return item["contact_id"]
+
+
+# -- use cases -----------------------------------------------------------------------------------
+
+LINKED, ALREADY, RELINK, GONE = "linked", "already", "relink", "gone"
+
+
+@dataclass
+class Redeemed:
+    """``outcome``: LINKED (``open_items`` in hand), ALREADY (this account is the contact's
+    already), RELINK (linked to another account: the admins must confirm), GONE (deleted)."""
+    outcome: str
+    contact: Contact | None = None
+    open_items: int = 0
+
+
+def issue(svc, links: LinkTokens, contact: Contact, actor: int | None, now: datetime) -> str:
+    """A fresh token for the contact (audited)."""
+    token = links.issue_link_token(contact.id, actor, now)
+    svc.repo.audit("link_issued", actor, contact_id=contact.id, contact=contact.name)
+    return token
+
+
+def redeem(svc, links: LinkTokens, token: str, user_id: int) -> Redeemed:
+    """``/start TOKEN``: link the account, or record a re-link request for the admins; raises
+    LinkError for a token that cannot be used (unless it already linked this very account)."""
+    try:
+        contact_id = links.redeem_link_token(token, user_id, svc.clock())
+    except LinkError as err:
+        if err.code == "used" and err.used_by == user_id:
+            contact = svc.repo.get(Contact, err.contact_id)
+            if contact is not None and contact.telegram_user_id == user_id:
+                return Redeemed(ALREADY, contact)
+        raise
+    contact = svc.repo.get(Contact, contact_id)
+    if contact is None:
+        return Redeemed(GONE)
+    if contact.telegram_user_id not in (None, user_id):
+        svc.repo.audit("relink_requested", user_id, contact_id=contact.id, contact=contact.name,
+                       current_user=contact.telegram_user_id)
+        return Redeemed(RELINK, contact)
+    return Redeemed(LINKED, contact, link_account(svc, contact, user_id, confirmed_by=None))
+
+
+def link_account(svc, contact: Contact, user_id: int, confirmed_by: int | None) -> int:
+    """Link the account to the contact (audited; its reminders resume); the contact's open items."""
+    previous = contact.telegram_user_id
+    contact.telegram_user_id = user_id
+    svc.repo.put(contact)
+    svc.repo.audit("link", user_id, contact_id=contact.id, contact=contact.name, previous_user=previous,
+                   confirmed_by=confirmed_by)
+    if svc.reminders is not None:
+        svc.reminders.unblock(user_id)
+    return len(svc.units.items_of(contact)[0])
+
+
+def relink_waiting(svc, contact_id: int, user_id: int) -> bool:
+    """Whether the account's re-link request for the contact still waits for an answer: the
+    audit trail's last word on it is the request (not a refusal, not a link made since)."""
+    waiting = False
+    for entry in svc.repo.audit_entries():
+        if entry.get("contact_id") != contact_id:
+            continue
+        if entry["action"] == "relink_requested" and entry["user_id"] == user_id:
+            waiting = True
+        elif entry["action"] == "link" or (entry["action"] == "relink_refused" and entry.get("user") == user_id):
+            waiting = False
+    return waiting
+
+
+@dataclass
+class RelinkAnswer:
+    contact: Contact
+    previous: int | None          # the account linked before
+    open_items: int | None = None  # confirmed: the contact's open items; refused: None
+
+
+def answer_relink(svc, contact_id: int, user_id: int, actor: int, confirm: bool) -> RelinkAnswer | None:
+    """An admin's answer to a re-link request (audited); None when it was answered already or the
+    contact is gone: only the first answer counts."""
+    contact = svc.repo.get(Contact, contact_id)
+    if contact is None or not relink_waiting(svc, contact_id, user_id):
+        return None
+    previous = contact.telegram_user_id
+    if not confirm:
+        svc.repo.audit("relink_refused", actor, contact_id=contact.id, user=user_id)
+        return RelinkAnswer(contact, previous)
+    return RelinkAnswer(contact, previous, link_account(svc, contact, user_id, confirmed_by=actor))
+
+
+def revoke_pasted(svc, links: LinkTokens, text: str, actor: int | None,
+                  chat_id: int) -> tuple[list[Contact], list[int]] | None:
+    """Tokens pasted in a group are revoked (audited); None when there were none, else the
+    contacts they were for and who issued them."""
+    revoked = links.revoke_pasted(text, svc.clock())
+    if not revoked:
+        return None
+    contacts = [c for c in (svc.repo.get(Contact, item["contact_id"]) for item in revoked) if c is not None]
+    svc.repo.audit("link_revoked", actor, chat_id=chat_id, contact_ids=[c.id for c in contacts])
+    issuers = [i for i in dict.fromkeys(item.get("issued_by") for item in revoked) if i is not None]
+    return contacts, issuers

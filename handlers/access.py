@@ -14,13 +14,13 @@ import re
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler
 
+from bot import access
+from bot.access import GRANTABLE, IN_CONFIG, REVOKED
 from bot.render import contact_label, esc
-from bot.services import ADMIN, GROUP_DETAILS, ROLE_LABELS, STAFF
+from bot.services import GROUP_DETAILS, ROLE_LABELS
 from handlers.common import admin_only, in_private, reply, services
 
 log = logging.getLogger(__name__)
-
-GRANTABLE = (STAFF, ADMIN)
 
 COMMANDS = [
     ("grant", "授权用户：/grant 用户编号 staff|admin", True),
@@ -84,10 +84,7 @@ async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, "用法：/grant 用户编号 staff|admin\n例如：/grant 123456789 staff")
         return
     user_id, role = int(args[0]), args[1]
-    admin_id = update.effective_user.id
-    svc = services(context)
-    svc.repo.set_user(user_id, role, granted_by=admin_id)
-    svc.repo.audit("grant", admin_id, target=user_id, role=role)
+    access.grant(services(context), update.effective_user.id, user_id, role)
     await reply(update, f"已授权用户 {user_id} 为{ROLE_LABELS[role]}。")
 
 
@@ -99,13 +96,11 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, "用法：/revoke 用户编号")
         return
     user_id = int(args[0])
-    svc = services(context)
-    if user_id in svc.config.admins or user_id in svc.config.staff:
+    done = access.revoke(services(context), update.effective_user.id, user_id)
+    if done == IN_CONFIG:
         await reply(update, f"用户 {user_id} 的权限写在配置文件中，请在 config.toml 中移除。")
         return
-    removed = svc.repo.remove_user(user_id)
-    svc.repo.audit("revoke", update.effective_user.id, target=user_id, found=removed)
-    await reply(update, f"已撤销用户 {user_id} 的权限。" if removed else f"用户 {user_id} 没有通过 /grant 授予的权限。")
+    await reply(update, f"已撤销用户 {user_id} 的权限。" if done == REVOKED else f"用户 {user_id} 没有通过 /grant 授予的权限。")
 
 
 @admin_only
@@ -155,13 +150,10 @@ async def group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     admin_id = update.effective_user.id
     if args[0] == "allow":
-        svc.repo.set_user(chat.id, GROUP_DETAILS, granted_by=admin_id, name=chat.title or "")
-        svc.repo.audit("group_allow", admin_id, chat_id=chat.id, title=chat.title)
+        access.allow_group(svc, admin_id, chat.id, chat.title)
         await reply(update, "已允许：本群中已授权的用户可以看到联系电话。撤销请发送 /group deny。")
     else:
-        if allowed:
-            svc.repo.remove_user(chat.id)
-        svc.repo.audit("group_deny", admin_id, chat_id=chat.id, title=chat.title, was_allowed=allowed)
+        access.deny_group(svc, admin_id, chat.id, chat.title)
         await reply(update, "已设置：本群不再显示联系电话，需要时请在私聊中查看。")
 
 

@@ -23,10 +23,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot import links
 from bot.model import Contact
 from bot.links import LinkError
 from bot.render import contact_label, esc
-from bot.services import Services
 from handlers.common import admin_only, button, edit, in_private, keyboard, on_button, one_of, record_id, reply, services
 from handlers.reminders import reminders_of
 
@@ -40,18 +40,11 @@ PRIVATE_ONLY = "请在与机器人的私聊中使用 /link：绑定链接只能�
 USAGE = "用法：/link 承办人姓名（也可用拼音、首字母或电话），例如 /link 唐志文"
 
 
-def open_items(svc: Services, contact_id: int) -> int:
-    contact = svc.repo.get(Contact, contact_id)
-    return len(svc.units.items_of(contact)[0]) if contact is not None else 0
-
-
 def issue(context: ContextTypes.DEFAULT_TYPE, contact: Contact, admin_id: int) -> str:
     """A fresh token for the contact, as the message the admin forwards."""
     svc = services(context)
-    links = reminders_of(context).links
     now = svc.clock()
-    token = links.issue_link_token(contact.id, admin_id, now)
-    svc.repo.audit("link_issued", admin_id, contact_id=contact.id, contact=contact.name)
+    token = links.issue(svc, reminders_of(context).links, contact, admin_id, now)
     until = (now + timedelta(hours=svc.config.reminders.link_token_hours)).strftime("%Y-%m-%d %H:%M")
     url = f"https://t.me/{context.bot.username}?start={token}"
     lines = [
@@ -114,49 +107,35 @@ async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str)
     svc = services(context)
     user_id = update.effective_user.id
     try:
-        contact_id = reminders_of(context).links.redeem_link_token(token, user_id, svc.clock())
+        done = links.redeem(svc, reminders_of(context).links, token, user_id)
     except LinkError as err:
         log.warning("link token refused for user %s: %s", user_id, err.code)
-        if err.code == "used" and err.used_by == user_id:
-            contact = svc.repo.get(Contact, err.contact_id)
-            if contact is not None and contact.telegram_user_id == user_id:
-                await reply(update, f"您已绑定为 {esc(contact_label(contact))}，无需重复绑定。发送 /due 查看在办事项。")
-                return
         hint = {"unknown": "，请检查链接是否完整，或联系管理员重新生成",
                 "used": "。如需重新绑定，请联系管理员生成新链接"}.get(err.code, "")
         await reply(update, f"无法绑定：{esc(str(err))}{hint}。")
         return
-    contact = svc.repo.get(Contact, contact_id)
-    if contact is None:
+    if done.outcome == links.ALREADY:
+        await reply(update, f"您已绑定为 {esc(contact_label(done.contact))}，无需重复绑定。发送 /due 查看在办事项。")
+    elif done.outcome == links.GONE:
         await reply(update, "无法绑定：该联系人已被删除。请联系管理员。")
-        return
-    if contact.telegram_user_id not in (None, user_id):
-        await ask_admins_to_relink(update, context, contact)
-        return
-    await reply(update, bind(svc, contact, user_id, confirmed_by=None))
+    elif done.outcome == links.RELINK:
+        await ask_admins_to_relink(update, context, done.contact)
+    else:
+        await reply(update, welcome(done.contact, done.open_items))
 
 
-def bind(svc: Services, contact: Contact, user_id: int, confirmed_by: int | None) -> str:
-    """Link the account to the contact (audited); the welcome text for the linked person."""
-    previous = contact.telegram_user_id
-    contact.telegram_user_id = user_id
-    svc.repo.put(contact)
-    svc.repo.audit("link", user_id, contact_id=contact.id, contact=contact.name, previous_user=previous,
-                   confirmed_by=confirmed_by)
-    if svc.reminders is not None:
-        svc.reminders.unblock(user_id)
-    count = open_items(svc, contact.id)
+def welcome(contact: Contact, count: int) -> str:
+    """The words for the person just linked."""
     return (f"绑定成功：您已绑定为 {esc(contact_label(contact))}。\n"
             f"目前在办 {count} 件；办理期限临近时，提醒会发到这里。\n"
             "发送 /due 查看在办事项，/reply 登记答复，/mute 暂停提醒。")
 
 
 async def ask_admins_to_relink(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """The contact is linked to someone else: nothing changes until an admin confirms."""
+    """The contact is linked to someone else (the request is audited): nothing changes until an
+    admin confirms."""
     svc = services(context)
     user = update.effective_user
-    svc.repo.audit("relink_requested", user.id, contact_id=contact.id, contact=contact.name,
-                   current_user=contact.telegram_user_id)
     who = esc(f"{user.full_name}（@{user.username}）" if user.username else user.full_name)
     text = (f"改绑申请：账号 {user.id} {who} 使用了{esc(contact_label(contact))}的绑定链接，"
             f"但该联系人已绑定账号 {contact.telegram_user_id}。\n确认后提醒将改发给新账号。")
@@ -173,41 +152,23 @@ async def ask_admins_to_relink(update: Update, context: ContextTypes.DEFAULT_TYP
     await reply(update, f"{esc(contact_label(contact))}已绑定其他账号。已请管理员确认改绑，确认后会通知您。")
 
 
-def relink_waiting(svc: Services, contact_id: int, user_id: int) -> bool:
-    """Whether the account's re-link request for the contact still waits for an answer: the
-    audit trail's last word on it is the request (not a refusal, not a link made since)."""
-    waiting = False
-    for entry in svc.repo.audit_entries():
-        if entry.get("contact_id") != contact_id:
-            continue
-        if entry["action"] == "relink_requested" and entry["user_id"] == user_id:
-            waiting = True
-        elif entry["action"] == "link" or (entry["action"] == "relink_refused" and entry.get("user") == user_id):
-            waiting = False
-    return waiting
-
-
 @admin_only
 async def confirm_relink(update: Update, context: ContextTypes.DEFAULT_TYPE, contact_id: int, user_id: int,
                          answer: str) -> None:
     """An admin's answer to a re-link request."""
     query = update.callback_query
-    svc = services(context)
-    contact = svc.repo.get(Contact, contact_id)
-    if contact is None or not relink_waiting(svc, contact_id, user_id):
+    done = links.answer_relink(services(context), contact_id, user_id, update.effective_user.id, answer == "y")
+    if done is None:
         await query.answer("该申请已处理，或该联系人已被删除。", show_alert=True)
         return
     await query.answer()
-    previous = contact.telegram_user_id
-    admin_id = update.effective_user.id
-    if answer != "y":
-        svc.repo.audit("relink_refused", admin_id, contact_id=contact.id, user=user_id)
+    contact, previous = done.contact, done.previous
+    if done.open_items is None:
         await edit(update, f"已拒绝账号 {user_id} 改绑为{esc(contact_label(contact))}。")
         await tell(context, user_id, f"管理员未同意将您绑定为{esc(contact_label(contact))}。如有疑问请联系管理员。")
         return
-    welcome = bind(svc, contact, user_id, confirmed_by=admin_id)
     await edit(update, f"已确认：{esc(contact_label(contact))}改绑为账号 {user_id}（原账号 {previous}）。")
-    await tell(context, user_id, welcome)
+    await tell(context, user_id, welcome(contact, done.open_items))
 
 
 async def tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> None:
@@ -226,18 +187,15 @@ async def revoke_pasted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     text = (message.text or message.caption or "") if message else ""
     if "start" not in text or in_private(update):
         return
-    svc = services(context)
-    revoked = reminders_of(context).links.revoke_pasted(text, svc.clock())
-    if not revoked:
-        return
     chat, user = update.effective_chat, update.effective_user
-    contacts = [c for c in (svc.repo.get(Contact, item["contact_id"]) for item in revoked) if c is not None]
+    revoked = links.revoke_pasted(services(context), reminders_of(context).links, text, user and user.id, chat.id)
+    if revoked is None:
+        return
+    contacts, issuers = revoked
     names = "、".join(contact_label(c) for c in contacts) or "联系人"
-    svc.repo.audit("link_revoked", user and user.id, chat_id=chat.id, contact_ids=[c.id for c in contacts])
     log.warning("link token(s) for %s pasted in group %s by user %s: revoked", names, chat.id, user and user.id)
-    for issuer in dict.fromkeys(item.get("issued_by") for item in revoked):
-        if issuer is not None:
-            await tell(context, issuer, f"您生成的{esc(names)}的绑定链接被发到了群“{esc(chat.title or chat.id)}”，"
+    for issuer in issuers:
+        await tell(context, issuer, f"您生成的{esc(names)}的绑定链接被发到了群“{esc(chat.title or chat.id)}”，"
                                         "已作废。请用 /link 重新生成，并私下转发给本人。")
     # the group learns no name: its members may not all be allowed to see who is linked
     await reply(update, "这条消息含有一次性绑定链接：发在群里任何人都能抢先使用，已作废。\n"
