@@ -21,7 +21,6 @@ from datetime import date
 
 from bot import history
 from bot.model import EV_NUDGE, Contact, Event, Proposal
-from bot.numbers import number_order
 from bot.render import days_left_text, esc, number_label
 
 log = logging.getLogger(__name__)
@@ -70,17 +69,6 @@ def plan_nudge(svc, p: Proposal) -> NudgePlan:
             if leader is not None and leader.telegram_user_id:
                 plan.leader = leader
     return plan
-
-
-def overdue_led_by(svc, unit_id: int) -> list[tuple[int, Proposal, date]]:
-    """(days overdue, item, due date) of the open items the unit leads that are overdue,
-    longest overdue first: what the 催办 button of /overdue offers for one unit."""
-    today, found = svc.today(), []
-    for p in svc.repo.proposals_of_unit(unit_id):
-        due = svc.due_date(p) if p.is_open and p.lead_unit_id == unit_id else None
-        if due is not None and due < today:
-            found.append(((today - due).days, p, due))
-    return sorted(found, key=lambda x: (-x[0], number_order(x[1].number)))
 
 
 def nudge_text(svc, plan: NudgePlan, note: str = "", escalation: bool = False) -> str:

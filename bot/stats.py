@@ -253,6 +253,12 @@ def session_facts(svc, as_of: date, session: Session | None) -> list[Facts]:
     return svc.office.kept(("facts by session", as_of), grouped).get((session.term, session.meeting), [])
 
 
+def overdue_led_by(svc, as_of: date, unit_id: int) -> list[DueItem]:
+    """The overdue items the unit (by id) leads, in /overdue's order (longest overdue first):
+    what the 催办 button of /overdue offers for one unit."""
+    return [i for i in overdue_list(svc, as_of).items if i.proposal.lead_unit_id == unit_id]
+
+
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
                   session: Session | None = None) -> DueList:
     return svc.office.kept(("due_soon", as_of, start, end, unit, session),

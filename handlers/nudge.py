@@ -15,8 +15,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.model import EV_NUDGE, Event, Proposal
 from bot.model import Department
-from bot.nudge import ACK, nudge_item, overdue_led_by, record_ack
+from bot.nudge import ACK, nudge_item, record_ack
 from bot.render import esc, number_label, short_title
+from bot.stats import overdue_led_by
 from bot.webhooks import make_webhook_sender
 from handlers.common import admin_only, answered_command, button, keyboard, on_button, record_id, reply, services
 from handlers.status import NUDGE, proposal_named
@@ -92,7 +93,7 @@ def item_buttons(items: list[Proposal], per_row: int = 3) -> list[list[tuple[str
 
 def unit_buttons(units: list[tuple[str, int, int]], per_row: int = 2) -> list[list[tuple[str, str]]]:
     """催办 <unit>（N） buttons (ndu:<unit id>) under /overdue: (name, unit id, overdue count)."""
-    row = [(f"催办 {name[:12]}（{count}）", button(UNIT, unit_id)) for name, unit_id, count in units]
+    row = [(f"催办 {short_title(name, 12)}（{count}）", button(UNIT, unit_id)) for name, unit_id, count in units]
     return [row[i:i + per_row] for i in range(0, len(row), per_row)]
 
 
@@ -106,15 +107,16 @@ async def unit_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, unit_
         await query.answer("该单位已合并或不存在，请重新发送 /overdue。", show_alert=True)
         return
     await query.answer()
-    items = overdue_led_by(svc, unit.id)
+    items = overdue_led_by(svc, svc.today(), unit.id)
     if not items:
         await reply(update, f"{esc(unit.name)}目前没有逾期事项。")
         return
     lines = [f"<b>{esc(unit.name)}</b> 逾期 {len(items)} 件，请选择要催办的事项："]
-    lines += [f"· 第{esc(p.number)}号 {esc(short_title(p.title))} · 逾期 {days} 天" for days, p, _ in items[:UNIT_ITEMS]]
+    lines += [f"· 第{esc(i.proposal.number)}号 {esc(short_title(i.proposal.title))} · 逾期 {-i.days_left} 天"
+              for i in items[:UNIT_ITEMS]]
     if len(items) > UNIT_ITEMS:
         lines.append(f"……另有 {len(items) - UNIT_ITEMS} 件（/dept {esc(unit.name)} 查看全部）")
-    await reply(update, "\n".join(lines), item_buttons([p for _, p, _ in items[:UNIT_ITEMS]]))
+    await reply(update, "\n".join(lines), item_buttons([i.proposal for i in items[:UNIT_ITEMS]]))
 
 
 @admin_only
