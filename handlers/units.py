@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.render import esc
+from bot.render import esc, short_title
 from handlers.common import admin_only, reply, services
 
 COMMANDS = [
@@ -27,9 +27,7 @@ def pending_text(svc) -> str:
     return "\n".join(lines) + "\n\n" + esc(USAGE)
 
 
-def shown(name: str, limit: int = 40) -> str:
-    """A name as typed, cut for echoing back (a pasted page must not come back whole)."""
-    return name if len(name) <= limit else name[:limit] + "…"
+ECHOED = 41  # a name as typed, echoed back cut to 40 characters and "…" (a pasted page must not come back whole)
 
 
 @admin_only
@@ -44,12 +42,12 @@ async def merge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, esc(USAGE))
         return
     source, target = (svc.units.find(name[:100]) for name in args)
-    missing = [shown(name) for name, unit in zip(args, (source, target)) if unit is None]
+    missing = [short_title(name, ECHOED) for name, unit in zip(args, (source, target)) if unit is None]
     if missing:
         await reply(update, f"找不到单位：{esc('、'.join(missing))}。发送 /merge 查看待确认单位，或用 /dept 查找单位全称。")
         return
     if source.id == target.id:
-        await reply(update, f"“{esc(shown(args[0]))}”和“{esc(shown(args[1]))}”已是同一个单位：{esc(target.name)}。")
+        await reply(update, f"“{esc(short_title(args[0], ECHOED))}”和“{esc(short_title(args[1], ECHOED))}”已是同一个单位：{esc(target.name)}。")
         return
     moved = svc.units.merge(source, target, update.effective_user.id)
     await reply(update, f"已把“{esc(source.name)}”合并到“{esc(target.name)}”：转移事项 {moved['proposals']} 件、"
