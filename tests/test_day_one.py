@@ -7,7 +7,6 @@ its timeline, 不满意 feedback and the old letter uploaded again under another
 With DAY_ONE_TRANSCRIPT=FILE the conversation is written to FILE (the closing note quotes it).
 """
 
-import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -17,23 +16,13 @@ import pytest
 from handlers.reminders import sweep_now
 from tests.conftest import ADMIN, TZ, Chat, start_bot, stop_bot, write_config
 from tests.fixtures.make_office import ITEMS, build
+from tests.transcript import Transcript, seen, send, upload
 
 LETTERS = Path(__file__).resolve().parent / "fixtures" / "office_letters"
 REPLY = "交通局-第12号答复-B类.txt"
 OPINION = "教育局-第12号协办意见.txt"
 LIAISON_USER = 5012  # 陈海涛, 市交通局's liaison (lead unit of No. 12)
 CO_LIAISON_USER = 5001  # 王丽娟, 市教育局's liaison (a co-unit of No. 12)
-
-
-class Transcript(list):
-    def said(self, who, text):
-        self.append(f"> [{who}] {text}")
-
-    def heard(self, who, messages):
-        for message in messages:
-            buttons = " ".join(f"[{label}]" for row in message.buttons for label, _ in row)
-            self.append(f"< [{who}] " + message.text.replace("\n", "\n  ") + (f"\n  {buttons}" if buttons else ""))
-        return messages
 
 
 @pytest.fixture
@@ -47,24 +36,7 @@ async def day(tmp_path, emulator, clock):
         yield chat
     finally:
         await stop_bot(app)
-        out = os.environ.get("DAY_ONE_TRANSCRIPT")
-        if out:
-            Path(out).write_text("\n".join(chat.transcript) + "\n", encoding="utf-8")
-
-
-def seen(chat, user):
-    return len(chat.emulator.sent(user))
-
-
-async def send(chat, text, user=ADMIN, who="管理员"):
-    chat.transcript.said(who, text)
-    return chat.transcript.heard(who, await chat.send(text, user=user))
-
-
-async def upload(chat, path, name=None, who="管理员", user=ADMIN):
-    name = name or path.name
-    chat.transcript.said(who, f"（发送文件 {name}）")
-    return chat.transcript.heard(who, await chat.upload(name, path.read_bytes(), user=user))
+        chat.transcript.write("DAY_ONE_TRANSCRIPT")
 
 
 async def test_day_one(day):
