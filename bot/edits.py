@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot import history
+from bot.deadlines import handling_due_date
 from bot.model import EV_EDIT, Event, Proposal
 from bot.parsing import parse_date, split_names
 
@@ -48,6 +49,9 @@ def shown(svc, p: Proposal, field: Field) -> str:
         return "是" if value else "否"
     if isinstance(value, list):
         return "、".join(value) or "（无）"
+    if field.name == "due_date" and not value:  # none set: the rules give it
+        due = handling_due_date(p, svc.config, svc.calendar)
+        return f"（未单独设定，按规则为 {due.isoformat()}）" if due else "（无）"
     return value or "（无）"
 
 

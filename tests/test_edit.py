@@ -69,7 +69,8 @@ async def test_edit_a_due_date_moves_the_deadline_and_undo_restores_it(office_ch
     (early,) = await chat.send("2026-01-01")
     assert "不能早于交办日期" in early.text
     (done,) = await chat.send("2026-12-31")
-    assert done.text.startswith("已修改第101号的办理期限：（无） → 2026-12-31")
+    # no due date of its own: the old value shown is the one the rules give, not （无）
+    assert done.text.startswith(f"已修改第101号的办理期限：（未单独设定，按规则为 {before.isoformat()}） → 2026-12-31")
     assert chat.services.due_date(item(chat)).isoformat() == "2026-12-31"
     await chat.send("/undo")
     assert chat.services.due_date(item(chat)) == before
