@@ -283,7 +283,16 @@ class _Planner:
         return self.pings
 
     def plan_deadline(self, p: Proposal) -> None:
-        due = self.deadline(p)
+        # self.deadline(p), inlined: one call and one rule look-up fewer per open item
+        rule = self.rules.get((p.region, p.body)) or self.rule(p)
+        state = p.state
+        if state == REOPENED or (p.feedback == "不满意" and p.feedback_date is not None):  # is_rehandled
+            key = (id(rule), True, p.assigned_date, p.due_date, p.feedback_date, p.complex, p.extension_days)
+        else:
+            key = (id(rule), False, p.assigned_date, p.due_date, None, p.complex, p.extension_days)
+        due = self.deadlines.get(key, MISSING)
+        if due is MISSING:
+            due = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
         if due is not None:
             days_left = due.toordinal() - self.today_ord
             if days_left < 0:
@@ -301,7 +310,7 @@ class _Planner:
                     self.emit(p, step, cycle, targets, self.deadline_text, due, days_left)
                 if days_left < 0 and -days_left >= self.escalate_after:
                     self.plan_escalation(p, due, -days_left, cycle)
-        if p.co_units and p.state != REOPENED and p.assigned_date:
+        if p.co_units and state != REOPENED and p.assigned_date:
             self.plan_co_units(p, due)
 
     def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
