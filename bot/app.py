@@ -99,6 +99,12 @@ class BotApplication(Application):
     async def initialize(self) -> None:
         await retry_startup("getMe", super().initialize, self.startup_retry)
 
+    async def start(self) -> None:
+        """``run_polling`` calls this once the polling is set up (``run_webhook`` once the
+        webhook listens): the reminder catch-up begins only now, after the first getUpdates."""
+        await super().start()
+        reminders_of(self).receiving()
+
 
 def make_services(config: Config, clock: Callable[[], datetime] | None = None) -> Services:
     """The repository, and the search index that follows its changes (built now, so that the
@@ -123,7 +129,7 @@ async def post_init(app: BotApplication) -> None:
     """The start-up steps once Telegram answered getMe (``run_polling`` / ``run_webhook`` call
     this; tests that drive the application by hand call it themselves)."""
     await set_up_chat(app)
-    await reminders.start(app)  # ledger, daily job, catch-up sweep (in the background)
+    await reminders.start(app)  # ledger, daily job, catch-up sweep (in the background, once polling)
     if app.after_start is not None:
         await app.after_start(app)
 

@@ -89,6 +89,7 @@ class ReminderService:
         self.digest_buttons: Callable[[int], list | None] | None = None
         self.lock = asyncio.Lock()
         self.catch_up: asyncio.Task | None = None
+        self.go = asyncio.Event()  # set once the bot receives updates (or someone waits for the catch-up)
         # injectable for tests: how retries wait, and how long a send waits for its answer
         self.sleep: Callable[[float], Any] = asyncio.sleep
         self.base_delay = 1.0
@@ -118,11 +119,18 @@ class ReminderService:
             self.webhook_send = make_webhook_sender(config.webhooks, client=self.client)
 
     def catch_up_in_background(self) -> None:
-        """The start-up sweep: stale failures reported, then today's pings (``started`` waits)."""
+        """The start-up sweep: stale failures reported, then today's pings. It begins once the
+        bot receives updates (``receiving``: the first getUpdates does not wait for it) or
+        when someone waits for it (``started``)."""
         self.catch_up = asyncio.get_running_loop().create_task(self._catch_up(), name="reminders-catch-up")
+
+    def receiving(self) -> None:
+        """The bot polls (or listens to its webhook): the catch-up sweep may begin."""
+        self.go.set()
 
     async def started(self) -> None:
         """Return when the catch-up sweep is done (tests and console mode talk only after it)."""
+        self.go.set()
         if self.catch_up is not None:
             await asyncio.gather(self.catch_up, return_exceptions=True)
 
@@ -138,6 +146,7 @@ class ReminderService:
             await self.client.aclose()
 
     async def _catch_up(self) -> None:
+        await self.go.wait()
         try:
             await self.report_stale_failures()
             await self.sweep()

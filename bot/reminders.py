@@ -377,9 +377,11 @@ async def run_sweep(
     proposals = repo.proposals()
     contacts = {c.id: c for c in repo.contacts()}
     units = UnitRegistry(repo, config)
-    pings = plan_sweep(today, proposals, contacts, config, calendar,
-                       departments=repo.departments(), admins=admins, sent=ledger,
-                       liaisons=units.liaisons(), leaders=units.leaders())
+    # the planning is pure and reads only these snapshots (and the ledger, which only this
+    # sweep writes): it runs in a thread, so that chats are answered while it plans
+    pings = await asyncio.to_thread(plan_sweep, today, proposals, contacts, config, calendar,
+                                    departments=repo.departments(), admins=admins, sent=ledger,
+                                    liaisons=units.liaisons(), leaders=units.leaders())
     # after an import: one summary to the admins stands for its items' escalations
     pings, imported = import_summary.plan(today, repo, config, calendar, ledger, pings,
                                           admin_targets(config, admins), units)
