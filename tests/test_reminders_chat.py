@@ -577,3 +577,29 @@ async def test_pings_failed_on_a_day_the_bot_did_not_outlive_are_reported_after_
         assert len([m for m in emulator.sent(ADMIN) if m.text.startswith("⚠") and "未能送达" in m.text]) == 1
     finally:
         await stop_bot(chat.app)
+
+
+async def test_the_catch_up_waits_for_the_first_getUpdates(tmp_path, emulator, clock):
+    """run_polling's order: post_init, polling, start. The catch-up sweep (here: the admin's
+    digest) sends nothing until the bot polls; ``started`` still means it is done."""
+    from bot.app import build_application, make_services, polling_args, started
+    from bot.config import load_config
+    from bot.samples import load_samples
+    from tests.conftest import TOKEN
+
+    emulator.add_user(ADMIN)
+    config = load_config(write_config(tmp_path))
+    services = make_services(config, clock)
+    load_samples(services.repo, config)
+    app = build_application(services, TOKEN, emulator.base_url, emulator.base_file_url, startup_retry=0.05)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(**polling_args(config))
+    while not any(method == "getUpdates" for method, _ in emulator.calls):
+        await asyncio.sleep(0.01)  # the polling task's first request
+    assert not reminders_of(app).catch_up.done()
+    assert digests(Chat(emulator, app, services, clock)) == []
+    await app.start()
+    await started(app)
+    assert len(digests(Chat(emulator, app, services, clock))) == 1
+    await stop_bot(app)
