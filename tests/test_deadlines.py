@@ -463,3 +463,31 @@ def test_reopened_round_keeps_its_deadline_after_the_re_reply(tmp_path):
     assert due_date_of(reopened, config) == date(2026, 8, 5)  # the cut-off falls in the new round
     again = apply_reply(reopened, "A", "2026-08-01", config)
     assert due_date_of(again, config) == date(2026, 8, 5)  # 按期: the same deadline after replying
+
+
+def test_sweep_keeps_apart_deadlines_that_share_their_dates(tmp_path):
+    """The planner caches deadlines per distinct input within a sweep: items with the same rule
+    and dates but another handling round (reopened, or 不满意 recorded while handling) or another
+    extension each get their own deadline, the one handling_due_date gives, as their ping cycle
+    (with a cut-off date the round decides whether the cut-off applies)."""
+    from dataclasses import replace
+
+    from bot.deadlines import handling_due_date
+    from bot.model import HANDLING
+
+    config = make_config(tmp_path, cutoffs='"2026-12-10"', workdays_only=False)
+    base = proposal(pid=1, assigned_date="2026-09-07", due_date="2026-12-31")  # cut to 12-10
+    items = [
+        base,
+        replace(base, id=2, number="126", state=REOPENED, feedback="不满意", feedback_date="2026-12-15"),
+        replace(base, id=3, number="127", state=HANDLING, feedback="不满意", feedback_date="2026-12-15"),
+        replace(base, id=4, number="128", state=HANDLING, feedback="满意", feedback_date="2026-12-15"),
+        replace(base, id=5, number="129", extension_days=5),
+    ]
+    cycles: dict[int, set[str]] = {}
+    for ping in plan_sweep(date(2026, 12, 21), items, contacts(), config, None):
+        cycles.setdefault(ping.proposal_id, set()).add(ping.cycle)
+    for item in items:
+        assert cycles[item.id] == {handling_due_date(item, config).isoformat()}, item.number
+    assert cycles[1] == cycles[4] == {"2026-12-10"} and cycles[5] == {"2026-12-15"}
+    assert cycles[2] == cycles[3] == {"2026-12-31"}
