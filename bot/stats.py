@@ -25,6 +25,7 @@ Pure core: no telegram.
 from __future__ import annotations
 
 import calendar as calendar_module
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -120,13 +121,20 @@ class OfficeView:
     """Every item's facts, kept in memory and current through ``Repository.subscribe``: a change
     to a proposal or to one of its replies marks that item, and only marked items are recomputed
     at the next question. Lists and figures then cost a pass over small records, not a due-date
-    computation and a reply look-up per item."""
+    computation and a reply look-up per item.
+
+    The facts are also kept grouped by lead unit and by session, and each group's open items
+    with a due date sorted as the due lists order them (:func:`by_due`): a recomputed item
+    moves in and out of its own groups only, and one unit's or one session's list or figures
+    read that group ("overdue as of a day" is a bisect)."""
 
     def __init__(self, svc) -> None:
         self.svc = svc
         self._facts: dict[int, Facts] | None = None
         self._dirty: set[int] = set()
         self._kept: dict[tuple, Any] = {}  # lists and figures, until the next change
+        self._groups: dict[tuple, dict[int, Facts]] = defaultdict(dict)  # (UNIT, name) / (SESSION, term, meeting)
+        self._due: dict[tuple, list[tuple]] = defaultdict(list)  # group (and ALL) -> sorted due keys
         svc.repo.subscribe(self._on_change)
 
     def kept(self, key: tuple, compute: Callable[[], T]) -> T:
@@ -146,18 +154,96 @@ class OfficeView:
             if pid is not None:
                 self._dirty.add(pid)
 
-    def facts(self) -> list[Facts]:
+    @staticmethod
+    def _group_keys(f: Facts) -> tuple[tuple, tuple]:
+        return (_UNIT, f.proposal.lead_unit), (_SESSION, f.proposal.term, f.proposal.meeting)
+
+    @staticmethod
+    def _due_key(f: Facts) -> tuple | None:
+        """The item's place in its groups' due lists (by_due's order); None when not listed."""
+        if not f.is_open or f.due is None:
+            return None
+        return (f.due, number_order(f.proposal.number), f.proposal.id or 0)
+
+    def _refresh(self) -> dict[int, Facts]:
         if self._facts is None:
-            self._facts = {p.id: facts_for(self.svc, p) for p in self.svc.repo.proposals()}
+            self._facts = {}
+            self._groups.clear()
+            self._due.clear()
             self._dirty.clear()
+            for p in self.svc.repo.proposals():
+                f = self._facts[p.id] = facts_for(self.svc, p)
+                key = self._due_key(f)
+                for group in self._group_keys(f):
+                    self._groups[group][p.id] = f
+                    if key is not None:
+                        self._due[group].append(key)
+                if key is not None:
+                    self._due[_ALL].append(key)
+            for keys in self._due.values():
+                keys.sort()
         while self._dirty:
             pid = self._dirty.pop()
+            old = self._facts.pop(pid, None)
+            if old is not None:
+                self._place(old, add=False)
             p = self.svc.repo.get(Proposal, pid)
-            if p is None:
-                self._facts.pop(pid, None)
+            if p is not None:
+                f = self._facts[pid] = facts_for(self.svc, p)
+                self._place(f, add=True)
+        return self._facts
+
+    def _place(self, f: Facts, add: bool) -> None:
+        """Put one item into (or take it out of) its groups and their due lists."""
+        key = self._due_key(f)
+        groups = self._group_keys(f)
+        for group in groups:
+            if add:
+                self._groups[group][f.proposal.id] = f
             else:
-                self._facts[pid] = facts_for(self.svc, p)
-        return list(self._facts.values())
+                self._groups[group].pop(f.proposal.id, None)
+        if key is None:
+            return
+        for group in (*groups, _ALL):
+            keys = self._due[group]
+            if add:
+                insort(keys, key)
+            else:
+                at = bisect_left(keys, key)
+                if at < len(keys) and keys[at] == key:
+                    del keys[at]
+
+    def facts(self) -> list[Facts]:
+        return list(self._refresh().values())
+
+    def group(self, unit: str | None = None, session: Session | None = None) -> list[Facts]:
+        """Today's facts of one lead unit's items (by name), else of one session's (term and
+        meeting; the caller checks the body), else of all items."""
+        facts = self._refresh()
+        if unit is not None:
+            return list(self._groups.get((_UNIT, unit), {}).values())
+        if session is not None:
+            return list(self._groups.get((_SESSION, session.term, session.meeting), {}).values())
+        return list(facts.values())
+
+    def due_between(self, start: date | None, end: date | None, unit: str | None = None,
+                    session: Session | None = None) -> list[Facts]:
+        """Open items due in [start, end] (either end open when None), in by_due's order, from
+        the smallest group that holds them (one unit's, else one session's, else all)."""
+        facts = self._refresh()
+        if unit is not None:
+            group = (_UNIT, unit)
+        elif session is not None:
+            group = (_SESSION, session.term, session.meeting)
+        else:
+            group = _ALL
+        keys = self._due.get(group, [])
+        lo = 0 if start is None else bisect_left(keys, (start,))
+        hi = len(keys) if end is None else bisect_right(keys, (end, (2,)))  # past every key due on end
+        return [facts[key[2]] for key in keys[lo:hi]]
+
+
+_UNIT, _SESSION, _ALL = "unit", "session", ("all",)
 
 
 def facts_of(svc, as_of: date | None = None) -> list[Facts]:
@@ -231,26 +317,20 @@ def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | N
 
 def _overdue_list(svc, as_of: date, unit: str | None, session: Session | None) -> DueList:
     items = [
-        DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
-        if f.is_open and f.due is not None and f.due < as_of
-        and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
+        DueItem(f.proposal, f.due, (f.due - as_of).days)
+        for f in svc.office.due_between(None, as_of - timedelta(days=1), unit, session)
+        if in_session(f.proposal, session)
     ]
-    return DueList(OVERDUE, as_of, by_due(items), unit=unit, session=session)
+    return DueList(OVERDUE, as_of, items, unit=unit, session=session)
 
 
-def session_facts(svc, as_of: date, session: Session | None) -> list[Facts]:
-    """The facts of one session's items (all items when None), grouped once per change."""
-    facts = facts_of(svc, as_of)
-    if session is None:
-        return facts
-
-    def grouped() -> dict[tuple, list[Facts]]:
-        groups: dict[tuple, list[Facts]] = defaultdict(list)
-        for f in facts:
-            groups[(f.proposal.term, f.proposal.meeting)].append(f)
-        return groups
-
-    return svc.office.kept(("facts by session", as_of), grouped).get((session.term, session.meeting), [])
+def session_facts(svc, as_of: date, session: Session | None, unit: str | None = None) -> list[Facts]:
+    """The facts the figures of one session (all when None) and one lead unit (all when None)
+    need: today's are read from the unit's or the session's group (``figures`` still checks
+    both); an earlier day's are replayed from every item."""
+    if as_of < svc.today():
+        return [f for f in facts_of(svc, as_of) if in_session(f.proposal, session)]
+    return svc.office.group(unit, session)
 
 
 def overdue_led_by(svc, as_of: date, unit_id: int) -> list[DueItem]:
@@ -267,11 +347,11 @@ def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = N
 
 def _due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None, session: Session | None) -> DueList:
     items = [
-        DueItem(f.proposal, f.due, (f.due - as_of).days) for f in facts_of(svc)
-        if f.is_open and f.due is not None and start <= f.due <= end
-        and (unit is None or f.proposal.lead_unit == unit) and in_session(f.proposal, session)
+        DueItem(f.proposal, f.due, (f.due - as_of).days)
+        for f in svc.office.due_between(start, end, unit, session)
+        if in_session(f.proposal, session)
     ]
-    return DueList(DUE_SOON, as_of, by_due(items), start=start, end=end, unit=unit, session=session)
+    return DueList(DUE_SOON, as_of, items, start=start, end=end, unit=unit, session=session)
 
 
 def due_items(svc, proposals: Iterable[Proposal], as_of: date) -> list[DueItem]:
