@@ -126,3 +126,43 @@ def test_cli_stats_json_as_of_and_chart(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "bot.cli", "--config", config, "stats", "--unit", "火星局", "--db", db],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "没有找到单位" in bad.stderr
+
+
+def test_groups_follow_each_change_item_by_item(office):
+    """The lists read per-unit and per-session groups kept current item by item; after changes
+    they match a fresh pass over every item's facts."""
+    from dataclasses import replace
+
+    from bot.numbers import number_order
+    from bot.progress import register_reply
+    from bot.stats import due_soon_list, overdue_list, session_facts
+    from tests.office import ADMIN
+
+    def fresh(unit=None, session=None, start=None, end=None):
+        return [f.proposal.id for f in sorted(
+            (f for f in facts_of(office) if f.is_open and f.due is not None
+             and (f.due < TODAY if start is None else start <= f.due <= end)
+             and (unit is None or f.proposal.lead_unit == unit)
+             and (session is None or (f.proposal.term, f.proposal.meeting) == (session.term, session.meeting))),
+            key=lambda f: (f.due, number_order(f.proposal.number), f.proposal.id))]
+
+    def check():
+        units = {f.proposal.lead_unit for f in facts_of(office)}
+        for unit in (None, *units):
+            for session in (None, Session(8, 3), Session(8, 2)):
+                assert [i.proposal.id for i in overdue_list(office, TODAY, unit, session).items] == fresh(unit, session)
+                window = (date(2026, 11, 1), date(2026, 12, 31))
+                listed = due_soon_list(office, TODAY, *window, unit=unit, session=session).items
+                assert [i.proposal.id for i in listed] == fresh(unit, session, *window)
+            whole = figures(facts_of(office), TODAY, Session(8, 3), unit)
+            assert figures(session_facts(office, TODAY, Session(8, 3), unit), TODAY, Session(8, 3), unit) == whole
+
+    check()
+    overdue = overdue_list(office, TODAY).items
+    assert overdue
+    first, moved = overdue[0].proposal, overdue[1].proposal
+    register_reply(office, ADMIN, first, "A", "2026-11-20", None)   # leaves the overdue lists
+    office.repo.put(replace(moved, lead_unit="晋城市教育局"))        # moves to another unit's group
+    assert first.id not in [i.proposal.id for i in overdue_list(office, TODAY).items]
+    assert moved.id in [i.proposal.id for i in overdue_list(office, TODAY, "晋城市教育局").items]
+    check()
