@@ -213,7 +213,8 @@ def answer_question(svc, index: SearchIndex, text: str) -> Answer:
     if q.intent == STATS:
         unit, note = _unit_filter(index, q.subject)
         found = svc.office.kept(("figures", today, q.session, unit),
-                                lambda: figures(session_facts(svc, today, q.session, unit), today, q.session, unit))
+                                lambda: figures(session_facts(svc, today, q.session, unit), today, q.session, unit),
+                                unit, q.session, scoped=True)
         return Answer(q, figures=found, note=note)
     return Answer(q, _search(index, q.subject, query))
 

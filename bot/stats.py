@@ -135,24 +135,40 @@ class OfficeView:
         self._kept: dict[tuple, Any] = {}  # lists and figures, until the next change
         self._groups: dict[tuple, dict[int, Facts]] = defaultdict(dict)  # (UNIT, name) / (SESSION, term, meeting)
         self._due: dict[tuple, list[tuple]] = defaultdict(list)  # group (and ALL) -> sorted due keys
+        self._items: dict[int, DueItem] = {}  # each listed item's entry as of ``_items_as_of``
+        self._items_as_of: date | None = None
         svc.repo.subscribe(self._on_change)
 
-    def kept(self, key: tuple, compute: Callable[[], T]) -> T:
-        """A list or figures derived from every item's facts, computed once and kept until any
-        item changes (``key`` names it, with its as-of date): a question asked again costs a
-        look-up, not a pass over every item."""
+    def kept(self, key: tuple, compute: Callable[[], T], unit: str | None = None,
+             session: Session | None = None, scoped: bool = False) -> T:
+        """A list or figures derived from the items' facts, computed once and kept (``key``
+        names it, with its as-of date): a question asked again costs a look-up, not a pass over
+        the items. Kept until any item changes; when ``scoped``, only until an item of that
+        lead unit (None: any) and that session (None: any) changes."""
+        self._refresh()
         if key not in self._kept:
-            self._kept[key] = compute()
-        return self._kept[key]
+            if len(self._kept) >= 2000:  # earlier days' and rare questions' answers
+                self._kept.clear()
+            self._kept[key] = (compute(), unit if scoped else _ANY, session)
+        return self._kept[key][0]
 
     def _on_change(self, op: str, record) -> None:
-        self._kept.clear()
         if isinstance(record, Proposal):
             self._dirty.add(record.id)
         else:
             pid = getattr(record, "proposal_id", None)  # events and replies of one item
             if pid is not None:
                 self._dirty.add(pid)
+            else:
+                self._kept.clear()
+
+    def _forget(self, f: Facts) -> None:
+        """Drop what was kept and may count the item (its unit's, its session's, everything's)."""
+        p = f.proposal
+        for key, (_, unit, session) in list(self._kept.items()):
+            if unit is _ANY or ((unit is None or unit == p.lead_unit)
+                                and (session is None or (session.term, session.meeting) == (p.term, p.meeting))):
+                del self._kept[key]
 
     @staticmethod
     def _group_keys(f: Facts) -> tuple[tuple, tuple]:
@@ -170,6 +186,7 @@ class OfficeView:
             self._facts = {}
             self._groups.clear()
             self._due.clear()
+            self._kept.clear()
             self._dirty.clear()
             for p in self.svc.repo.proposals():
                 f = self._facts[p.id] = facts_for(self.svc, p)
@@ -187,16 +204,19 @@ class OfficeView:
             old = self._facts.pop(pid, None)
             if old is not None:
                 self._place(old, add=False)
+                self._forget(old)
             p = self.svc.repo.get(Proposal, pid)
             if p is not None:
                 f = self._facts[pid] = facts_for(self.svc, p)
                 self._place(f, add=True)
+                self._forget(f)
         return self._facts
 
     def _place(self, f: Facts, add: bool) -> None:
         """Put one item into (or take it out of) its groups and their due lists."""
         key = self._due_key(f)
         groups = self._group_keys(f)
+        self._items.pop(f.proposal.id, None)
         for group in groups:
             if add:
                 self._groups[group][f.proposal.id] = f
@@ -242,8 +262,21 @@ class OfficeView:
         hi = len(keys) if end is None else bisect_right(keys, (end, (2,)))  # past every key due on end
         return [facts[key[2]] for key in keys[lo:hi]]
 
+    def due_item(self, f: Facts, as_of: date) -> DueItem:
+        """The item's list entry as of a day, made once per day and item: a long list after a
+        change then allocates nothing but itself (tens of thousands of new entries would also
+        wake the garbage collector over the whole heap)."""
+        if as_of != self._items_as_of:
+            self._items.clear()
+            self._items_as_of = as_of
+        item = self._items.get(f.proposal.id)
+        if item is None:
+            item = self._items[f.proposal.id] = DueItem(f.proposal, f.due, (f.due - as_of).days)
+        return item
+
 
 _UNIT, _SESSION, _ALL = "unit", "session", ("all",)
+_ANY = object()  # kept until any item changes
 
 
 def facts_of(svc, as_of: date | None = None) -> list[Facts]:
@@ -312,12 +345,13 @@ def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
-    return svc.office.kept(("overdue", as_of, unit, session), lambda: _overdue_list(svc, as_of, unit, session))
+    return svc.office.kept(("overdue", as_of, unit, session), lambda: _overdue_list(svc, as_of, unit, session),
+                           unit, session, scoped=True)
 
 
 def _overdue_list(svc, as_of: date, unit: str | None, session: Session | None) -> DueList:
     items = [
-        DueItem(f.proposal, f.due, (f.due - as_of).days)
+        svc.office.due_item(f, as_of)
         for f in svc.office.due_between(None, as_of - timedelta(days=1), unit, session)
         if in_session(f.proposal, session)
     ]
@@ -342,12 +376,13 @@ def overdue_led_by(svc, as_of: date, unit_id: int) -> list[DueItem]:
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
                   session: Session | None = None) -> DueList:
     return svc.office.kept(("due_soon", as_of, start, end, unit, session),
-                           lambda: _due_soon_list(svc, as_of, start, end, unit, session))
+                           lambda: _due_soon_list(svc, as_of, start, end, unit, session),
+                           unit, session, scoped=True)
 
 
 def _due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None, session: Session | None) -> DueList:
     items = [
-        DueItem(f.proposal, f.due, (f.due - as_of).days)
+        svc.office.due_item(f, as_of)
         for f in svc.office.due_between(start, end, unit, session)
         if in_session(f.proposal, session)
     ]

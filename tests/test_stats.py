@@ -135,6 +135,8 @@ def test_groups_follow_each_change_item_by_item(office):
 
     from bot.numbers import number_order
     from bot.progress import register_reply
+    from bot.questions import answer_question
+    from bot.search import SearchIndex
     from bot.stats import due_soon_list, overdue_list, session_facts
     from tests.office import ADMIN
 
@@ -157,12 +159,20 @@ def test_groups_follow_each_change_item_by_item(office):
             whole = figures(facts_of(office), TODAY, Session(8, 3), unit)
             assert figures(session_facts(office, TODAY, Session(8, 3), unit), TODAY, Session(8, 3), unit) == whole
 
+    def asked(text):
+        return answer_question(office, index, text).figures
+
+    index = SearchIndex.build(office.repo, office.config.aliases)
     check()
-    overdue = overdue_list(office, TODAY).items
-    assert overdue
+    before = {s: asked(f"八届{s}次办复率") for s in "二三"}
+    overdue = overdue_list(office, TODAY, session=Session(8, 3)).items
     first, moved = overdue[0].proposal, overdue[1].proposal
     register_reply(office, ADMIN, first, "A", "2026-11-20", None)   # leaves the overdue lists
     office.repo.put(replace(moved, lead_unit="晋城市教育局"))        # moves to another unit's group
+    after = {s: asked(f"八届{s}次办复率") for s in "二三"}
+    assert after["二"] == before["二"]          # another session's figures kept
+    assert (after["三"].replied, after["三"].overdue) == (before["三"].replied + 1, before["三"].overdue - 1)
+    assert after["三"] == figures(facts_of(office), TODAY, Session(8, 3))
     assert first.id not in [i.proposal.id for i in overdue_list(office, TODAY).items]
     assert moved.id in [i.proposal.id for i in overdue_list(office, TODAY, "晋城市教育局").items]
     check()
