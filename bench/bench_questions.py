@@ -10,8 +10,11 @@ records (王某电话多少, 发改委还有几件没办完, 125号办得怎么�
 - answer: the whole answer (look-ups, lists, figures);
 - search: what the same message cost before questions were understood: ``index.search(text)``;
 - added = answer − search;
-- answer after a change: the same answer right after an item was written (lists and figures
-  are kept by ``OfficeView.kept`` until any item changes, so this is their cost when computed).
+- answer after a change: the same answer right after an item was written. Lists and figures
+  are kept by ``OfficeView.kept`` until an item of their unit / session changes (the whole
+  lists and everything's figures: until any item changes), and computed afresh from that
+  unit's or session's group; the written item is always the same one, so this column is the
+  cost for its unit and session (and the whole lists) and a look-up for the others.
 
 Prints p50 / p95 per intent for each, min / median / max over the rounds, and the load.
 """
