@@ -157,6 +157,20 @@ class _Index(dict):
         elif current[-1] < rid or rid not in current:  # new ids are the largest: no scan
             current.append(rid)
 
+    def fill(self, values_of: Callable[[Any], Iterable[Any]], records: dict[int, Any]) -> None:
+        """``add`` for every record at load (the same steps, without a call per value)."""
+        get = self.get
+        for rid, record in records.items():
+            for value in values_of(record):
+                current = get(value)
+                if current is None:
+                    self[value] = rid
+                elif type(current) is int:
+                    if current != rid:
+                        self[value] = [current, rid]
+                elif current[-1] < rid or rid not in current:
+                    current.append(rid)
+
     def discard(self, value: Any, rid: int) -> None:
         current = self.get(value)
         if current == rid:
@@ -376,23 +390,20 @@ class Repository:
             if type(records) is _Stored:
                 continue
             for name, values_of in _LOOKUPS.get(cls.table, ()):
-                add = self._index[(cls.table, name)].add
-                for rid, record in records.items():
-                    for value in values_of(record):
-                        add(value, rid)
+                self._index[(cls.table, name)].fill(values_of, records)
         return bool(snap) and not snap.line_format
 
     def _json_keeper(self, cls: type[Record]) -> Callable[[int, bytes], None]:
         """Keeps a snapshot row of ``cls`` as its JSON, after checking its shape and indexing it
         by the fields its look-ups name (read from the document: nothing else is built)."""
-        records, required = self._records[cls], _required(cls)
+        records, required = self._records[cls], frozenset(_required(cls))
         adders = [(values_of.field, values_of.only, self._index[(cls.table, name)].add)  # type: ignore[attr-defined]
                   for name, values_of in _LOOKUPS.get(cls.table, ())]
         store = dict.__setitem__
 
         def keep(rid: int, raw: bytes) -> None:
             doc = orjson.loads(raw)
-            if type(doc) is not dict or not all(name in doc for name in required):
+            if type(doc) is not dict or not required <= doc.keys():
                 self._build(cls, str(rid), doc, self.path)  # raises, naming the record
             for name, only, add in adders:
                 value = doc.get(name)
