@@ -179,7 +179,7 @@ class OfficeView:
         """The item's place in its groups' due lists (by_due's order); None when not listed."""
         if not f.is_open or f.due is None:
             return None
-        return (f.due, number_order(f.proposal.number), f.proposal.id or 0)
+        return due_order(f.due, f.proposal)
 
     def _refresh(self) -> dict[int, Facts]:
         if self._facts is None:
@@ -329,9 +329,14 @@ class DueList:
         return sum(1 for i in self.items if i.days_left is not None and 0 <= i.days_left <= days)
 
 
+def due_order(due: date | None, p: Proposal) -> tuple:
+    """The one order of due lists: soonest due (longest overdue) first, then by number; no due
+    date last."""
+    return (due or date.max, number_order(p.number), p.id or 0)
+
+
 def by_due(items: Iterable[DueItem]) -> list[DueItem]:
-    """Soonest due (longest overdue) first, then by number; no due date last."""
-    return sorted(items, key=lambda i: (i.due or date.max, number_order(i.proposal.number), i.proposal.id or 0))
+    return sorted(items, key=lambda i: due_order(i.due, i.proposal))
 
 
 def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
