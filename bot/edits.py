@@ -157,7 +157,7 @@ def apply_edit(svc, p: Proposal, field: Field, value, user_id: int, undo_of: int
 
 def last_edit(svc, user_id: int) -> Event | None:
     """The caller's last edit not yet undone (an undo is not itself undone)."""
-    edits = [e for e in svc.repo.all(Event) if e.kind == EV_EDIT and e.target_id is None and "after" in e.changes]
+    edits = [e for e in svc.repo.events_of_kind(EV_EDIT) if e.target_id is None and "after" in e.changes]
     undone = {e.changes.get("undo_of") for e in edits}
     mine = [e for e in edits if e.by == user_id and e.id not in undone and "undo_of" not in e.changes]
     return max(mine, key=lambda e: (e.recorded_at, e.id), default=None)

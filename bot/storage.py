@@ -56,7 +56,7 @@ from bot.durable import (
     write_merged,
     FORMAT,
 )
-from bot.model import EV_DELETE, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, Setting, User
+from bot.model import EV_DELETE, EV_EDIT, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, Setting, User
 from bot.numbers import number_key, number_keys
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,8 @@ _LOOKUPS: dict[str, tuple[tuple[str, Callable[[Any], Iterable[Any]]], ...]] = {
         ("events_of", _field("proposal_id")),
         ("event_hash", _field("source_hash")),
         ("event_batch", _field("batch")),
-        ("event_kind", _field("kind", only=(EV_DELETE, EV_RESTORE))),  # rare: how deleted items are found
+        # rare kinds, found without building every event: deleted items, the edits /undo reads
+        ("event_kind", _field("kind", only=(EV_DELETE, EV_RESTORE, EV_EDIT))),
     ),
     User.table: (("user", _field("user_id")),),
     Setting.table: (("setting", _field("key")),),
@@ -929,7 +930,7 @@ class Repository:
         return self._lookup(Event, "event_batch", batch)
 
     def events_of_kind(self, kind: str) -> list[Event]:
-        """Only ``delete`` and ``restore`` events are indexed by kind."""
+        """Only ``delete``, ``restore`` and ``edit`` events are indexed by kind."""
         return self._lookup(Event, "event_kind", kind)
 
     def event_batches(self) -> list[str]:

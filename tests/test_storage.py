@@ -87,6 +87,20 @@ def test_events_kept_as_json_until_asked_for_then_live(tmp_path):
     assert [e.batch for e in reread.events_for(item.id, keep=False)] == ["b1", "b2"]
 
 
+def test_rare_event_kinds_found_without_building_every_event(tmp_path):
+    """/undo and deleted items look events up by kind: only the rare kinds are indexed, and
+    the look-up works on events still kept as JSON after a restart."""
+    with Repository(tmp_path / "p.json") as repo:
+        item = repo.put(proposal("125"))
+        repo.put(Event(proposal_id=item.id, kind="assigned"))
+        repo.put(Event(proposal_id=item.id, kind="edit", by=7, changes={"before": {"title": "a"}, "after": "b"}))
+        repo.put(Event(proposal_id=item.id, kind="delete", by=7))
+    with Repository(tmp_path / "p.json") as repo:
+        assert [e.by for e in repo.events_of_kind("edit")] == [7]
+        assert [e.kind for e in repo.events_of_kind("delete")] == ["delete"]
+        assert repo.events_of_kind("assigned") == []  # common kinds are not indexed
+
+
 def test_same_number_two_sessions_newest_first(tmp_path):
     repo = Repository(tmp_path / "p.json")
     repo.put(proposal("125"))
