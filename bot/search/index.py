@@ -9,7 +9,7 @@ import gc
 import itertools
 import threading
 from collections import Counter
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from bot.model import Contact, Department, Proposal, Record, Reply
 from bot.numbers import number_keys
@@ -292,20 +292,26 @@ class SearchIndex(Matching):
                 self._phones_of([r.phones for r in rs]))
 
     def _index_replies(self, replies: Iterable[Reply]) -> None:
-        rs = [r for r in replies if r.id is not None]
+        self._index_kind(replies, self._replies, self._r_state, self._reply_columns, self._move_replies)
+
+    def _index_kind(self, records: Iterable, table: Rows, state: State,
+                    columns: Callable[[list], tuple], move: Callable[[list, Any, tuple], None]) -> None:
+        """Replies' and contacts' one indexing path (start-up load and put alike): hold the
+        records, then move only the indexed fields that changed."""
+        rs = [r for r in records if r.id is not None]
         if not rs:
             return
-        rids = [r.id for r in rs]
-        span = id_span(rids)
-        self._replies.fill(rids, rs, span)
-        new = self._reply_columns(rs)
-        old = self._held(self._r_state, rids)
+        ids = [r.id for r in rs]
+        span = id_span(ids)
+        table.fill(ids, rs, span)
+        new = columns(rs)
+        old = self._held(state, ids)
         if old is not None:
-            rids, old, new, span = _only_changed(rids, old, new, span)
-            if not rids:
+            ids, old, new, span = _only_changed(ids, old, new, span)
+            if not ids:
                 return
-        self._r_state.fill(rids, new, span)
-        self._move_replies(rids, old, new)
+        state.fill(ids, new, span)
+        move(ids, old, new)
 
     def _drop_reply(self, rid: int) -> None:
         self._replies.pop(rid, None)
@@ -375,20 +381,7 @@ class SearchIndex(Matching):
                 self._phones_of([c.phones for c in cs]))
 
     def _index_contacts(self, contacts: Iterable[Contact]) -> None:
-        cs = [c for c in contacts if c.id is not None]
-        if not cs:
-            return
-        cids = [c.id for c in cs]
-        span = id_span(cids)
-        self._contacts.fill(cids, cs, span)
-        new = self._contact_columns(cs)
-        old = self._held(self._c_state, cids)
-        if old is not None:
-            cids, old, new, span = _only_changed(cids, old, new, span)
-            if not cids:
-                return
-        self._c_state.fill(cids, new, span)
-        self._move_contacts(cids, old, new)
+        self._index_kind(contacts, self._contacts, self._c_state, self._contact_columns, self._move_contacts)
 
     def _drop_contact(self, cid: int) -> None:
         self._contacts.pop(cid, None)
