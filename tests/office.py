@@ -61,3 +61,11 @@ def load_office(svc: Services) -> None:
         (proposal,) = lookup_number(svc.repo, f"{session} {number}").matches
         done = (register_reply if action == "reply" else register_feedback)(svc, ADMIN, proposal, *args)
         assert not isinstance(done, ReplyQuestion), (session, number)
+
+
+def link_contact(svc: Services, emulator, name: str, user_id: int) -> None:
+    """Link the example office's contact ``name`` to the chat user ``user_id`` (who then exists)."""
+    contact = next(c for c in svc.repo.contacts() if c.name == name)
+    contact.telegram_user_id = user_id
+    svc.repo.put(contact)
+    emulator.add_user(user_id)

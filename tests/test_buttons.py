@@ -12,7 +12,7 @@ from bot.lookup import lookup_number
 from bot.model import EV_NUDGE, Contact, Department, Proposal
 from handlers.common import GARBLED_BUTTON, button, chat_id, one_of, parse_button, record_id
 from tests.conftest import ADMIN, STRANGER, Chat, start_bot, stop_bot, write_config
-from tests.office import load_office
+from tests.office import link_contact, load_office
 
 EDU = "晋城市教育局"
 
@@ -144,10 +144,7 @@ async def test_a_nudge_note_survives_a_restart(tmp_path, emulator, clock):
     app, services = await start_bot(emulator, config, clock, samples=False)
     try:
         load_office(services)
-        contact = next(c for c in services.repo.contacts() if c.name == "王立新")
-        contact.telegram_user_id = 5001
-        services.repo.put(contact)
-        emulator.add_user(5001)
+        link_contact(services, emulator, "王立新", 5001)
         chat = Chat(emulator, app, services, clock)
         await chat.send("/nudge 102")
         (again,) = await chat.send("/nudge 102 请本周内报送答复")

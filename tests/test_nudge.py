@@ -9,7 +9,7 @@ from bot.model import EV_NUDGE
 from bot.lookup import lookup_number
 from tests.conftest import STAFF, Chat, start_bot, stop_bot, write_config
 from tests.test_webhooks import receiver  # noqa: F401  (the robot server fixture)
-from tests.office import load_office
+from tests.office import link_contact, load_office
 
 HANDLER = 5001
 SUPERVISOR = -100555
@@ -19,10 +19,7 @@ SUPERVISOR = -100555
 async def office_chat(tmp_path, emulator, clock):
     app, services = await start_bot(emulator, write_config(tmp_path), clock, samples=False)
     load_office(services)
-    contact = next(c for c in services.repo.contacts() if c.name == "王立新")
-    contact.telegram_user_id = HANDLER
-    services.repo.put(contact)
-    emulator.add_user(HANDLER)
+    link_contact(services, emulator, "王立新", HANDLER)
     try:
         yield Chat(emulator, app, services, clock)
     finally:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from bot.lookup import lookup_number
 from bot.model import EV_NUDGE
 from tests.conftest import ADMIN, Chat, start_bot, stop_bot, write_config
-from tests.office import load_office
+from tests.office import link_contact, load_office
 from tests.transcript import Transcript, press, send
 
 HANDLER = 5001  # 王立新, 发改委's liaison, linked to this Telegram user
@@ -42,10 +42,7 @@ async def office(tmp_path, emulator, clock):
     emulator.add_user(ADMIN)
     app, services = await start_bot(emulator, write_config(tmp_path), clock, samples=False)
     load_office(services)
-    contact = next(c for c in services.repo.contacts() if c.name == "王立新")
-    contact.telegram_user_id = HANDLER
-    services.repo.put(contact)
-    emulator.add_user(HANDLER)
+    link_contact(services, emulator, "王立新", HANDLER)
     chat = Chat(emulator, app, services, clock)
     chat.transcript = Transcript()
     try:
