@@ -350,17 +350,21 @@ def by_lead_unit(items: Iterable[DueItem]) -> list[tuple[str, list[DueItem]]]:
 
 
 def overdue_list(svc, as_of: date, unit: str | None = None, session: Session | None = None) -> DueList:
-    return svc.office.kept(("overdue", as_of, unit, session), lambda: _overdue_list(svc, as_of, unit, session),
+    return svc.office.kept(("overdue", as_of, unit, session),
+                           lambda: _due_list(svc, DueList(OVERDUE, as_of, [], unit=unit, session=session),
+                                             None, as_of - timedelta(days=1)),
                            unit, session, scoped=True)
 
 
-def _overdue_list(svc, as_of: date, unit: str | None, session: Session | None) -> DueList:
-    items = [
-        svc.office.due_item(f, as_of)
-        for f in svc.office.due_between(None, as_of - timedelta(days=1), unit, session)
-        if in_session(f.proposal, session)
+def _due_list(svc, shell: DueList, first: date | None, last: date | None) -> DueList:
+    """``shell`` (kind, day, window, scope) filled with its scope's items due from ``first`` to
+    ``last``, in due order: the one body of the overdue and due-soon lists."""
+    shell.items = [
+        svc.office.due_item(f, shell.as_of)
+        for f in svc.office.due_between(first, last, shell.unit, shell.session)
+        if in_session(f.proposal, shell.session)
     ]
-    return DueList(OVERDUE, as_of, items, unit=unit, session=session)
+    return shell
 
 
 def session_facts(svc, as_of: date, session: Session | None, unit: str | None = None) -> list[Facts]:
@@ -381,17 +385,8 @@ def overdue_led_by(svc, as_of: date, unit_id: int) -> list[DueItem]:
 def due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None = None,
                   session: Session | None = None) -> DueList:
     return svc.office.kept(("due_soon", as_of, start, end, unit, session),
-                           lambda: _due_soon_list(svc, as_of, start, end, unit, session),
+                           lambda: _due_list(svc, DueList(DUE_SOON, as_of, [], start, end, unit, session), start, end),
                            unit, session, scoped=True)
-
-
-def _due_soon_list(svc, as_of: date, start: date, end: date, unit: str | None, session: Session | None) -> DueList:
-    items = [
-        svc.office.due_item(f, as_of)
-        for f in svc.office.due_between(start, end, unit, session)
-        if in_session(f.proposal, session)
-    ]
-    return DueList(DUE_SOON, as_of, items, start=start, end=end, unit=unit, session=session)
 
 
 def due_items(svc, proposals: Iterable[Proposal], as_of: date) -> list[DueItem]:
