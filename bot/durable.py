@@ -252,18 +252,51 @@ _TABLE_LINE = re.compile(rb'^,?"([^"\\]+)":\{$')
 Row = tuple[str, str, bytes]  # (table, id, document as JSON)
 
 
-def snapshot_lines(meta: dict[str, Any], rows: Iterable[Row]) -> Iterator[bytes]:
-    """The snapshot file as lines, from rows grouped by table."""
-    yield b'{\n"' + META.encode() + b'":{\n"1":' + orjson.dumps(meta) + b"\n}\n"
+# Where a document sits in a snapshot file, as one int: its offset << 24 | its length (a
+# document of 16 MB or more has no place and is kept in memory). See ``read_placed``.
+_PLACE_BITS = 24
+
+
+def place(offset: int, length: int) -> int | None:
+    return offset << _PLACE_BITS | length if length < 1 << _PLACE_BITS else None
+
+
+def read_placed(fd: int, placed: int) -> bytes:
+    """The document at ``placed`` (see ``place``) in the snapshot open as ``fd``."""
+    length = placed & ((1 << _PLACE_BITS) - 1)
+    raw = os.pread(fd, length, placed >> _PLACE_BITS)
+    if len(raw) != length:
+        raise StorageError(f"数据库文件在读取时变短了（需要 {length} 字节，读到 {len(raw)}）")
+    return raw
+
+
+def snapshot_lines(meta: dict[str, Any], rows: Iterable[Row],
+                   placed: dict[str, dict[int, int]] | None = None) -> Iterator[bytes]:
+    """The snapshot file as lines, from rows grouped by table. ``placed``: table → a dict this
+    fills with id → place of each of its documents in the file (for the tables it names)."""
+    head = b'{\n"' + META.encode() + b'":{\n"1":' + orjson.dumps(meta) + b"\n}\n"
+    yield head
+    position = len(head)
     table = None
     first = False
+    places = None
     for name, rid, doc in rows:
         if name != table:
             if table is not None:
                 yield b"}\n"
-            yield b',"' + name.encode() + b'":{\n'
+                position += 2
+            line = b',"' + name.encode() + b'":{\n'
+            yield line
+            position += len(line)
             table, first = name, True
-        yield (b'"' if first else b',"') + rid.encode() + b'":' + doc + b"\n"
+            places = placed.get(name) if placed else None
+        prefix = (b'"' if first else b',"') + rid.encode() + b'":'
+        if places is not None:
+            spot = place(position + len(prefix), len(doc))
+            if spot is not None:
+                places[int(rid)] = spot
+        yield prefix + doc + b"\n"
+        position += len(prefix) + len(doc) + 1
         first = False
     if table is not None:
         yield b"}\n"
@@ -278,11 +311,22 @@ class Snapshot:
     seq: int = 0
     next_ids: dict[str, int] = field(default_factory=dict)
     line_format: bool = True
-    _rows: Iterator[Row] = field(default_factory=lambda: iter(()))
+    _rows: Iterator[tuple[str, str, bytes, int | None]] = field(default_factory=lambda: iter(()))
     _handle: Any = None
 
     def rows(self) -> Iterator[Row]:
+        return ((table, rid, doc) for table, rid, doc, _ in self._rows)
+
+    def placed_rows(self) -> Iterator[tuple[str, str, bytes, int | None]]:
+        """Rows with where each document sits in the file (``place``; None in TinyDB's
+        single-line layout, which is held in memory, and for a document too large to place)."""
         return self._rows
+
+    def reader(self) -> int | None:
+        """A descriptor of this very file to read placed documents from later (the caller
+        closes it): the file stays readable through it after a compaction renames another over
+        the path. None in TinyDB's single-line layout."""
+        return os.dup(self._handle.fileno()) if self._handle is not None else None
 
     def close(self) -> None:
         if self._handle is not None:
@@ -335,15 +379,18 @@ def open_snapshot(path: Path) -> Snapshot | None:
     return _whole_file_snapshot(path, data)
 
 
-def _stream_rows(path: Path, handle) -> Iterator[Row]:
+def _stream_rows(path: Path, handle) -> Iterator[tuple[str, str, bytes, int | None]]:
     table: str | None = None
+    position = handle.tell()
     with handle:
         for number, raw in enumerate(handle, start=5):
             line = raw.rstrip(b"\n")
+            start, position = position, position + len(raw)
             if table is not None:
                 match = _RECORD_LINE.match(line)
                 if match:
-                    yield table, match.group(1).decode(), match.group(2)
+                    doc = match.group(2)
+                    yield table, match.group(1).decode(), doc, place(start + match.start(2), len(doc))
                     continue
                 if line == b"}":
                     table = None
@@ -389,10 +436,10 @@ def _whole_file_snapshot(path: Path, data: bytes) -> Snapshot:
             if doc and "next_id" in doc:
                 snap.next_ids[name] = int(doc["next_id"])
 
-    def rows() -> Iterator[Row]:
+    def rows() -> Iterator[tuple[str, str, bytes, None]]:
         for name, table in parsed.items():
             for rid, doc in table.items():
-                yield name, rid, orjson.dumps(doc)
+                yield name, rid, orjson.dumps(doc), None
 
     snap._rows = rows()
     return snap
@@ -530,9 +577,9 @@ def export(db: Path, target: Path, verify: bool = True) -> int:
 
 
 def write_merged(snap: Snapshot | None, journal: Journal, target: Path, like: Path | None = None,
-                 seq: int | None = None) -> int:
+                 seq: int | None = None, placed: dict[str, dict[int, int]] | None = None) -> int:
     """The merge of ``snap`` and ``journal`` written atomically to ``target``; returns the
-    number of documents."""
+    number of documents. ``placed``: see ``snapshot_lines``."""
     base = snap.seq if snap else 0
     changes, next_ids, last = changes_after(journal, base)
     meta = {"format": FORMAT, "seq": last if seq is None else seq,
@@ -545,7 +592,7 @@ def write_merged(snap: Snapshot | None, journal: Journal, target: Path, like: Pa
             count += 1
             yield row
 
-    atomic_write(target, snapshot_lines(meta, rows()), like=like)
+    atomic_write(target, snapshot_lines(meta, rows(), placed), like=like)
     return count
 
 

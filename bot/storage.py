@@ -48,6 +48,7 @@ from bot.durable import (
     journal_path,
     open_snapshot,
     os_reason,
+    read_placed,
     read_consistent,
     read_journal,
     remove_stray_temps,
@@ -190,38 +191,76 @@ class _Index(dict):
 
 class _Stored(dict):
     """id → record for a table whose records are mostly never looked at once loaded (events:
-    the bulk of the data): each is kept as its stored JSON until first asked for, then built
-    once and kept, so it is the same object afterwards, as in every table. ``peek`` builds one
-    without keeping it (a pass over all of them leaves memory as it was)."""
+    the bulk of the data). Each stays where it is in the snapshot file (an int, see
+    ``durable.place``: read through ``reader``, a descriptor of that file) — or as its JSON when
+    it has no place — until first asked for, then is built once and kept, so it is the same
+    object afterwards, as in every table. ``peek`` builds one without keeping it (a pass over
+    all of them leaves memory as it was). ``lock`` is the repository's: a compaction moves the
+    places to the new file under it."""
 
-    __slots__ = ("cls",)
+    __slots__ = ("cls", "reader", "lock")
 
-    def __init__(self, cls: type[Record]):
+    def __init__(self, cls: type[Record], lock: Any):
         super().__init__()
         self.cls = cls
+        self.reader: int | None = None
+        self.lock = lock
 
-    def _built(self, rid: int, raw: bytes) -> Record:
-        record = self.cls.from_doc(orjson.loads(raw), rid)
-        dict.__setitem__(self, rid, record)
-        return record
+    def _doc(self, value: bytes | int) -> Any:
+        if type(value) is int:
+            if self.reader is None:
+                raise StorageError(f"数据库已关闭，无法读取表 {self.cls.table} 的记录。")
+            value = read_placed(self.reader, value)
+        return orjson.loads(value)
+
+    def _built(self, rid: int, keep: bool = True) -> Record | None:
+        with self.lock:
+            value = dict.get(self, rid)
+            if value is None or (type(value) is not bytes and type(value) is not int):
+                return value
+            record = self.cls.from_doc(self._doc(value), rid)
+            if keep:
+                dict.__setitem__(self, rid, record)
+            return record
 
     def get(self, rid: int, default: Any = None) -> Any:
         value = dict.get(self, rid, default)
-        return self._built(rid, value) if type(value) is bytes else value
+        kind = type(value)
+        return self._built(rid) if kind is bytes or kind is int else value
 
     def __getitem__(self, rid: int) -> Record:
         value = dict.__getitem__(self, rid)
-        return self._built(rid, value) if type(value) is bytes else value
+        kind = type(value)
+        return self._built(rid) if kind is bytes or kind is int else value  # type: ignore[return-value]
 
     def peek(self, rid: int) -> Record | None:
         value = dict.get(self, rid)
-        return self.cls.from_doc(orjson.loads(value), rid) if type(value) is bytes else value
+        kind = type(value)
+        return self._built(rid, keep=False) if kind is bytes or kind is int else value
 
     def values(self) -> list[Record]:  # type: ignore[override]
         return [self[rid] for rid in list(self)]
 
     def items(self) -> list[tuple[int, Record]]:  # type: ignore[override]
         return [(rid, self[rid]) for rid in list(self)]
+
+    def move_to(self, reader: int | None, places: dict[int, int]) -> None:
+        """After a compaction (under ``lock``): the records not built yet are read from the new
+        file from now on (``places``: where each of the table's documents is in it)."""
+        for rid, value in dict.items(self):
+            if type(value) is int or type(value) is bytes:
+                spot = places.get(rid)
+                if spot is None or reader is None:  # not placed there (too large): keep it as JSON
+                    dict.__setitem__(self, rid, value if type(value) is bytes else read_placed(self.reader, value))
+                else:
+                    dict.__setitem__(self, rid, spot)
+        self.close()
+        self.reader = reader
+
+    def close(self) -> None:
+        if self.reader is not None:
+            os.close(self.reader)
+            self.reader = None
 
 
 _STORED_AS_JSON = (Event.table,)  # their look-ups must all be _field ones
@@ -325,7 +364,7 @@ class Repository:
         """Snapshot plus journal into records; True when the snapshot is in TinyDB's single-line
         layout (it is rewritten one document per line in the background)."""
         self._records: dict[type[Record], dict[int, Record]] = {
-            cls: _Stored(cls) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
+            cls: _Stored(cls, self._lock) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
         self._index: dict[tuple[str, str], _Index] = {  # (table, look-up name) → index
             (cls.table, name): _Index() for cls in self._types.values() for name, _ in _LOOKUPS.get(cls.table, ())}
         # Tables where a record was changed in place and put back: the values it was indexed
@@ -348,12 +387,14 @@ class Repository:
             try:
                 keep_json = {cls: self._json_keeper(cls) for cls, records in self._records.items()
                              if type(records) is _Stored}
-                for table, rid, raw in snap.rows():
+                for records in self._stored():
+                    records.reader = snap.reader()
+                for table, rid, raw, spot in snap.placed_rows():
                     cls = self._types.get(table)
                     if cls is None:  # tables this version does not know stay in the file
                         continue
                     if cls in keep_json:
-                        keep_json[cls](int(rid), raw)
+                        keep_json[cls](int(rid), raw, spot)
                     else:
                         self._records[cls][int(rid)] = self._build(cls, rid, orjson.loads(raw), self.path, shared)
             except orjson.JSONDecodeError as exc:
@@ -394,15 +435,19 @@ class Repository:
                 self._index[(cls.table, name)].fill(values_of, records)
         return bool(snap) and not snap.line_format
 
-    def _json_keeper(self, cls: type[Record]) -> Callable[[int, bytes], None]:
-        """Keeps a snapshot row of ``cls`` as its JSON, after checking its shape and indexing it
-        by the fields its look-ups name (read from the document: nothing else is built)."""
+    def _stored(self) -> list[_Stored]:
+        return [records for records in self._records.values() if type(records) is _Stored]
+
+    def _json_keeper(self, cls: type[Record]) -> Callable[[int, bytes, int | None], None]:
+        """Keeps a snapshot row of ``cls`` as where it is in the file (or as its JSON when it has
+        no place there), after checking its shape and indexing it by the fields its look-ups
+        name (read from the document: nothing else is built)."""
         records, required = self._records[cls], frozenset(_required(cls))
         adders = [(values_of.field, values_of.only, self._index[(cls.table, name)].add)  # type: ignore[attr-defined]
                   for name, values_of in _LOOKUPS.get(cls.table, ())]
         store = dict.__setitem__
 
-        def keep(rid: int, raw: bytes) -> None:
+        def keep(rid: int, raw: bytes, spot: int | None) -> None:
             doc = orjson.loads(raw)
             if type(doc) is not dict or not required <= doc.keys():
                 self._build(cls, str(rid), doc, self.path)  # raises, naming the record
@@ -410,7 +455,7 @@ class Repository:
                 value = doc.get(name)
                 if value is not None and value != "" and (not only or value in only):
                     add(value, rid)
-            store(records, rid, raw)
+            store(records, rid, raw if spot is None else spot)
 
         return keep
 
@@ -773,14 +818,18 @@ class Repository:
             with open(journal_path(self.path), "rb") as handle:
                 journal = read_journal(journal_path(self.path), handle.read(size))
             snap = open_snapshot(self.path)
+            placed: dict[str, dict[int, int]] = {records.cls.table: {} for records in self._stored()}
             try:
-                write_merged(snap, journal, self.path)
+                write_merged(snap, journal, self.path, placed=placed)
             finally:
                 if snap is not None:
                     snap.close()
             if between is not None:
                 between()
             with self._lock:
+                for records in self._stored():  # read from the new file from now on
+                    records.move_to(os.open(self.path, os.O_RDONLY), placed[records.cls.table])
+                del placed
                 with open(journal_path(self.path), "rb") as handle:
                     handle.seek(size)
                     tail = handle.read(self._journal_size - size)
@@ -837,6 +886,8 @@ class Repository:
             self._release()
 
     def _release(self) -> None:
+        for records in self._stored() if hasattr(self, "_records") else ():
+            records.close()
         if self._journal_fd is not None:
             os.close(self._journal_fd)
             self._journal_fd = None

@@ -87,6 +87,37 @@ def test_events_kept_as_json_until_asked_for_then_live(tmp_path):
     assert [e.batch for e in reread.events_for(item.id, keep=False)] == ["b1", "b2"]
 
 
+def test_events_are_read_from_the_snapshot_and_follow_a_compaction(tmp_path):
+    """Events not asked for stay in the snapshot file (memory holds where each one is); a
+    compaction writes a new file and they are read from that one afterwards, also while a
+    reader beside the writer still uses the old one."""
+    path = tmp_path / "p.json"
+    with Repository(path) as repo:
+        item = repo.put(proposal("125"))
+        for n in range(30):
+            repo.put(Event(proposal_id=item.id, kind="nudge", reason=f"第{n}次 <b>&", batch=f"b{n % 3}"))
+    repo = Repository(path, compact_bytes=1 << 40)
+    stored = repo._records[Event]
+    assert all(type(dict.get(stored, rid)) is int for rid in stored)  # places, not JSON
+    reader = Repository(path, read_only=True)
+    repo.put(Event(proposal_id=item.id, kind="nudge", reason="新的"))
+    victim = repo.events_for(item.id, keep=False)[3]
+    repo.delete(victim)
+    places = {rid: dict.get(stored, rid) for rid in stored if type(dict.get(stored, rid)) is int}
+    assert repo.compact()
+    moved = {rid: dict.get(stored, rid) for rid in places}
+    assert all(type(spot) is int for spot in moved.values()) and moved != places  # new places, unbuilt
+    reasons = [e.reason for e in repo.events_for(item.id, keep=False)]
+    assert reasons == [f"第{n}次 <b>&" for n in range(30) if n != 3] + ["新的"]
+    assert [e.reason for e in reader.events_for(item.id, keep=False)] == [f"第{n}次 <b>&" for n in range(30)]
+    assert [e.reason for e in repo.events_of_batch("b1")][:2] == ["第1次 <b>&", "第4次 <b>&"]
+    repo.close()
+    with pytest.raises(StorageError, match="已关闭"):  # never bytes from whatever file reused the descriptor
+        repo.events_for(item.id)
+    again = Repository(path, read_only=True)
+    assert [e.reason for e in again.events_for(item.id)] == reasons
+
+
 def test_rare_event_kinds_found_without_building_every_event(tmp_path):
     """/undo and deleted items look events up by kind: only the rare kinds are indexed, and
     the look-up works on events still kept as JSON after a restart."""
