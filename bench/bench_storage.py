@@ -179,13 +179,14 @@ def audit_append(kind: str, folder: Path, entries: int = 100_000, samples: int =
     return statistics.median(times)
 
 
-def startup(code: Path, db: Path, folder: Path, runs: int, warm_up: bool = True) -> list[dict]:
+def startup(code: Path, db: Path, folder: Path, runs: int, warm_up: bool = True, cold: bool = False) -> list[dict]:
     """The bot's start-up as a person sees it: ``proposal-bot run`` of the code in ``code`` on
     ``db``, against the Bot API emulator, from process start until its first getUpdates (the
     repository loaded, the histories checked, the search index built). Per run: wall seconds,
     CPU seconds of the bot process until then, its RSS then (MB), and the load average. A
     warm-up start first (not counted): the one start after an upgrade that stores what the
-    histories were checked with."""
+    histories were checked with. ``cold``: the load cache is removed before each start (as after
+    a crash that followed a compaction, or the first start after an upgrade or a restore)."""
     from bot.emulator import BotApiEmulator
 
     results = []
@@ -202,6 +203,8 @@ base_file_url = "{emulator.base_file_url}"
         env = {**os.environ, "PROPOSAL_BOT_TOKEN": "123456:BENCH", "PYTHONPATH": str(code)}
         for run in range(runs + (1 if warm_up else 0)):
             seen = len(emulator.calls)
+            if cold:
+                (db.parent / (db.name + ".cache")).unlink(missing_ok=True)
             load = load_average()
             started = time.perf_counter()
             child = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "run"], cwd=code,
@@ -328,7 +331,7 @@ def run(sizes: list[int], runs: int, folder: Path, out=print, pre: Path | None =
                         f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in f.items()), flush=True)
         with tempfile.TemporaryDirectory(dir=folder) as work:
             work = Path(work)
-            codes = {"journal": ROOT, **({"baseline": pre} if pre else {})}
+            codes = {"journal": ROOT, "cold": ROOT, **({"baseline": pre} if pre else {})}
             dbs = {kind: work / kind / "proposals.json" for kind in codes}
             for db in dbs.values():
                 db.parent.mkdir()
@@ -338,13 +341,15 @@ def run(sizes: list[int], runs: int, folder: Path, out=print, pre: Path | None =
                 repo.compact(force=True)  # as the bot leaves the single-line file: one document per line
             for r in range(runs):
                 for kind, code in codes.items():
-                    (f,) = startup(code, dbs[kind], work, 1, warm_up=r == 0)
+                    (f,) = startup(code, dbs[kind], work, 1, warm_up=r == 0, cold=kind == "cold")
+                    out(f"{n:>7} {kind:8} start-up {r + 1}: {f['startup_s']:.2f} s, CPU {f['startup_cpu_s']:.2f} s, "
+                        f"RSS {f['rss_mb']:.0f} MB, load {f['load']}", flush=True)
+                    if kind == "cold":  # this code without its load cache: rows of their own
+                        kind, f = "journal", {f"cold_{k}": v for k, v in f.items()}
                     figures = results.setdefault((n, kind), [])
                     if len(figures) <= r:
                         figures.append({})
                     figures[r].update({k if k != "load" else "startup_load": v for k, v in f.items()})
-                    out(f"{n:>7} {kind:8} start-up {r + 1}: {f['startup_s']:.2f} s, CPU {f['startup_cpu_s']:.2f} s, "
-                        f"RSS {f['rss_mb']:.0f} MB, load {f['load']}", flush=True)
     return results
 
 
@@ -362,6 +367,9 @@ def table(results: dict, audit: dict, out=print) -> None:
             ("start-up: process start to first getUpdates (s)", "startup_s", "{:.2f}"),
             ("— CPU time of the bot process until then (s)", "startup_cpu_s", "{:.2f}"),
             ("RSS of the bot process then (MB)", "rss_mb", "{:.0f}"),
+            ("start-up without the load cache (s)", "cold_startup_s", "{:.2f}"),
+            ("— CPU time until then (s)", "cold_startup_cpu_s", "{:.2f}"),
+            ("— RSS then (MB)", "cold_rss_mb", "{:.0f}"),
             ("database file (MB)", "file_mb", "{:.1f}")]
     sizes = sorted({n for n, _ in results})
     out("| | " + " | ".join(f"{n:,} journal | {n:,} before | ratio" for n in sizes) + " |")
@@ -370,7 +378,7 @@ def table(results: dict, audit: dict, out=print) -> None:
         cells = []
         for n in sizes:
             new = [f[key] for f in results.get((n, "journal"), []) if key in f]
-            old = [f[key] for f in results.get((n, "baseline"), []) if key in f]
+            old = [f[key.removeprefix("cold_")] for f in results.get((n, "baseline"), []) if key.removeprefix("cold_") in f]
             if not new or not old:
                 cells += [mmm(new, fmt) if new else "—", mmm(old, fmt) if old else "—", ""]
                 continue
@@ -385,7 +393,8 @@ def table(results: dict, audit: dict, out=print) -> None:
     if audit:
         out(f"\naudit append with 100,000 entries: journal {audit['journal']:.2f} ms, before {audit['baseline']:.0f} ms "
             f"({audit['baseline'] / audit['journal']:.0f}×)")
-    loads = sorted({f[k] for fs in results.values() for f in fs for k in ("load", "startup_load") if k in f})
+    loads = sorted({f[k] for fs in results.values() for f in fs for k in ("load", "startup_load", "cold_startup_load")
+                    if k in f})
     out(f"load averages (1/5/15 min) at the start of each measurement: {loads[0]} … {loads[-1]}")
 
 

@@ -9,6 +9,8 @@ acknowledged write (pure core: no telegram, no records).
                             "w": [[table, id, document or null], ...], "n": {table: next id}}``,
                             appended and fsynced before the write is acknowledged
 ``proposals.json.lock``     held with ``flock`` by the one process that writes; holds its PID
+``proposals.json.cache``    what a start-up needs, made from one snapshot by a child process
+                            (``bot.load_cache``); used only while that snapshot is unchanged
 ``proposals.audit.jsonl``   the audit trail, append-only, rotated by size
 
 Compaction folds the journal into a new snapshot (temp file, fsync, rename) and then replaces
@@ -321,6 +323,18 @@ class Snapshot:
         """Rows with where each document sits in the file (``place``; None in TinyDB's
         single-line layout, which is held in memory, and for a document too large to place)."""
         return self._rows
+
+    def identity(self) -> tuple[int, int, int, int, int] | None:
+        """This very file (device, inode, size, modification time) and the journal entry it
+        includes: what a load cache made from it is checked against. None in TinyDB's
+        single-line layout."""
+        if self._handle is None:
+            return None
+        st = os.fstat(self._handle.fileno())
+        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.seq
+
+    def size_for_cache(self) -> int:
+        return os.fstat(self._handle.fileno()).st_size if self._handle is not None else 0
 
     def reader(self) -> int | None:
         """A descriptor of this very file to read placed documents from later (the caller

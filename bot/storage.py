@@ -27,6 +27,7 @@ import os
 import stat
 import sys
 import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date, datetime, timezone
@@ -57,6 +58,7 @@ from bot.durable import (
     write_merged,
     FORMAT,
 )
+from bot import load_cache
 from bot.model import EV_DELETE, EV_EDIT, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, Setting, User
 from bot.numbers import number_key, number_keys
 
@@ -209,7 +211,7 @@ class _Stored(dict):
     def _doc(self, value: bytes | int) -> Any:
         if type(value) is int:
             if self.reader is None:
-                raise StorageError(f"数据库已关闭，无法读取表 {self.cls.table} 的记录。")
+                raise StorageError(f"数据库文件已无法读取，表 {self.cls.table} 的记录读不到。")
             value = read_placed(self.reader, value)
         return orjson.loads(value)
 
@@ -257,6 +259,11 @@ class _Stored(dict):
         self.close()
         self.reader = reader
 
+    @staticmethod
+    def close_all(tables: list["_Stored"]) -> None:
+        for records in tables:
+            records.close()
+
     def close(self) -> None:
         if self.reader is not None:
             os.close(self.reader)
@@ -264,6 +271,11 @@ class _Stored(dict):
 
 
 _STORED_AS_JSON = (Event.table,)  # their look-ups must all be _field ones
+
+
+def _positional(cls: type[Record]) -> list[str]:
+    """The fields ``cls(*values)`` takes, in order (``id`` is keyword-only)."""
+    return [f.name for f in fields(cls) if not f.kw_only]
 
 
 def _required(cls: type[Record]) -> tuple[str, ...]:
@@ -310,11 +322,19 @@ class Repository:
         compact_bytes: int | None = None,
         audit_bytes: int = 8 << 20,
         today: Callable[[], date] = date.today,
+        load_cache_bytes: int = load_cache.MIN_BYTES,
+        journal: bool = True,
     ):
         self.path = Path(path)
         self.read_only = read_only
         self.backups = backups
         self.compact_bytes = compact_bytes
+        self.load_cache_bytes = load_cache_bytes  # snapshots this large get a load cache
+        self._replay_journal = journal  # False: the snapshot alone (what a load cache is made of)
+        self._snapshot_identity: tuple | None = None
+        self._cache_fresh = False  # the load cache matches the snapshot now on disk
+        self._cache_writer: threading.Thread | None = None
+        self._snapshots = 0  # compactions so far (a load cache is made for one snapshot)
         self._today = today
         self._lock = threading.RLock()  # serialises writes (and the compaction's switch-over)
         self._compacting = threading.Lock()
@@ -354,6 +374,8 @@ class Repository:
                     self._start_housekeeping(force=True)
                 elif self.backups and not self._backup_target().exists():
                     self._start_housekeeping(delay=60.0)  # not while the bot is starting
+                if not self._cache_fresh:
+                    self._refresh_load_cache(delay=60.0)
         except BaseException:
             self._release()
             raise
@@ -365,6 +387,9 @@ class Repository:
         layout (it is rewritten one document per line in the background)."""
         self._records: dict[type[Record], dict[int, Record]] = {
             cls: _Stored(cls, self._lock) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
+        # Records are still read after close (a CLI report): the snapshot readers stay open
+        # until the repository is gone.
+        weakref.finalize(self, _Stored.close_all, self._stored())
         self._index: dict[tuple[str, str], _Index] = {  # (table, look-up name) → index
             (cls.table, name): _Index() for cls in self._types.values() for name, _ in _LOOKUPS.get(cls.table, ())}
         # Tables where a record was changed in place and put back: the values it was indexed
@@ -377,13 +402,19 @@ class Repository:
         else:
             snap, journal = open_snapshot(self.path), read_journal(journal_path(self.path))
         seq = snap.seq if snap else 0
+        if not self._replay_journal:
+            journal = Journal(None, [], 0)
         if journal.base is not None and journal.base > seq:
             raise StorageError(
                 f"数据库 {self.path} 与其日志 {journal_path(self.path)} 不匹配（日志比数据库新）："
                 "数据库文件可能被替换过。请用 proposal-bot restore 恢复。"
             )
         saved_next = dict(snap.next_ids) if snap else {}
-        if snap:
+        self._snapshot_identity = snap.identity() if snap else None
+        cached = snap is not None and self._replay_journal and self._from_load_cache(snap)
+        if snap and cached:
+            snap.close()
+        elif snap:
             try:
                 keep_json = {cls: self._json_keeper(cls) for cls, records in self._records.items()
                              if type(records) is _Stored}
@@ -410,7 +441,7 @@ class Repository:
                 if cls is None:
                     continue
                 records = self._records[cls]
-                if type(records) is _Stored:  # indexed as it goes (the others at the end)
+                if cached or type(records) is _Stored:  # indexed as it goes (the others at the end)
                     before = records.get(int(rid))
                     if before is not None:
                         self._unindex(before)
@@ -429,7 +460,7 @@ class Repository:
         self._next_id: dict[type[Record], int] = {}
         for cls, records in self._records.items():
             self._next_id[cls] = max(max(records, default=0) + 1, saved_next.get(cls.table, 1))
-            if type(records) is _Stored:
+            if cached or type(records) is _Stored:
                 continue
             for name, values_of in _LOOKUPS.get(cls.table, ()):
                 self._index[(cls.table, name)].fill(values_of, records)
@@ -469,6 +500,94 @@ class Repository:
             return cls.from_doc(doc, int(rid))
         except (TypeError, ValueError) as exc:
             raise shape_error(where, f"表 {cls.table} 第 {rid} 条记录无法读取（{exc}）") from exc
+
+    # -- the load cache (bot.load_cache) -----------------------------------------------------------
+
+    def _layout(self) -> dict[str, list[str]]:
+        return {table: _positional(cls) for table, cls in self._types.items()}
+
+    def load_image(self) -> dict | None:
+        """This snapshot-only load as a ``marshal`` image for ``bot.load_cache`` (None when the
+        snapshot is not in the line layout): each table's ids and field values by column, events
+        as their places, every look-up."""
+        if self._replay_journal or self._snapshot_identity is None:
+            return None
+        records, places, kept = {}, {}, {}
+        for cls, table in self._records.items():
+            if type(table) is _Stored:
+                places[cls.table] = {rid: v for rid, v in dict.items(table) if type(v) is int}
+                kept[cls.table] = {rid: v for rid, v in dict.items(table) if type(v) is bytes}
+            else:  # by column: a start-up then makes no tuple per record (less memory left behind)
+                rows = list(table.values())
+                records[cls.table] = [list(table), *[[getattr(r, n) for r in rows] for n in _positional(cls)]]
+        return {"version": load_cache.VERSION, "snapshot": list(self._snapshot_identity), "layout": self._layout(),
+                "records": records, "places": places, "json": kept,
+                "index": {f"{table}\0{name}": dict(index) for (table, name), index in self._index.items()}}
+
+    def _from_load_cache(self, snap: Any) -> bool:
+        """The snapshot's records and look-ups from its load cache, when the cache was made from
+        this very file by this version's layout; False (nothing changed) otherwise."""
+        if self._snapshot_identity is None or snap.size_for_cache() < self.load_cache_bytes:
+            return False
+        image = load_cache.read(self.path)
+        if image is None:
+            return False
+        if image.get("snapshot") != list(self._snapshot_identity) or image.get("layout") != self._layout():
+            log.info("load cache of %s is for another snapshot or layout: loading the snapshot", self.path)
+            return False
+        try:
+            reader = snap.reader()
+            for table, (ids, *columns) in image["records"].items():
+                records = self._records[self._types[table]]
+                for record, rid in zip(map(self._types[table], *columns), ids, strict=True):
+                    record.id = rid
+                    records[rid] = record
+            for table in image["places"]:
+                stored = self._records[self._types[table]]
+                dict.update(stored, image["places"][table])
+                dict.update(stored, image["json"][table])
+                stored.reader, reader = reader, None
+            for key, values in image["index"].items():
+                table, name = key.split("\0")
+                self._index[(table, name)].update(values)
+            if reader is not None:
+                os.close(reader)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("load cache of %s unusable (%s): loading the snapshot", self.path, exc)
+            for records in self._records.values():
+                if type(records) is _Stored:
+                    records.close()
+                dict.clear(records)
+            for index in self._index.values():
+                index.clear()
+            return False
+        self._cache_fresh = True
+        return True
+
+    def _refresh_load_cache(self, delay: float = 0.0) -> None:
+        """A new load cache for the snapshot now on disk, made by a child process from the file
+        (in a thread: never on the event loop). Only for snapshots large enough to need one."""
+        if self.read_only or self._cache_writer is not None and self._cache_writer.is_alive():
+            return
+        try:
+            if self.path.stat().st_size < self.load_cache_bytes:
+                return
+        except OSError:
+            return
+        stop = self._stop_cache_writer = threading.Event()
+
+        def work() -> None:
+            if delay and stop.wait(delay):
+                return
+            while True:  # again when a compaction replaced the snapshot meanwhile
+                made_for = self._snapshots
+                written = load_cache.write_in_child(self.path)
+                if made_for == self._snapshots:
+                    self._cache_fresh = written
+                    return
+
+        self._cache_writer = threading.Thread(target=work, name="storage-load-cache", daemon=True)
+        self._cache_writer.start()
 
     def _open_journal(self) -> None:
         """The writer's journal: created when missing, a torn tail from a crash cut off."""
@@ -838,6 +957,9 @@ class Repository:
                 old_fd, self._journal_fd = self._journal_fd, os.open(journal_path(self.path), os.O_WRONLY)
                 os.close(old_fd)
                 self._journal_base, self._journal_size, self._journal_torn = seq, len(header) + len(tail), False
+                self._cache_fresh = False
+                self._snapshots += 1
+        self._refresh_load_cache()
         return True
 
     def flush(self) -> None:
@@ -881,13 +1003,24 @@ class Repository:
                     self.compact()
                 except Exception:
                     log.exception("compaction at close of %s failed; the journal keeps every write", self.path)
+                self._finish_load_cache()
         finally:
             self._closed = True
             self._release()
 
+    def _finish_load_cache(self) -> None:
+        """At close: the next start gets a load cache for the snapshot left on disk (a delayed
+        one starts now; the stop waits for it, as a service manager may kill what is left)."""
+        worker = self._cache_writer
+        if worker is not None and worker.is_alive():
+            self._stop_cache_writer.set()
+            worker.join()
+        if not self._cache_fresh:
+            self._refresh_load_cache()
+            if self._cache_writer is not None:
+                self._cache_writer.join()
+
     def _release(self) -> None:
-        for records in self._stored() if hasattr(self, "_records") else ():
-            records.close()
         if self._journal_fd is not None:
             os.close(self._journal_fd)
             self._journal_fd = None
