@@ -4,10 +4,15 @@
 Builds N open and closed proposals over 40 regions, 10,000 handlers (most linked to Telegram),
 200 departments with supervisors, liaisons and leaders, 15 % of the items without handlers of
 their own (their lead unit's liaison gets the pings), deadlines spread over 2026 and 2027 (so
-the holiday calendar's fallback for 2027 is exercised), then times ``plan_sweep``:
+the holiday calendar's fallback for 2027 is exercised), then times ``plan_sweep`` on a Monday:
 
-- with an empty ledger (worst case: every current step is rendered), and with yesterday's
-  ledger (the normal day: only new steps are rendered);
+- cold, the first sweep after start-up (a fresh calendar, nothing kept), and warm, the steady
+  state of the bot's one long-running process: the calendar (and the plans kept between sweeps,
+  ``SweepPlanner``, where the code has them) of a process whose previous sweep, on Friday, has
+  run; each run starts from a process of its own (made untimed);
+- each with an empty ledger (worst case: every current step is rendered), and with Friday's
+  ledger (the normal day: only new steps are rendered); the warm pings are checked to be the
+  cold ones;
 - the same against the code of ``--against`` (a temporary git worktree of the tag), in a child
   process on the same data, measured in the same run (that code may not know liaisons: it is
   given what its ``plan_sweep`` accepts);
@@ -47,8 +52,13 @@ try:  # where the planner lives: bot.reminder_plan since issue 13, bot.deadlines
     from bot.reminder_plan import plan_sweep  # noqa: E402
 except ImportError:
     from bot.deadlines import plan_sweep  # noqa: E402
+try:  # plans kept between sweeps (issue 13): what the running bot's reminder service holds
+    from bot.reminder_plan import SweepPlanner  # noqa: E402
+except ImportError:
+    SweepPlanner = None
 
 TODAY = date(2026, 12, 14)  # a Monday
+FRIDAY = TODAY - timedelta(days=3)  # the previous workday
 REGIONS = [f"地区{i:02d}" for i in range(40)]
 
 CONFIG = """
@@ -130,22 +140,39 @@ def build(n: int, seed: int = 7):
 
 
 def sweeps(n: int) -> dict:
-    """Both sweeps, three runs each, on this checkout's code."""
+    """The four sweeps, three runs each, on this checkout's code."""
     config, proposals, contacts, departments, liaisons, leaders, folder = build(n)
     gc.freeze()  # as the repository does after its load: the records live as long as the bot
     accepted = inspect.signature(plan_sweep).parameters
     extra = {"liaisons": liaisons, "leaders": leaders} if "liaisons" in accepted else {}
 
-    def sweep(day, sent=None):
+    def cold(day, sent=None):
         # a new calendar per run: the per-date cache is part of what is measured
         return plan_sweep(day, proposals, contacts, config, WorkCalendar.from_config(config),
                           departments=departments, sent=sent, **extra)
 
-    empty = timing.measure(lambda: sweep(TODAY))
-    pings = empty.result
-    yesterday = {p.key for p in sweep(TODAY - timedelta(days=3))}
-    normal = timing.measure(lambda: sweep(TODAY, yesterday))
-    return {"empty": empty, "normal": normal, "pings": pings, "new_pings": len(normal.result),
+    def process():
+        """What the running bot keeps from one sweep to the next, after Friday's sweep."""
+        calendar = WorkCalendar.from_config(config)
+        plan = SweepPlanner().plan if SweepPlanner is not None else plan_sweep
+        plan(FRIDAY, proposals, contacts, config, calendar, departments=departments, **extra)
+        return plan, calendar
+
+    def warm(kept, sent=None):
+        plan, calendar = kept
+        return plan(TODAY, proposals, contacts, config, calendar, departments=departments, sent=sent, **extra)
+
+    friday = {p.key for p in cold(FRIDAY)}  # Monday's ledger: everything planned on Friday was sent
+    runs = {
+        "cold_empty": timing.measure(lambda: cold(TODAY)),
+        "cold_normal": timing.measure(lambda: cold(TODAY, friday)),
+        "warm_empty": timing.measure(lambda kept: warm(kept), prepare=process),
+        "warm_normal": timing.measure(lambda kept: warm(kept, friday), prepare=process),
+    }
+    for kind in ("empty", "normal"):  # what is kept must plan exactly what a fresh plan does
+        if list(map(tuple, runs[f"warm_{kind}"].result)) != list(map(tuple, runs[f"cold_{kind}"].result)):
+            raise SystemExit(f"the warm sweep ({kind} ledger) planned other pings than the cold one")
+    return {**runs, "pings": runs["cold_empty"].result, "new_pings": len(runs["cold_normal"].result),
             "liaisons": bool(extra), "folder": folder}
 
 
@@ -171,10 +198,12 @@ def main() -> None:
     parser.add_argument("--against", default="pre-issue13", help="git tag of the old code ('' for none)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # the old code's run
     args = parser.parse_args()
+    kinds = {"cold_empty": "cold, empty ledger:         ", "cold_normal": "cold, yesterday's ledger:   ",
+             "warm_empty": "warm, empty ledger:         ", "warm_normal": "warm, yesterday's ledger:   "}
     if args.json:  # a child measuring some checkout's code: one JSON line
         result = sweeps(args.n)
         shutil.rmtree(result["folder"], ignore_errors=True)
-        print(json.dumps({"empty": result["empty"].to_json(), "normal": result["normal"].to_json(),
+        print(json.dumps({**{kind: result[kind].to_json() for kind in kinds},
                           "pings": len(result["pings"]), "new_pings": result["new_pings"],
                           "liaisons": result["liaisons"]}))
         return
@@ -190,24 +219,28 @@ def main() -> None:
     for p in pings:
         kind = p.step.split("-")[0] if not p.step.startswith("co-") else "co"
         steps[kind] = steps.get(kind, 0) + 1
-    print(f"this code, liaison pings included ({time.perf_counter() - t0:.0f} s with the data):")
-    print(f"  plan_sweep, empty ledger:       {new['empty'].text()}  ({len(pings):,} pings: "
-          + ", ".join(f"{k} {v:,}" for k, v in sorted(steps.items())) + ")")
-    print(f"  plan_sweep, yesterday's ledger: {new['normal'].text()}  ({new['new_pings']:,} new pings)")
+    counts = {"empty": f"{len(pings):,} pings", "normal": f"{new['new_pings']:,} new pings"}
+    print(f"this code, liaison pings included ({time.perf_counter() - t0:.0f} s with the data); "
+          f"warm = plans kept from Friday's sweep, same pings as cold: checked")
+    print("  pings, empty ledger: " + ", ".join(f"{k} {v:,}" for k, v in sorted(steps.items())))
+    for kind, label in kinds.items():
+        print(f"  plan_sweep, {label}{new[kind].text()}  ({counts[kind.split('_')[1]]})")
     if old is not None:
-        old_empty, old_normal = timing.Runs.from_json(old["empty"]), timing.Runs.from_json(old["normal"])
         knows = "with" if old["liaisons"] else "without (it has none)"
-        print(f"{args.against}, same data, {knows} liaisons:")
-        print(f"  plan_sweep, empty ledger:       {old_empty.text()}  ({old['pings']:,} pings)")
-        print(f"  plan_sweep, yesterday's ledger: {old_normal.text()}  ({old['new_pings']:,} new pings)")
-        print(f"  speed-up: {timing.ratio(old_empty, new['empty'])} (empty ledger), "
-              f"{timing.ratio(old_normal, new['normal'])} (normal day)")
+        print(f"{args.against}, same data, {knows} liaisons (warm: its calendar kept from Friday's sweep):")
+        old_counts = {"empty": f"{old['pings']:,} pings", "normal": f"{old['new_pings']:,} new pings"}
+        for kind, label in kinds.items():
+            print(f"  plan_sweep, {label}{timing.Runs.from_json(old[kind]).text()}  "
+                  f"({old_counts[kind.split('_')[1]]})")
+        print("  speed-up: " + ", ".join(f"{timing.ratio(timing.Runs.from_json(old[kind]), new[kind])} ({kind})"
+                                         for kind in kinds))
     per_ping = asyncio.run(ledger_cost(new["folder"], pings))
     shutil.rmtree(new["folder"], ignore_errors=True)
     print(f"ledger cost per delivered ping (claim+fsync, finish): {per_ping * 1000:.2f} ms")
-    worst = max(new["empty"].median, new["normal"].median)
-    print(f"target ≤ 0.8 s (median) for {args.n:,} proposals: {'met' if worst <= 0.8 else 'NOT met'}; "
-          f"{timing.load_average()}")
+    for state in ("warm", "cold"):
+        worst = max(new[f"{state}_empty"].median, new[f"{state}_normal"].median)
+        print(f"target ≤ 0.8 s (median) for {args.n:,} proposals, {state}: {'met' if worst <= 0.8 else 'NOT met'}")
+    print(timing.load_average())
 
 
 if __name__ == "__main__":

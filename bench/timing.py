@@ -77,14 +77,16 @@ class Runs:
         return cls(list(data["wall"]), list(data["cpu"]))
 
 
-def measure(fn: Callable[[], Any], runs: int = 3) -> Runs:
-    """``fn()`` ``runs`` times, each after a full garbage collection."""
+def measure(fn: Callable[..., Any], runs: int = 3, prepare: Callable[[], Any] | None = None) -> Runs:
+    """``fn()`` ``runs`` times, each after a full garbage collection; with ``prepare``, each run
+    is ``fn(prepare())`` and only ``fn`` is timed (the state a run starts from, made afresh)."""
     wall, cpu, result = [], [], None
     for _ in range(runs):
         result = None  # the previous run's result is not kept alive into the next
+        state = prepare() if prepare is not None else None
         gc.collect()
         w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
+        result = fn(state) if prepare is not None else fn()
         cpu.append(time.process_time() - c0)
         wall.append(time.perf_counter() - w0)
     return Runs(wall, cpu, result)

@@ -3,7 +3,13 @@
 ``plan_sweep(today, proposals, contacts_by_id, config, calendar, ...)`` once per sweep, then
 ``bot.reminders.deliver`` sends what it returns. The dates come from ``bot.deadlines``
 (``handling_due_date``, ``due_date_of``, ``co_unit_due_date``: the functions its tests check);
-this module only caches them per distinct input and decides the steps and recipients.
+this module only caches them per distinct input and decides the steps and recipients. The
+running bot keeps a ``SweepPlanner`` (``plan_sweep`` is one with nothing kept): each item's
+deadline, recipients and texts stay from one daily sweep to the next until what they read
+changes, so a day's sweep costs the day count, the step and the ledger check per item.
+
+(Over 600 lines: it is one planner, and its steps, recipients, texts and what it keeps between
+sweeps depend on one another; split, each part would need the others' caches.)
 
 Reminder steps (the ``step`` of a ``Ping``), per deadline cycle (``cycle`` = the deadline):
 - ``due-K`` for K in the configured offsets: the step is the *bucket* the item is in today, the
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections import defaultdict
 from collections.abc import Container, Iterable, Mapping
 from datetime import date, timedelta
 from itertools import zip_longest
@@ -37,7 +44,6 @@ from bot.deadlines import (
     co_unit_due_date,
     due_date_of,
     handling_due_date,
-    is_rehandled,
 )
 from bot.model import ASSIGNED, FOLLOW_UP, HANDLING, REOPENED, Contact, Department, Proposal
 from bot.render import contact_label, esc, short_title
@@ -97,22 +103,113 @@ def open_proposal_ids(proposals: Iterable[Proposal]) -> set[int]:
 
 
 MISSING = object()
+NOTHING = object()  # the kept plan of an item that plans nothing (closed, quiet, no follow-up date)
 new_ping = tuple.__new__  # Ping(...) without NamedTuple's Python-level __new__ (100k pings a sweep)
 
 
-class _Planner:
-    """One sweep's worth of caches: rules per (region, body), deadlines per distinct input,
-    recipients per contact, texts per step and day count (the calendar caches per date)."""
+class _Item:
+    """What one open item's pings are made of, none of it depending on the day: its deadline
+    (as a date, an ordinal and the cycle), and — made on first use — its recipients, escaped
+    text parts and text bodies. Kept by ``SweepPlanner`` until the item or what it reads changes."""
 
-    def __init__(self, today, config, calendar, contacts_by_id, departments, admins, sent,
-                 liaisons=None, leaders=None):
-        self.today = today
+    __slots__ = ("p", "follow_up", "due", "due_ord", "cycle", "replied", "targets", "escalation",
+                 "escalation_text", "co", "parts", "chat", "robot")
+
+    def __init__(self, p: Proposal, follow_up: bool, due: date | None, replied: date | None = None):
+        self.p = p
+        self.follow_up = follow_up
+        self.due = due
+        self.due_ord = due.toordinal() if due is not None else None
+        self.cycle = due.isoformat() if due is not None else ""
+        self.replied = replied
+        self.targets = self.escalation = self.escalation_text = self.co = self.parts = None
+        self.chat = self.robot = None  # the deadline text after its countdown, with and without commands
+
+
+class SweepPlanner:
+    """The reminder planner, keeping each item's plan (``_Item``) between sweeps: the bot sweeps
+    daily in one process, and an item's deadline, recipients and texts rarely change between
+    two days. Only the day count, the step and the ledger check are done for every item each day.
+
+    What an item's plan reads, and how a change reaches it:
+    - the proposal record: ``on_change`` (subscribed to ``Repository.subscribe`` with ``watch``)
+      drops the plan of a proposal put or deleted; events are history and not read;
+    - contacts (linked, muted, name, unit), liaisons, unit leaders, supervisor chats: compared
+      with the previous sweep's at the start of each sweep (a few thousand small records: cheap,
+      and nothing depends on a notification being sent), and only the items that read a changed
+      one are planned afresh (the items it handles, the items of the units it is liaison or
+      leader of);
+    - the config, the calendar, the admins and the departments' names and aliases: when any of
+      them differs (rare), every plan is made afresh.
+    ``plan_sweep`` is the same planner with nothing kept.
+    """
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.calendar: WorkCalendar | None = None
+        self.entries: dict[int, _Item | object] = {}
+        self.dirty: set[int] = set()  # proposals put or deleted since the last sweep
+        self.contact_facts: dict[int, tuple] = {}
+        self.liaisons: dict[int, int] = {}  # unit id → its liaison's contact id
+        self.leaders: dict[int, int] = {}  # unit id → its unit leader's contact id
+        self.canonical: dict[str, str] = {}
+        self.supervisors: dict[str, int] = {}
+        self.unit_supervisors: dict[int, int] = {}
+        self.admin_targets: list[int] = []
+        # which items read a contact, a unit id, a unit name: made at the first change that needs it
+        self.by_contact: defaultdict[int, set[int]] | None = None
+        self.by_unit: defaultdict[int, set[int]] = defaultdict(set)
+        self.by_name: defaultdict[str, set[int]] = defaultdict(set)
+        self.pings: list[Ping] = []
+        self.sent = None
+        self.overdue_steps: dict[int, str] = {}
+        self.heads: dict[str, dict[int, str]] = {"": {}, "协办意见": {}}
+        self.escaped: dict[str, str] = {}
+        self.errors: list[tuple[int, str]] = []
+
+    def watch(self, repo) -> "SweepPlanner":
+        repo.subscribe(self.on_change)
+        return self
+
+    def on_change(self, op: str, record) -> None:
+        if isinstance(record, Proposal):
+            self.dirty.add(record.id)
+
+    # one sweep -----------------------------------------------------------------------------
+
+    def plan(
+        self,
+        today: date,
+        proposals: Iterable[Proposal],
+        contacts_by_id: Mapping[int, Contact],
+        config: Config,
+        calendar: WorkCalendar | None,
+        *,
+        departments: Iterable[Department] = (),
+        admins: Iterable[int] | None = None,
+        sent: Container | None = None,
+        liaisons: Mapping[int, int] | None = None,
+        leaders: Mapping[int, int] | None = None,
+    ) -> list[Ping]:
+        """What is due today, as pings (``plan_sweep`` says what is planned for whom)."""
+        if calendar is not None and config.reminders.workdays_only and not calendar.is_workday(today):
+            return []
+        paused = gc.isenabled()
+        gc.disable()  # 100,000 pings make no cycles: the collector's passes would only slow the plan
+        try:
+            self.begin(today, config, calendar, contacts_by_id, departments, admins, sent,
+                       dict(liaisons or {}), dict(leaders or {}))
+            self.plan_items(proposals)
+            self.system_pings()
+        finally:
+            if paused:
+                gc.enable()
+        pings, self.pings, self.sent = self.pings, [], None
+        return pings
+
+    def begin(self, today, config, calendar, contacts, departments, admins, sent, liaisons, leaders) -> None:
         self.today_ord = today.toordinal()
-        self.config = config
-        self.calendar = calendar
-        self.contacts = contacts_by_id
-        self.liaisons = liaisons or {}  # unit id → its liaison's contact id
-        self.leaders = leaders or {}  # unit id → its unit leader's contact id
+        self.contacts = contacts
         # A ledger can hand over plain sets (keys not to plan, blocked recipients): set look-ups
         # are several times cheaper than a method call per ping.
         view = getattr(sent, "planning_view", None)
@@ -122,36 +219,97 @@ class _Planner:
             blocked = frozenset()
         self.sent = sent
         self.blocked = blocked
+        self.pings: list[Ping] = []
+        self.errors = []
+        canonical: dict[str, str] = {}
+        supervisors: dict[str, int] = {}
+        unit_supervisors: dict[int, int] = {}
+        for dept in departments:
+            for name in (dept.name, *dept.aliases):
+                canonical.setdefault(name, dept.name)
+            if dept.supervisor_chat_id:
+                supervisors[dept.name] = dept.supervisor_chat_id
+                if dept.id is not None:
+                    unit_supervisors[dept.id] = dept.supervisor_chat_id
+        targets = admin_targets(config, admins)
+        facts = {cid: (c.telegram_user_id, c.muted, c.unit, c.unit_id, c.name) for cid, c in contacts.items()}
+        if (config is not self.config or calendar is not self.calendar or canonical != self.canonical
+                or targets != self.admin_targets):
+            self.reset(config, calendar)
+        else:
+            self.forget_changed(facts, liaisons, leaders, supervisors, unit_supervisors)
+        self.contact_facts, self.liaisons, self.leaders = facts, liaisons, leaders
+        self.canonical, self.supervisors, self.unit_supervisors = canonical, supervisors, unit_supervisors
+        self.admin_targets = targets
+
+    def reset(self, config: Config, calendar: WorkCalendar | None) -> None:
+        """Nothing kept: a new config or calendar, other admins, renamed or merged units."""
+        self.config, self.calendar = config, calendar
+        self.entries, self.dirty = {}, set()
+        self.by_contact, self.by_unit, self.by_name = None, defaultdict(set), defaultdict(set)
+        self.rules: dict[tuple[str, str], HandlingRule] = {}
+        self.example_classes: dict[int, str] = {}
+        self.deadlines: dict[tuple, date | None] = {}
+        self.targets: dict[int, tuple[int, str] | None] = {}
+        self.escalation_names: dict[int, tuple[str, str, str]] = {}
         rem = config.reminders
         offsets = sorted(set(o for o in rem.offsets if o >= 0))
         self.max_offset = offsets[-1] if offsets else -1
         # the step of each day count: "due-K" for K the smallest offset ≥ days left
         self.due_steps = [f"due-{next(o for o in offsets if o >= d)}" for d in range(self.max_offset + 1)]
         self.co_steps = ["co-" + step for step in self.due_steps]
-        self.overdue_steps: dict[int, str] = {}
         self.escalate_after = rem.escalate_after_days
         self.every = max(1, rem.follow_up_every_days)
-        self.rules: dict[tuple[str, str], HandlingRule] = {}
-        self.example_classes: dict[int, str] = {}
-        self.deadlines: dict[tuple, date | None] = {}
-        self.targets: dict[int, tuple[int, str] | None] = {}
-        self.escalation_names: dict[int, tuple[str, str, str]] = {}
-        self.escaped: dict[str, str] = {}
-        self.last_parts: tuple[Proposal | None, tuple[str, str, str, str]] = (None, ("", "", "", ""))
-        self.canonical: dict[str, str] = {}
-        self.supervisors: dict[str, int] = {}
-        self.unit_supervisors: dict[int, int] = {}
-        for dept in departments:
-            for name in (dept.name, *dept.aliases):
-                self.canonical.setdefault(name, dept.name)
-            if dept.supervisor_chat_id:
-                self.supervisors[dept.name] = dept.supervisor_chat_id
-                if dept.id is not None:
-                    self.unit_supervisors[dept.id] = dept.supervisor_chat_id
-        self.admin_targets = admin_targets(config, admins)
         self.webhooks = config.webhooks or {}
-        self.pings: list[Ping] = []
-        self.errors: list[tuple[int, str]] = []
+
+    def forget_changed(self, facts, liaisons, leaders, supervisors, unit_supervisors) -> None:
+        """Drop the kept plans of the proposals put or deleted since the last sweep, and of the
+        items that read a contact, liaison, leader or supervisor chat that differs from then."""
+        dirty, self.dirty = self.dirty, set()
+        old = self.contact_facts
+        contacts = {cid for cid, fact in facts.items() if old.get(cid) != fact}
+        contacts.update(old.keys() - facts.keys())
+        units = set()
+        for before, now in ((self.liaisons, liaisons), (self.leaders, leaders),
+                            (self.unit_supervisors, unit_supervisors)):
+            if before != now:
+                units.update(uid for uid in before.keys() | now.keys() if before.get(uid) != now.get(uid))
+            if contacts:  # a changed liaison or leader changes the plans of their units' items
+                units.update(uid for uid, cid in (*before.items(), *now.items()) if cid in contacts)
+        names = {name for name in self.supervisors.keys() | supervisors.keys()
+                 if self.supervisors.get(name) != supervisors.get(name)}
+        for cid in contacts:
+            self.targets.pop(cid, None)
+            self.escalation_names.pop(cid, None)
+        if contacts or units or names:
+            if self.by_contact is None:
+                self.by_contact = defaultdict(set)
+                for item in self.entries.values():
+                    if item is not NOTHING:
+                        self.depend(item.p)
+            for cid in contacts:
+                dirty.update(self.by_contact.pop(cid, ()))
+            for uid in units:
+                dirty.update(self.by_unit.pop(uid, ()))
+            for name in names:
+                dirty.update(self.by_name.pop(name, ()))
+        pop = self.entries.pop
+        for pid in dirty:
+            pop(pid, None)
+
+    def depend(self, p: Proposal) -> None:
+        """Note what the item's plan reads besides the proposal: its handlers, its units (their
+        liaisons, leaders, supervisor chats by unit id) and its lead unit's name (supervisor chat
+        by name)."""
+        pid = p.id
+        for cid in p.handlers:
+            self.by_contact[cid].add(pid)
+        if p.lead_unit_id is not None:
+            self.by_unit[p.lead_unit_id].add(pid)
+        for uid in p.co_unit_ids:
+            self.by_unit[uid].add(pid)
+        if p.lead_unit:
+            self.by_name[self.unit_name(p.lead_unit)].add(pid)
 
     # cached look-ups -----------------------------------------------------------------------
 
@@ -161,17 +319,6 @@ class _Planner:
         if rule is None:
             rule = self.rules[key] = self.config.rule_for(p.region, p.body)
         return rule
-
-    def deadline(self, p: Proposal) -> date | None:
-        """``handling_due_date``, once per distinct input (the key names all it reads)."""
-        rule = self.rules.get((p.region, p.body)) or self.rule(p)
-        reopened = is_rehandled(p)
-        key = (id(rule), reopened, p.assigned_date, p.due_date,
-               p.feedback_date if reopened else None, p.complex, p.extension_days)
-        day = self.deadlines.get(key, MISSING)
-        if day is MISSING:
-            day = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
-        return day
 
     def unit_name(self, unit: str) -> str:
         return self.canonical.get(unit, unit)
@@ -245,7 +392,7 @@ class _Planner:
                 targets.append((webhook_recipient(hook), hook))
         return targets
 
-    def emit(self, p: Proposal, step: str, cycle: str, recipients, text, day: date, days_left: int) -> None:
+    def emit(self, p: Proposal, item: _Item, step: str, cycle: str, recipients, text, days_left: int) -> None:
         """Append one ping per recipient not already in the ledger; each text is rendered at
         most twice: with the command hints for chats, without them for group robots."""
         chat_text = robot_text = None
@@ -258,43 +405,63 @@ class _Planner:
                 continue
             if recipient.__class__ is not str:
                 if chat_text is None:
-                    chat_text = text(p, day, days_left, True)
+                    chat_text = text(p, item, days_left, True)
                 append(new_ping(Ping, (pid, step, recipient, chat_text, cycle, who)))
             else:
                 if robot_text is None:
-                    robot_text = text(p, day, days_left, False)
+                    robot_text = text(p, item, days_left, False)
                 append(new_ping(Ping, (pid, step, recipient, robot_text, cycle, who)))
 
     # the plan ------------------------------------------------------------------------------
 
-    def plan(self, proposals: Iterable[Proposal]) -> list[Ping]:
-        for p in proposals:
-            if p.id is None or p.quiet:  # imported as history: silent until someone acts on it
-                continue
-            state = p.state
-            try:
-                if state == ASSIGNED or state == HANDLING or state == REOPENED:
-                    self.plan_deadline(p)
-                elif state == FOLLOW_UP:
-                    self.plan_follow_up(p)
-            except Exception as exc:  # one bad record (or a missing rule) never stops a sweep
-                log.exception("reminder plan failed for proposal %s", p.id)
-                self.errors.append((p.id, f"{exc.__class__.__name__}: {exc}"))
-        return self.pings
-
-    def plan_deadline(self, p: Proposal) -> None:
-        # self.deadline(p), inlined: one call and one rule look-up fewer per open item
-        rule = self.rules.get((p.region, p.body)) or self.rule(p)
+    def item(self, p: Proposal) -> _Item | object:
+        """The item's plan facts that do not depend on the day (NOTHING: it plans nothing)."""
+        if p.quiet:  # imported as history: silent until someone acts on it
+            return NOTHING
         state = p.state
-        if state == REOPENED or (p.feedback == "不满意" and p.feedback_date is not None):  # is_rehandled
-            key = (id(rule), True, p.assigned_date, p.due_date, p.feedback_date, p.complex, p.extension_days)
-        else:
-            key = (id(rule), False, p.assigned_date, p.due_date, None, p.complex, p.extension_days)
-        due = self.deadlines.get(key, MISSING)
-        if due is MISSING:
-            due = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
-        if due is not None:
-            days_left = due.toordinal() - self.today_ord
+        if state == ASSIGNED or state == HANDLING or state == REOPENED:
+            # self.deadline(p), inlined: one call and one rule look-up fewer per open item
+            rule = self.rules.get((p.region, p.body)) or self.rule(p)
+            if state == REOPENED or (p.feedback == "不满意" and p.feedback_date is not None):  # is_rehandled
+                key = (id(rule), True, p.assigned_date, p.due_date, p.feedback_date, p.complex, p.extension_days)
+            else:
+                key = (id(rule), False, p.assigned_date, p.due_date, None, p.complex, p.extension_days)
+            due = self.deadlines.get(key, MISSING)
+            if due is MISSING:
+                due = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
+            return _Item(p, False, due)
+        if state == FOLLOW_UP and p.follow_up_date:
+            due = due_date_of(p, self.config, self.calendar)
+            return _Item(p, True, due, as_date(p.follow_up_date) - timedelta(days=self.rule(p).follow_up_days))
+        return NOTHING
+
+    def plan_items(self, proposals: Iterable[Proposal]) -> None:
+        entries = self.entries
+        get = entries.get
+        for p in proposals:
+            pid = p.id
+            if pid is None:
+                continue
+            try:
+                item = get(pid)
+                if item is None:
+                    item = entries[pid] = self.item(p)
+                    if self.by_contact is not None and item is not NOTHING:
+                        self.depend(p)
+                if item is NOTHING:
+                    continue
+                if item.follow_up:
+                    self.plan_follow_up(p, item)
+                else:
+                    self.plan_deadline(p, item)
+            except Exception as exc:  # one bad record (or a missing rule) never stops a sweep
+                log.exception("reminder plan failed for proposal %s", pid)
+                self.errors.append((pid, f"{exc.__class__.__name__}: {exc}"))
+
+    def plan_deadline(self, p: Proposal, item: _Item) -> None:
+        due_ord = item.due_ord
+        if due_ord is not None:
+            days_left = due_ord - self.today_ord
             if days_left < 0:
                 step = self.overdue_steps.get(days_left)
                 if step is None:
@@ -304,16 +471,24 @@ class _Planner:
             else:
                 step = None
             if step is not None:
-                cycle = due.isoformat()
-                targets = self.lead_targets(p)
+                targets = item.targets
+                if targets is None:
+                    targets = item.targets = self.lead_targets(p)
                 if targets:
-                    self.emit(p, step, cycle, targets, self.deadline_text, due, days_left)
+                    self.emit(p, item, step, item.cycle, targets, self.deadline_text, days_left)
                 if days_left < 0 and -days_left >= self.escalate_after:
-                    self.plan_escalation(p, due, -days_left, cycle)
-        if p.co_units and state != REOPENED and p.assigned_date:
-            self.plan_co_units(p, due)
+                    self.plan_escalation(p, item, days_left)
+        if p.co_units and p.state != REOPENED and p.assigned_date:
+            self.plan_co_units(p, item)
 
-    def plan_escalation(self, p: Proposal, due: date, overdue: int, cycle: str) -> None:
+    def plan_escalation(self, p: Proposal, item: _Item, days_left: int) -> None:
+        recipients = item.escalation
+        if recipients is None:
+            recipients = item.escalation = self.escalation_recipients(p)
+        if recipients:
+            self.emit(p, item, "escalate", item.cycle, recipients, self.escalation_text, days_left)
+
+    def escalation_recipients(self, p: Proposal) -> list[tuple[int, str]]:
         """To the lead unit's supervisor chat; else its unit leader when linked; else the admins,
         except for an item no one handles (no handler, no liaison): the admins' digest counts
         those once (「无人承办」) instead of one block each."""
@@ -322,32 +497,50 @@ class _Planner:
             supervisor = self.supervisors.get(self.unit_name(p.lead_unit))
         leader = self.reachable(self.leaders.get(p.lead_unit_id)) if supervisor is None else None
         if supervisor:
-            recipients = [(supervisor, "督办")]
-        elif leader is not None:
-            recipients = [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
-        elif not handler_ids(p, self.liaisons):
-            return
-        else:
-            recipients = [(chat, "管理员") for chat in self.admin_targets]
-        self.emit(p, "escalate", cycle, recipients, self.escalation_text, due, -overdue)
+            return [(supervisor, "督办")]
+        if leader is not None:
+            return [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
+        if not handler_ids(p, self.liaisons):
+            return []
+        return [(chat, "管理员") for chat in self.admin_targets]
 
-    def plan_co_units(self, p: Proposal, main_due: date | None) -> None:
+    def plan_co_units(self, p: Proposal, item: _Item) -> None:
         """Each co-unit whose opinion is not in yet: its liaison (and its people among the
         item's handlers, and its group robot) counts down to the co-unit deadline."""
-        done = p.co_units_done
-        waiting = [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
-        if not waiting:
+        co = item.co
+        if co is None:
+            co = item.co = self.co_deadline(p, item)
+        if not co:
             return
-        co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=main_due)
-        if co_due is None:
-            return
-        days_left = co_due.toordinal() - self.today_ord
+        days_left = co[0] - self.today_ord
         if days_left < 0:
             step = "co-overdue"
         elif days_left <= self.max_offset:
             step = self.co_steps[days_left]
         else:
             return
+        targets = co[3]
+        if targets is None:
+            targets = co[3] = self.co_targets(p)
+        if targets:
+            self.emit(p, item, step, co[2], targets, self.co_text, days_left)
+
+    def co_waiting(self, p: Proposal) -> list[tuple[int | None, str | None]]:
+        done = p.co_units_done
+        return [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
+
+    def co_deadline(self, p: Proposal, item: _Item) -> list | tuple:
+        """[co-unit deadline as an ordinal, the date, its cycle, its targets (made on first use),
+        its text bodies with and without commands]; () when no co-unit waits or no date is known."""
+        if not self.co_waiting(p):
+            return ()
+        co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=item.due)
+        if co_due is None:
+            return ()
+        return [co_due.toordinal(), co_due, "co:" + co_due.isoformat(), None, None, None]
+
+    def co_targets(self, p: Proposal) -> list[tuple[int | str, str]]:
+        waiting = self.co_waiting(p)
         waiting_ids = {uid for uid, _ in waiting if uid is not None}
         waiting_names = {name for _, name in waiting if name}
         waiting_canonical = {self.unit_name(n) for n in waiting_names}
@@ -364,26 +557,23 @@ class _Planner:
             hook = self.webhook_for(unit)
             if hook:
                 targets.append((webhook_recipient(hook), hook))
-        if targets:
-            self.emit(p, step, "co:" + co_due.isoformat(), targets, self.co_text, co_due, days_left)
+        return targets
 
-    def plan_follow_up(self, p: Proposal) -> None:
-        if not p.follow_up_date:
-            return
-        due = due_date_of(p, self.config, self.calendar)
-        replied = as_date(p.follow_up_date) - timedelta(days=self.rule(p).follow_up_days)
-        days_left = due.toordinal() - self.today_ord
+    def plan_follow_up(self, p: Proposal, item: _Item) -> None:
+        due = item.due
+        days_left = item.due_ord - self.today_ord
         every = self.every
         if days_left > 0:
             point = due - timedelta(days=-(-days_left // every) * every)
-            if point <= replied:
+            if point <= item.replied:
                 return
         else:
             point = due + timedelta(days=(-days_left // every) * every)
-        targets = self.lead_targets(p)
+        targets = item.targets
+        if targets is None:
+            targets = item.targets = self.lead_targets(p)
         if targets:
-            self.emit(p, f"followup-{point.isoformat()}", due.isoformat(), targets, self.follow_up_text, due,
-                      days_left)
+            self.emit(p, item, f"followup-{point.isoformat()}", item.cycle, targets, self.follow_up_text, days_left)
 
     def system_pings(self) -> None:
         if self.calendar is None:
@@ -398,14 +588,14 @@ class _Planner:
                     (SYSTEM, f"calendar-{year}", chat, "system") in self.sent or chat in self.blocked)
             )
 
-    # texts (Telegram HTML; every dynamic value escaped) -----------------------------------
+    # texts (Telegram HTML; every dynamic value escaped): a countdown head made per day count,
+    # then the item's body, made once and kept with its plan -------------------------------------
 
-    def parts(self, p: Proposal) -> tuple[str, str, str, str]:
-        """(number, 第125号 关于…的建议（重新办理）, lead unit, example class), escaped, for the
-        texts of one item; the last item's are kept (its pings are made one after another)."""
-        last = self.last_parts
-        if last[0] is p:
-            return last[1]
+    def parts(self, p: Proposal, item: _Item) -> tuple[str, str, str, str]:
+        """(number, 第125号 关于…的建议（重新办理）, lead unit, example class), escaped."""
+        parts = item.parts
+        if parts is not None:
+            return parts
         number = esc(p.number)
         subject = f"第{number}号 {esc(short_title(p.title, TITLE_MAX))}"
         if p.state == REOPENED:
@@ -418,26 +608,30 @@ class _Planner:
         if example is None:
             scheme = self.config.class_schemes.get(rule.class_scheme)
             example = self.example_classes[id(rule)] = esc(next(iter(scheme.labels)) if scheme and scheme.labels else "A")
-        parts = (number, subject, lead, example)
-        self.last_parts = (p, parts)
+        parts = item.parts = (number, subject, lead, example)
         return parts
 
-    @staticmethod
-    def countdown(subject: str, days_left: int, what: str = "") -> str:
-        """⏰ 还剩 3 天：… / ⏰ 今天截止：… / ⚠ 已逾期 2 天：… (``what`` names a sub-deadline)."""
-        if days_left > 0:
-            return f"⏰ {what}还剩 {days_left} 天：{subject}"
-        if days_left == 0:
-            return f"⏰ {what}今天截止：{subject}"
-        return f"⚠ {what}已逾期 {-days_left} 天：{subject}"
+    def countdown(self, days_left: int, what: str = "") -> str:
+        """「⏰ 还剩 3 天：」/「⏰ 今天截止：」/「⚠ 已逾期 2 天：」 (``what`` names a sub-deadline)."""
+        heads = self.heads[what]
+        head = heads.get(days_left)
+        if head is None:
+            head = heads[days_left] = (f"⏰ {what}还剩 {days_left} 天：" if days_left > 0 else
+                                       f"⏰ {what}今天截止：" if days_left == 0 else
+                                       f"⚠ {what}已逾期 {-days_left} 天：")
+        return head
 
-    def deadline_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
-        number, subject, lead, example = self.parts(p)
-        head = self.countdown(subject, days_left)
-        due_line = f"截止 {due.isoformat()} · 主办 {lead}" if lead else f"截止 {due.isoformat()}"
-        if commands:
-            return f"{head}\n{due_line}\n回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情"
-        return f"{head}\n{due_line}"
+    def deadline_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
+        body = item.chat if commands else item.robot
+        if body is None:
+            number, subject, lead, example = self.parts(p, item)
+            due_line = f"截止 {item.cycle} · 主办 {lead}" if lead else f"截止 {item.cycle}"
+            if commands:
+                body = item.chat = (f"{subject}\n{due_line}\n"
+                                    f"回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情")
+            else:
+                body = item.robot = f"{subject}\n{due_line}"
+        return self.countdown(days_left) + body
 
     def escalation_name(self, cid: int, lead_unit: str) -> str:
         """A handler as the escalation names them: with their unit when it is not the lead
@@ -455,30 +649,41 @@ class _Planner:
         unit, plain, labelled = names
         return labelled if unit and unit != lead_unit else plain
 
-    def escalation_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
-        number, subject, lead, _ = self.parts(p)
-        lead_unit = p.lead_unit
-        names = [name for cid in handler_ids(p, self.liaisons) if (name := self.escalation_name(cid, lead_unit))]
-        who = "、".join(names) if names else "未登记"
-        due_line = f"截止 {due.isoformat()} · 主办 {lead}" if lead else f"截止 {due.isoformat()}"
-        return (f"🚨 督办提醒：{subject} 已逾期 {-days_left} 天\n{due_line}\n"
-                f"承办人：{who}\n/status {number} 查看详情")
+    def escalation_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
+        made = item.escalation_text
+        if made is None:
+            number, subject, lead, _ = self.parts(p, item)
+            lead_unit = p.lead_unit
+            names = [name for cid in handler_ids(p, self.liaisons)
+                     if (name := self.escalation_name(cid, lead_unit))]
+            who = "、".join(names) if names else "未登记"
+            due_line = f"截止 {item.cycle} · 主办 {lead}" if lead else f"截止 {item.cycle}"
+            made = item.escalation_text = (f"🚨 督办提醒：{subject} 已逾期 ",
+                                           f" 天\n{due_line}\n承办人：{who}\n/status {number} 查看详情")
+        return f"{made[0]}{-days_left}{made[1]}"
 
-    def co_text(self, p: Proposal, co_due: date, days_left: int, commands: bool = True) -> str:
-        number, subject, lead, _ = self.parts(p)
-        head = self.countdown(subject, days_left, "协办意见")
-        text = f"{head}\n请于 {co_due.isoformat()} 前将书面协办意见送{f'主办单位 {lead}' if lead else '主办单位'}"
-        return text + (f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
-                       if commands else "")
+    def co_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
+        co = item.co
+        body = co[4] if commands else co[5]
+        if body is None:
+            number, subject, lead, _ = self.parts(p, item)
+            body = (f"{subject}\n请于 {co[1].isoformat()} 前将书面协办意见送"
+                    f"{f'主办单位 {lead}' if lead else '主办单位'}")
+            if commands:
+                body = co[4] = body + f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
+            else:
+                co[5] = body
+        return self.countdown(days_left, "协办意见") + body
 
-    def follow_up_text(self, p: Proposal, due: date, days_left: int, commands: bool = True) -> str:
-        number, subject, _, example = self.parts(p)
+    def follow_up_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
+        number, subject, _, example = self.parts(p, item)
+        due = item.cycle
         if days_left > 0:
-            head = f"🔁 跟进提醒：{subject}\n已答复待跟进（回头看），请于 {due.isoformat()} 前再次答复"
+            head = f"🔁 跟进提醒：{subject}\n已答复待跟进（回头看），请于 {due} 前再次答复"
         elif days_left == 0:
             head = f"🔁 今天是跟进期限：{subject}\n请再次答复办理结果（回头看）"
         else:
-            head = f"⚠ 跟进已超期 {-days_left} 天：{subject}\n跟进期限 {due.isoformat()}，请再次答复（回头看）"
+            head = f"⚠ 跟进已超期 {-days_left} 天：{subject}\n跟进期限 {due}，请再次答复（回头看）"
         return head + (f"\n回复 /reply {number} {example} 登记答复，或 /status {number} 查看详情" if commands else "")
 
 
@@ -507,15 +712,5 @@ def plan_sweep(
       the same day or a catch-up after downtime sends only what is still missing;
     - ``admins`` defaults to ``config.admins`` (pass granted admins too).
     """
-    if calendar is not None and config.reminders.workdays_only and not calendar.is_workday(today):
-        return []
-    planner = _Planner(today, config, calendar, contacts_by_id, departments, admins, sent, liaisons, leaders)
-    paused = gc.isenabled()
-    gc.disable()  # 100,000 pings make no cycles: the collector's passes would only slow the plan
-    try:
-        pings = planner.plan(proposals)
-        planner.system_pings()
-    finally:
-        if paused:
-            gc.enable()
-    return pings
+    return SweepPlanner().plan(today, proposals, contacts_by_id, config, calendar, departments=departments,
+                               admins=admins, sent=sent, liaisons=liaisons, leaders=leaders)

@@ -28,7 +28,7 @@ from bot.digest import build_digest
 from bot.ledger import Ledger
 from bot.links import LinkTokens
 from bot.model import Contact, Department, Proposal
-from bot.reminder_plan import SYSTEM, Ping, admin_targets
+from bot.reminder_plan import SYSTEM, Ping, SweepPlanner, admin_targets
 from bot.reminders import DeliveryError, DeliveryReport, Send, Unconfirmed, deliver, run_sweep
 from bot.render import contact_label, esc, split_message
 from bot.storage import side_path
@@ -80,6 +80,8 @@ class ReminderService:
     def __init__(self, services: Services):
         self.services = services
         self.calendar = services.calendar
+        # each item's plan kept from one daily sweep to the next, dropped when what it reads changes
+        self.planner = SweepPlanner().watch(services.repo)
         self.ledger: Ledger | None = None
         self.links: LinkTokens | None = None
         self.client: httpx.AsyncClient | None = None
@@ -182,7 +184,7 @@ class ReminderService:
             admins = svc.admin_ids()
             report = await run_sweep(today, svc.repo, svc.config, self.calendar, self.ledger, self.send,
                                      webhook_send=self.webhook_send, admins=admins,
-                                     retry_round=retry_round, **self._options())
+                                     retry_round=retry_round, planner=self.planner, **self._options())
             digest = await self._digest(today, admins)
             self._plan_retry(today, report.retrying + (digest.retrying if digest else []), retry_round)
             if self.retry_at is None and self.pending:  # the day is over for them

@@ -46,7 +46,7 @@ from bot import import_summary
 from bot.config import Config
 from bot.deadlines import WorkCalendar
 from bot.ledger import BLOCKED, FAILED, SENT, UNCERTAIN, Key, Ledger
-from bot.reminder_plan import SYSTEM, Ping, admin_targets, open_proposal_ids, plan_sweep
+from bot.reminder_plan import SYSTEM, Ping, SweepPlanner, admin_targets, open_proposal_ids, plan_sweep
 from bot.render import esc
 from bot.units import UnitRegistry
 
@@ -367,19 +367,21 @@ async def run_sweep(
     webhook_send: Send | None = None,
     admins: Iterable[int] | None = None,
     retry_round: bool = False,
+    planner: SweepPlanner | None = None,
     **deliver_options: Any,
 ) -> DeliveryReport:
     """The daily job (and the start-up catch-up, and the same-day retry rounds): plan against
     the ledger, deliver, tell the admins about blocked, failed or unconfirmed pings (once,
     through the ledger too), compact the ledger. ``admins``: every admin id (config and
-    granted); defaults to ``config.admins``."""
+    granted); defaults to ``config.admins``. ``planner``: the running bot's kept planner
+    (``SweepPlanner.watch(repo)``: plans kept between sweeps), else a fresh plan."""
     admins = list(admins) if admins is not None else None
     proposals = repo.proposals()
     contacts = {c.id: c for c in repo.contacts()}
     units = UnitRegistry(repo, config)
     # the planning is pure and reads only these snapshots (and the ledger, which only this
     # sweep writes): it runs in a thread, so that chats are answered while it plans
-    pings = await asyncio.to_thread(plan_sweep, today, proposals, contacts, config, calendar,
+    pings = await asyncio.to_thread(planner.plan if planner is not None else plan_sweep, today, proposals, contacts, config, calendar,
                                     departments=repo.departments(), admins=admins, sent=ledger,
                                     liaisons=units.liaisons(), leaders=units.leaders())
     # after an import: one summary to the admins stands for its items' escalations

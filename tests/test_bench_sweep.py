@@ -16,6 +16,7 @@ def test_bench_sweep_smoke():
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
-    for figure in ("load average", "plan_sweep, empty ledger:", "plan_sweep, yesterday's ledger:", "(CPU ",
-                   "ledger cost per delivered ping", "target ≤ 0.8 s"):
+    for figure in ("load average", "plan_sweep, cold, empty ledger:", "plan_sweep, cold, yesterday's ledger:",
+                   "plan_sweep, warm, empty ledger:", "plan_sweep, warm, yesterday's ledger:", "(CPU ",
+                   "same pings as cold: checked", "ledger cost per delivered ping", "target ≤ 0.8 s"):
         assert figure in out, figure
