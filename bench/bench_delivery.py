@@ -6,7 +6,7 @@ Two runs, each printing rounds, pings, duplicates, resends and lost pings:
   from a warm parent so a round costs a fraction of a second) against the Bot API emulator,
   which lives in this process. Each round the child starts, its start-up sweep delivers what is
   still missing, and it is killed with SIGKILL at a random moment (after a random number of
-  messages, plus up to 20 ms). A last round runs to the end of its sweep. Then every ping must
+  messages, plus a random part of the time one message takes). A last round runs to the end of its sweep. Then every ping must
   have arrived exactly once unmarked, or (when a kill left it in flight) also marked 「补发」, never
   twice unmarked and never not at all; and the ledger's figures must match what arrived.
 - **a 5xx burst longer than the retries.** The real application in this process, every
@@ -120,9 +120,10 @@ def arrivals(emulator: BotApiEmulator, expected: dict[int, list[str]]) -> dict[t
 
 def kill_run(rounds: int = 20, handlers: int | None = None, seed_value: int = 1, folder: Path | None = None,
              out=print) -> dict:
-    """The kill -9 rounds; returns the figures (see the module docstring). Default: two
-    handlers per round, so that there is still work to kill until the last round."""
-    handlers = handlers or 2 * rounds + 4
+    """The kill -9 rounds; returns the figures (see the module docstring). Default: three
+    handlers per round (about four messages; a round sends one to five), so that there is still
+    work to kill until the last round."""
+    handlers = handlers or 3 * rounds + 4
     rng = random.Random(seed_value)
     with tempfile.TemporaryDirectory() as tmp, BotApiEmulator() as emulator:
         folder = Path(folder or tmp)
@@ -133,6 +134,7 @@ def kill_run(rounds: int = 20, handlers: int | None = None, seed_value: int = 1,
         env = {"PROPOSAL_BOT_TOKEN": TOKEN}
         argv = ["--config", str(config), "run", "--today", DAY.isoformat()]
         killed_mid_sweep = 0
+        period = 0.005  # seconds per message, measured as the rounds go (load changes it)
         try:
             for number in range(rounds + 1):
                 log = folder / f"round-{number}.log"
@@ -145,16 +147,25 @@ def kill_run(rounds: int = 20, handlers: int | None = None, seed_value: int = 1,
                 # not keep dying on its first message (the previous round's resend): a crash
                 # loop on one message is what max_resends stops, not what this measures
                 target = before + rng.randint(1, 4)
+                first = None  # (time, count) of the round's first message seen
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     done = log.exists() and SWEEP_DONE in log.read_text(encoding="utf-8", errors="replace")
-                    if done or (not last and len(emulator.sent()) >= target):
+                    count = len(emulator.sent())
+                    if count > before and first is None:
+                        first = (time.monotonic(), count)
+                    if done or (not last and count >= target):
                         break
                     time.sleep(0.002)
                 else:
                     raise RuntimeError(f"round {number}: the bot did not finish its sweep:\n{log.read_text()}")
                 if not last:
-                    time.sleep(rng.uniform(0, 0.02))
+                    if first is not None and count > first[1]:
+                        period = (time.monotonic() - first[0]) / (count - first[1])
+                    # then a random moment within about one message's time: anywhere in the
+                    # ledger-write / request / answer cycle, while the sweep still has work (a
+                    # fixed pause would let a fast machine finish the sweep before the kill)
+                    time.sleep(rng.uniform(0, period))
                     killed_mid_sweep += SWEEP_DONE not in log.read_text(encoding="utf-8", errors="replace")
                 os.kill(pid, signal.SIGKILL)
         finally:
@@ -243,7 +254,7 @@ async def burst_run(burst: int = 60, handlers: int = 6, out=print) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--handlers", type=int, default=None, help="default: 2 per round, plus 4")
+    parser.add_argument("--handlers", type=int, default=None, help="default: 3 per round, plus 4")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--burst", type=int, default=120)
     args = parser.parse_args(argv)

@@ -1,5 +1,5 @@
 """Issue 10, delivery that says what it does, through the emulator: the bot as a child process
-killed with SIGKILL at random moments of its sweep (20 rounds), and a 5xx burst longer than the
+killed with SIGKILL at random moments of its sweep (at least 20 kills inside a sweep), and a 5xx burst longer than the
 retries. bench/bench_delivery.py runs the same with more rounds and prints the figures."""
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ def _bench():
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL")
 def test_kill_9_during_the_sweep_never_duplicates_unmarked_nor_loses_a_ping(tmp_path, capsys):
-    f = _bench().kill_run(rounds=20, seed_value=7, folder=tmp_path)
+    f = _bench().kill_run(rounds=22, seed_value=7, folder=tmp_path)
     print(capsys.readouterr().out)
-    assert f["rounds"] == 20 and f["killed_mid_sweep"] >= 1  # the kills did land inside sweeps
+    # the issue asks for >= 20 rounds of kills during a sweep: a kill after the sweep ended
+    # proves nothing, so the rounds that land inside one are counted (a round only misses when
+    # its sweep ends within the last message's time)
+    assert f["rounds"] == 22 and f["killed_mid_sweep"] >= 20
     assert f["duplicates"] == 0 and f["lost"] == 0 and f["unexpected"] == []
     # the counts match the ledger: every ping sent once in it; its resends are the marked ones
     assert f["ledger_sent"] == f["pings"] == f["tally_sent"] + f["tally_resent"]
