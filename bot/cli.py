@@ -421,7 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    parser.set_defaults(func=cmd_run, today=None, db=None)  # no subcommand: run
+    # no subcommand: run, with run's options (`proposal-bot --db PATH` is what the console advises)
+    parser.add_argument("--today", type=date.fromisoformat, help="同 run --today")
+    parser.add_argument("--db", help="同 run --db")
+    parser.set_defaults(func=cmd_run)
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")

@@ -108,6 +108,12 @@ def read_error(exc: OSError) -> str:
     return "读取失败"
 
 
+def run_command() -> str:
+    """How this copy of the bot is started: from a checkout through dev.py, installed by name."""
+    checkout = Path(__file__).resolve().parents[1]
+    return "python3 dev.py run" if (checkout / "dev.py").exists() else "proposal-bot"
+
+
 def database_note(path: Path, demo: bool, configured: Path | None) -> str:
     """Which database the console opens, said first: the demo one is not the office's."""
     if not demo:
@@ -115,8 +121,7 @@ def database_note(path: Path, demo: bool, configured: Path | None) -> str:
     text = f"控制台模式（未设置 PROPOSAL_BOT_TOKEN）：使用示例数据库 {path}，不是本单位的数据库。"
     if configured is not None and configured != path:
         state = "未被打开或修改" if configured.exists() else "尚不存在"
-        text += (f"\n配置的数据库 {configured} {state}；"
-                 f"要在控制台中使用它，请运行：python3 dev.py run --db {configured}")
+        text += f"\n配置的数据库 {configured} {state}；要在控制台中使用它，请运行：{run_command()} --db {configured}"
     return text
 
 

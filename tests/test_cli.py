@@ -94,10 +94,12 @@ def test_console_mode_says_which_database_it_opens(tmp_path):
     assert done.returncode == 0, done.stderr
     demo = tmp_path / "data" / "demo.json"
     assert f"使用示例数据库 {demo}，不是本单位的数据库" in done.stdout
-    assert f"配置的数据库 {real} 未被打开或修改" in done.stdout and f"--db {real}" in done.stdout
+    assert f"配置的数据库 {real} 未被打开或修改" in done.stdout
+    assert f"请运行：python3 dev.py run --db {real}" in done.stdout  # this is a checkout
     assert real.read_bytes() == before
-    done = run(["run", "--db", str(real)], tmp_path, stdin="/status 125\n")
-    assert f"控制台模式：使用数据库 {real}" in done.stdout and "示例数据库" not in done.stdout
+    for args in (["run", "--db", str(real)], ["--db", str(real)]):  # dev.py run passes on "--db PATH"
+        done = run(args, tmp_path, stdin="/status 125\n")
+        assert f"控制台模式：使用数据库 {real}" in done.stdout and "示例数据库" not in done.stdout, done.stderr
 
 
 def test_a_configured_database_starts_empty_and_valid(tmp_path):

@@ -64,6 +64,10 @@ def test_wheel_installed_in_a_fresh_venv_runs_outside_the_checkout(tmp_path):
     assert code == 0, err[-2000:]
     assert "控制台模式" in out and "关于加快推动我市城乡融合发展的建议" in out
     assert "demo.json" in out  # the console demo runs on its own database, seeded with the samples
+    real = site / "data" / "proposals.json"
+    assert f"请运行：proposal-bot --db {real}" in out and "dev.py" not in out  # no checkout here
+    code, out, err = run([bot, "--db", str(real)], site, env, stdin="/status 125\n/quit\n", timeout=120)
+    assert code == 0 and f"控制台模式：使用数据库 {real}" in out and "第125号" in out, err[-2000:]
     code, out, err = run([bot, "status", "TA0010"], site, env)
     assert code == 1, out  # ... and the configured database is never seeded
 
