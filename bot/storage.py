@@ -28,6 +28,7 @@ import stat
 import sys
 import threading
 import weakref
+from array import array
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date, datetime, timezone
@@ -193,52 +194,103 @@ class _Index(dict):
 
 class _Stored(dict):
     """id → record for a table whose records are mostly never looked at once loaded (events:
-    the bulk of the data). Each stays where it is in the snapshot file (an int, see
-    ``durable.place``: read through ``reader``, a descriptor of that file) — or as its JSON when
-    it has no place — until first asked for, then is built once and kept, so it is the same
-    object afterwards, as in every table. ``peek`` builds one without keeping it (a pass over
-    all of them leaves memory as it was). ``lock`` is the repository's: a compaction moves the
-    places to the new file under it."""
+    the bulk of the data). Each stays where it is in the snapshot file until first asked for:
+    ``places[id]`` (see ``durable.place``; 0: none), read through ``reader``, a descriptor of
+    that file — 8 bytes an event instead of its JSON. Asked for, it is built once and kept in
+    the dict, so it is the same object afterwards, as in every table; records written since the
+    load, and documents too large to place, are in the dict too. An id is in exactly one of the
+    two. ``peek`` builds one without keeping it (a pass over all of them leaves memory as it
+    was). ``lock`` is the repository's: a compaction moves the places to the new file under it."""
 
-    __slots__ = ("cls", "reader", "lock")
+    __slots__ = ("cls", "reader", "lock", "places", "placed")
 
     def __init__(self, cls: type[Record], lock: Any):
         super().__init__()
         self.cls = cls
         self.reader: int | None = None
         self.lock = lock
+        self.places = array("q")
+        self.placed = 0  # ids with a place
 
-    def _doc(self, value: bytes | int) -> Any:
-        if type(value) is int:
-            if self.reader is None:
-                raise StorageError(f"数据库文件已无法读取，表 {self.cls.table} 的记录读不到。")
-            value = read_placed(self.reader, value)
-        return orjson.loads(value)
+    # -- places ------------------------------------------------------------------------------
+
+    def place(self, rid: int, spot: int) -> None:
+        places = self.places
+        if rid >= len(places):
+            places.frombytes(bytes(8 * (rid + 1 - len(places))))
+        if not places[rid]:
+            self.placed += 1
+        places[rid] = spot
+
+    def _spot(self, rid: int) -> int:
+        places = self.places
+        return places[rid] if 0 <= rid < len(places) else 0
+
+    def _unplace(self, rid: int) -> bool:
+        if self._spot(rid):
+            self.places[rid] = 0
+            self.placed -= 1
+            return True
+        return False
+
+    def placed_ids(self) -> list[int]:
+        return [rid for rid, spot in enumerate(self.places) if spot]
+
+    def top_id(self) -> int:
+        """The largest id (0 when empty), without listing them all."""
+        places = self.places
+        top = len(places) - 1
+        while top > 0 and not places[top]:
+            top -= 1
+        return max(max(dict.keys(self), default=0), max(top, 0))
+
+    # -- reading -----------------------------------------------------------------------------
 
     def _built(self, rid: int, keep: bool = True) -> Record | None:
         with self.lock:
             value = dict.get(self, rid)
-            if value is None or (type(value) is not bytes and type(value) is not int):
+            if value is not None and type(value) is not bytes:
                 return value
-            record = self.cls.from_doc(self._doc(value), rid)
+            if value is None:
+                spot = self._spot(rid)
+                if not spot:
+                    return None
+                if self.reader is None:
+                    raise StorageError(f"数据库文件已无法读取，表 {self.cls.table} 的记录读不到。")
+                value = read_placed(self.reader, spot)
+            record = self.cls.from_doc(orjson.loads(value), rid)
             if keep:
+                self._unplace(rid)
                 dict.__setitem__(self, rid, record)
             return record
 
     def get(self, rid: int, default: Any = None) -> Any:
-        value = dict.get(self, rid, default)
-        kind = type(value)
-        return self._built(rid) if kind is bytes or kind is int else value
+        value = dict.get(self, rid)
+        if value is None or type(value) is bytes:
+            value = self._built(rid)
+        return default if value is None else value
 
     def __getitem__(self, rid: int) -> Record:
-        value = dict.__getitem__(self, rid)
-        kind = type(value)
-        return self._built(rid) if kind is bytes or kind is int else value  # type: ignore[return-value]
+        value = self.get(rid)
+        if value is None:
+            raise KeyError(rid)
+        return value
 
     def peek(self, rid: int) -> Record | None:
         value = dict.get(self, rid)
-        kind = type(value)
-        return self._built(rid, keep=False) if kind is bytes or kind is int else value
+        return self._built(rid, keep=False) if value is None or type(value) is bytes else value
+
+    def __contains__(self, rid: object) -> bool:
+        return dict.__contains__(self, rid) or (type(rid) is int and bool(self._spot(rid)))
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + self.placed
+
+    def __iter__(self) -> Iterator[int]:  # by id: the order records were added in
+        return iter(sorted([*dict.keys(self), *self.placed_ids()]))
+
+    def keys(self) -> list[int]:  # type: ignore[override]
+        return list(self)
 
     def values(self) -> list[Record]:  # type: ignore[override]
         return [self[rid] for rid in list(self)]
@@ -246,16 +298,46 @@ class _Stored(dict):
     def items(self) -> list[tuple[int, Record]]:  # type: ignore[override]
         return [(rid, self[rid]) for rid in list(self)]
 
+    # -- writing -----------------------------------------------------------------------------
+
+    def __setitem__(self, rid: int, record: Any) -> None:
+        self._unplace(rid)
+        dict.__setitem__(self, rid, record)
+
+    def __delitem__(self, rid: int) -> None:
+        if dict.__contains__(self, rid):
+            dict.__delitem__(self, rid)
+        elif not self._unplace(rid):
+            raise KeyError(rid)
+
+    def pop(self, rid: int, *default: Any) -> Any:  # type: ignore[override]
+        if rid in self:
+            value = self.peek(rid)
+            del self[rid]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(rid)
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.places, self.placed = array("q"), 0
+
     def move_to(self, reader: int | None, places: dict[int, int]) -> None:
         """After a compaction (under ``lock``): the records not built yet are read from the new
         file from now on (``places``: where each of the table's documents is in it)."""
-        for rid, value in dict.items(self):
-            if type(value) is int or type(value) is bytes:
-                spot = places.get(rid)
-                if spot is None or reader is None:  # not placed there (too large): keep it as JSON
-                    dict.__setitem__(self, rid, value if type(value) is bytes else read_placed(self.reader, value))
-                else:
-                    dict.__setitem__(self, rid, spot)
+        for rid in self.placed_ids():
+            spot = places.get(rid)
+            if spot is None or reader is None:  # not placed there (too large): kept as JSON
+                raw = read_placed(self.reader, self.places[rid])  # type: ignore[arg-type]
+                self._unplace(rid)
+                dict.__setitem__(self, rid, raw)
+            else:
+                self.places[rid] = spot
+        for rid, value in list(dict.items(self)):
+            if type(value) is bytes and reader is not None and rid in places:
+                dict.__delitem__(self, rid)
+                self.place(rid, places[rid])
         self.close()
         self.reader = reader
 
@@ -459,7 +541,8 @@ class Repository:
         self._journal_base, self._journal_size = (journal.base if journal.base is not None else seq), journal.good_size
         self._next_id: dict[type[Record], int] = {}
         for cls, records in self._records.items():
-            self._next_id[cls] = max(max(records, default=0) + 1, saved_next.get(cls.table, 1))
+            top = records.top_id() if type(records) is _Stored else max(records, default=0)
+            self._next_id[cls] = max(top + 1, saved_next.get(cls.table, 1))
             if cached or type(records) is _Stored:
                 continue
             for name, values_of in _LOOKUPS.get(cls.table, ()):
@@ -486,7 +569,10 @@ class Repository:
                 value = doc.get(name)
                 if value is not None and value != "" and (not only or value in only):
                     add(value, rid)
-            store(records, rid, raw if spot is None else spot)
+            if spot is None:
+                store(records, rid, raw)
+            else:
+                records.place(rid, spot)
 
         return keep
 
@@ -515,7 +601,7 @@ class Repository:
         records, places, kept = {}, {}, {}
         for cls, table in self._records.items():
             if type(table) is _Stored:
-                places[cls.table] = {rid: v for rid, v in dict.items(table) if type(v) is int}
+                places[cls.table] = table.places.tobytes()
                 kept[cls.table] = {rid: v for rid, v in dict.items(table) if type(v) is bytes}
             else:  # by column: a start-up then makes no tuple per record (less memory left behind)
                 rows = list(table.values())
@@ -544,7 +630,8 @@ class Repository:
                     records[rid] = record
             for table in image["places"]:
                 stored = self._records[self._types[table]]
-                dict.update(stored, image["places"][table])
+                stored.places.frombytes(image["places"][table])
+                stored.placed = len(stored.places) - stored.places.count(0)
                 dict.update(stored, image["json"][table])
                 stored.reader, reader = reader, None
             for key, values in image["index"].items():
@@ -557,7 +644,7 @@ class Repository:
             for records in self._records.values():
                 if type(records) is _Stored:
                     records.close()
-                dict.clear(records)
+                records.clear()
             for index in self._index.values():
                 index.clear()
             return False

@@ -98,15 +98,15 @@ def test_events_are_read_from_the_snapshot_and_follow_a_compaction(tmp_path):
             repo.put(Event(proposal_id=item.id, kind="nudge", reason=f"第{n}次 <b>&", batch=f"b{n % 3}"))
     repo = Repository(path, compact_bytes=1 << 40)
     stored = repo._records[Event]
-    assert all(type(dict.get(stored, rid)) is int for rid in stored)  # places, not JSON
+    assert stored.placed == len(stored) == 30 and not dict.keys(stored)  # places, not JSON
     reader = Repository(path, read_only=True)
-    repo.put(Event(proposal_id=item.id, kind="nudge", reason="新的"))
+    added = repo.put(Event(proposal_id=item.id, kind="nudge", reason="新的"))
     victim = repo.events_for(item.id, keep=False)[3]
     repo.delete(victim)
-    places = {rid: dict.get(stored, rid) for rid in stored if type(dict.get(stored, rid)) is int}
+    places = {rid: stored.places[rid] for rid in stored.placed_ids()}
     assert repo.compact()
-    moved = {rid: dict.get(stored, rid) for rid in places}
-    assert all(type(spot) is int for spot in moved.values()) and moved != places  # new places, unbuilt
+    moved = {rid: stored.places[rid] for rid in places}
+    assert all(moved.values()) and moved != places and dict.keys(stored) == {added.id}  # new places, unbuilt
     reasons = [e.reason for e in repo.events_for(item.id, keep=False)]
     assert reasons == [f"第{n}次 <b>&" for n in range(30) if n != 3] + ["新的"]
     assert [e.reason for e in reader.events_for(item.id, keep=False)] == [f"第{n}次 <b>&" for n in range(30)]
