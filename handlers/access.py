@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, TypeHandler
@@ -126,7 +127,10 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append("")
     lines.append("<b>可显示联系方式的群组</b>（/group allow）" if groups else "没有群组获准显示联系方式。")
     for group in groups:
-        lines.append(esc(f"{group.user_id} {group.name} · 由 {group.granted_by} 于 {group.granted_at} 允许"))
+        when = ""  # stored in UTC, shown in the office's time
+        if group.granted_at:
+            when = datetime.fromisoformat(group.granted_at).astimezone(svc.config.tzinfo).strftime(" 于 %Y-%m-%d %H:%M")
+        lines.append(esc(f"{group.user_id} {group.name} · 由 {group.granted_by}{when} 允许"))
     await reply(update, "\n".join(lines))
 
 

@@ -3,6 +3,7 @@
 import pytest
 import asyncio
 import logging
+import re
 
 from bot.model import Contact
 from bot.render import PRIVATE_ONLY
@@ -60,6 +61,7 @@ async def test_group_unknown_member_silence_and_no_phones_until_allowed(chat, ca
     assert REPLY_PHONE in card.text and url_buttons(card) == []
     (listing,) = await chat.send("/users")
     assert f"{GROUP} 发改委工作群 · 由 {ADMIN}" in listing.text
+    assert re.search(rf"由 {ADMIN} 于 \d{{4}}-\d\d-\d\d \d\d:\d\d 允许", listing.text)  # local time, not UTC ISO
     (in_group,) = await chat.send("/users", chat_id=GROUP)
     assert "私聊" in in_group.text and str(STAFF) not in in_group.text
 
