@@ -113,11 +113,43 @@ def webhook_keys(port: int) -> str:
     return f'webhook_url = "http://127.0.0.1:{port}/telegram"\nlisten = "127.0.0.1"\nport = {port}\n'
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "webhook: every bot the test starts receives its updates by webhook")
+
+
+# Besides the modules that run their conversations in both modes (parametrizing ``chat``), whole
+# modules marked ``pytestmark = pytest.mark.webhook`` talk to a bot in webhook mode only, so that
+# about half of the chat suite runs that way (issue 10) without running it twice.
+_by_webhook = False
+
+
+@pytest.fixture(autouse=True)
+def receive_mode(request, monkeypatch):
+    global _by_webhook
+    _by_webhook = request.node.get_closest_marker("webhook") is not None
+    if _by_webhook:
+        monkeypatch.setenv("PROPOSAL_BOT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    yield
+    _by_webhook = False
+
+
+def add_webhook_keys(config_path: Path) -> None:
+    """Webhook mode in a test's config file (kept when a test restarts the bot on it)."""
+    text = config_path.read_text(encoding="utf-8")
+    if "webhook_url" in text:
+        return
+    keys = webhook_keys(free_port())
+    text = text.replace("[bot]\n", "[bot]\n" + keys, 1) if "[bot]\n" in text else f"{text}\n[bot]\n{keys}"
+    config_path.write_text(text, encoding="utf-8")
+
+
 async def start_bot(emulator: BotApiEmulator, config_path: Path, clock: Clock, samples: bool = True,
                     jobs: bool = False):
     """The bot, started by hand, receiving updates the way its config says (long polling, or
     a webhook when ``bot.webhook_url`` is set). Scheduled jobs fire on real time, so they are
     removed unless ``jobs``: tests run the reminder sweep themselves, on the injected clock."""
+    if _by_webhook:
+        add_webhook_keys(config_path)
     config = load_config(config_path)
     services = make_services(config, clock)
     if samples:

@@ -14,6 +14,10 @@ from handlers.common import GARBLED_BUTTON, button, chat_id, one_of, parse_butto
 from tests.conftest import ADMIN, STRANGER, Chat, start_bot, stop_bot, write_config
 from tests.office import link_contact, load_office
 
+# the conversations here reach the bot by webhook POSTs (conftest.receive_mode)
+pytestmark = pytest.mark.webhook
+
+
 EDU = "晋城市教育局"
 
 

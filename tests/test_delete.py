@@ -15,6 +15,10 @@ from bot.model import EV_DELETE, EV_RESTORE, Change
 from tests.conftest import ADMIN, STAFF, Chat, start_bot, stop_bot, write_config
 from tests.office import OFFICE, load_office
 
+# the conversations here reach the bot by webhook POSTs (conftest.receive_mode)
+pytestmark = pytest.mark.webhook
+
+
 OTHER_ADMIN = 1003
 TITLE_101 = "关于加快推进城乡融合发展的建议"
 

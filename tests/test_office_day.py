@@ -11,6 +11,10 @@ from bot.model import Contact, Department, Proposal
 from tests.conftest import ADMIN, Chat, start_bot, stop_bot, write_config
 from tests.fixtures.make_office import ALSO_WRITTEN, ITEMS, UNITS, build
 
+# the conversations here reach the bot by webhook POSTs (conftest.receive_mode)
+pytestmark = pytest.mark.webhook
+
+
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 if not SEEDS.exists():
     SEEDS = Path(__file__).resolve().parents[1] / "data" / "samples" / "letters"

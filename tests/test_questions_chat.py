@@ -15,6 +15,10 @@ from tests.conftest import STRANGER, Chat, start_bot, stop_bot, write_config
 from tests.office import OFFICE, load_office
 
 
+# the conversations here reach the bot by webhook POSTs (conftest.receive_mode)
+pytestmark = pytest.mark.webhook
+
+
 @pytest.fixture
 async def office_chat(tmp_path, emulator, clock):
     app, services = await start_bot(emulator, write_config(tmp_path), clock, samples=False)

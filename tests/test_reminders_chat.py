@@ -14,6 +14,10 @@ from tests.conftest import ADMIN, STAFF, STRANGER, TZ, Chat, start_bot, stop_bot
 from tests.test_webhooks import receiver  # noqa: F401  (the loopback group-robot fixture)
 
 HANDLER, OTHER = 5005, 5006
+# the conversations here reach the bot by webhook POSTs (conftest.receive_mode)
+pytestmark = pytest.mark.webhook
+
+
 LEAD = "晋城市农业农村局"
 TRANSPORT = "晋城市交通运输局"
 PING_MARKS = ("⏰", "⚠", "🚨", "🔁", "📋 2", "📋 3")
