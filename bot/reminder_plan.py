@@ -109,21 +109,24 @@ new_ping = tuple.__new__  # Ping(...) without NamedTuple's Python-level __new__ 
 
 class _Item:
     """What one open item's pings are made of, none of it depending on the day: its deadline
-    (as a date, an ordinal and the cycle), and — made on first use — its recipients, escaped
-    text parts and text bodies. Kept by ``SweepPlanner`` until the item or what it reads changes."""
+    (date, ordinal and cycle, shared by the items with the same deadline), and — made on first
+    use — its recipients and the body of its deadline text (the one sent daily while overdue).
+    Kept by ``SweepPlanner`` until the item or what it reads changes. Texts sent once per cycle
+    (escalation, co-unit, follow-up) are not kept: on a normal day the ledger leaves them out."""
 
-    __slots__ = ("p", "follow_up", "due", "due_ord", "cycle", "replied", "targets", "escalation",
-                 "escalation_text", "co", "parts", "chat", "robot")
+    __slots__ = ("p", "follow_up", "due", "due_ord", "cycle", "replied", "targets", "escalation", "co",
+                 "chat", "robot")
 
-    def __init__(self, p: Proposal, follow_up: bool, due: date | None, replied: date | None = None):
+    def __init__(self, p: Proposal, follow_up: bool, day: tuple, replied: date | None = None):
         self.p = p
         self.follow_up = follow_up
-        self.due = due
-        self.due_ord = due.toordinal() if due is not None else None
-        self.cycle = due.isoformat() if due is not None else ""
+        self.due, self.due_ord, self.cycle = day
         self.replied = replied
-        self.targets = self.escalation = self.escalation_text = self.co = self.parts = None
+        self.targets = self.escalation = self.co = None
         self.chat = self.robot = None  # the deadline text after its countdown, with and without commands
+
+
+NO_DAY = (None, None, "")
 
 
 class SweepPlanner:
@@ -249,7 +252,10 @@ class SweepPlanner:
         self.by_contact, self.by_unit, self.by_name = None, defaultdict(set), defaultdict(set)
         self.rules: dict[tuple[str, str], HandlingRule] = {}
         self.example_classes: dict[int, str] = {}
-        self.deadlines: dict[tuple, date | None] = {}
+        self.deadlines: dict[tuple, tuple] = {}  # (due, its ordinal, its cycle) or NO_DAY
+        self.days: dict[date, tuple] = {}
+        self.shared: dict[tuple, list] = {}  # one recipient list per recipient (escalations)
+        self.last_parts: tuple[Proposal | None, tuple[str, str, str, str]] = (None, ("", "", "", ""))
         self.targets: dict[int, tuple[int, str] | None] = {}
         self.escalation_names: dict[int, tuple[str, str, str]] = {}
         rem = config.reminders
@@ -426,14 +432,23 @@ class SweepPlanner:
                 key = (id(rule), True, p.assigned_date, p.due_date, p.feedback_date, p.complex, p.extension_days)
             else:
                 key = (id(rule), False, p.assigned_date, p.due_date, None, p.complex, p.extension_days)
-            due = self.deadlines.get(key, MISSING)
-            if due is MISSING:
-                due = self.deadlines[key] = handling_due_date(p, self.config, self.calendar, rule=rule)
-            return _Item(p, False, due)
+            day = self.deadlines.get(key)
+            if day is None:
+                day = self.deadlines[key] = self.day(handling_due_date(p, self.config, self.calendar, rule=rule))
+            return _Item(p, False, day)
         if state == FOLLOW_UP and p.follow_up_date:
             due = due_date_of(p, self.config, self.calendar)
-            return _Item(p, True, due, as_date(p.follow_up_date) - timedelta(days=self.rule(p).follow_up_days))
+            return _Item(p, True, self.day(due), as_date(p.follow_up_date) - timedelta(days=self.rule(p).follow_up_days))
         return NOTHING
+
+    def day(self, due: date | None) -> tuple:
+        """(due, its ordinal, its ISO form): one tuple per date, shared by the items' plans."""
+        if due is None:
+            return NO_DAY
+        day = self.days.get(due)
+        if day is None:
+            day = self.days[due] = (due, due.toordinal(), due.isoformat())
+        return day
 
     def plan_items(self, proposals: Iterable[Proposal]) -> None:
         entries = self.entries
@@ -497,12 +512,19 @@ class SweepPlanner:
             supervisor = self.supervisors.get(self.unit_name(p.lead_unit))
         leader = self.reachable(self.leaders.get(p.lead_unit_id)) if supervisor is None else None
         if supervisor:
-            return [(supervisor, "督办")]
+            return self.one((supervisor, "督办"))
         if leader is not None:
-            return [(leader.telegram_user_id, f"单位负责人 {leader.name}")]
+            return self.one((leader.telegram_user_id, f"单位负责人 {leader.name}"))
         if not handler_ids(p, self.liaisons):
             return []
-        return [(chat, "管理员") for chat in self.admin_targets]
+        return self.one(("admins", *self.admin_targets), [(chat, "管理员") for chat in self.admin_targets])
+
+    def one(self, key: tuple, recipients: list | None = None) -> list:
+        """The same list for every item with these recipients (kept plans: memory per item)."""
+        found = self.shared.get(key)
+        if found is None:
+            found = self.shared[key] = recipients if recipients is not None else [key]
+        return found
 
     def plan_co_units(self, p: Proposal, item: _Item) -> None:
         """Each co-unit whose opinion is not in yet: its liaison (and its people among the
@@ -530,14 +552,14 @@ class SweepPlanner:
         return [(uid, name) for uid, name in zip_longest(p.co_unit_ids, p.co_units) if name not in done]
 
     def co_deadline(self, p: Proposal, item: _Item) -> list | tuple:
-        """[co-unit deadline as an ordinal, the date, its cycle, its targets (made on first use),
-        its text bodies with and without commands]; () when no co-unit waits or no date is known."""
+        """[co-unit deadline as an ordinal, the date, its cycle, its targets (made on first use)];
+        () when no co-unit waits or no date is known."""
         if not self.co_waiting(p):
             return ()
         co_due = co_unit_due_date(p, self.config, self.calendar, rule=self.rule(p), main=item.due)
         if co_due is None:
             return ()
-        return [co_due.toordinal(), co_due, "co:" + co_due.isoformat(), None, None, None]
+        return [co_due.toordinal(), co_due, "co:" + co_due.isoformat(), None]
 
     def co_targets(self, p: Proposal) -> list[tuple[int | str, str]]:
         waiting = self.co_waiting(p)
@@ -591,11 +613,12 @@ class SweepPlanner:
     # texts (Telegram HTML; every dynamic value escaped): a countdown head made per day count,
     # then the item's body, made once and kept with its plan -------------------------------------
 
-    def parts(self, p: Proposal, item: _Item) -> tuple[str, str, str, str]:
-        """(number, 第125号 关于…的建议（重新办理）, lead unit, example class), escaped."""
-        parts = item.parts
-        if parts is not None:
-            return parts
+    def parts(self, p: Proposal) -> tuple[str, str, str, str]:
+        """(number, 第125号 关于…的建议（重新办理）, lead unit, example class), escaped, for the
+        texts of one item; the last item's are kept (its pings are made one after another)."""
+        last = self.last_parts
+        if last[0] is p:
+            return last[1]
         number = esc(p.number)
         subject = f"第{number}号 {esc(short_title(p.title, TITLE_MAX))}"
         if p.state == REOPENED:
@@ -608,7 +631,8 @@ class SweepPlanner:
         if example is None:
             scheme = self.config.class_schemes.get(rule.class_scheme)
             example = self.example_classes[id(rule)] = esc(next(iter(scheme.labels)) if scheme and scheme.labels else "A")
-        parts = item.parts = (number, subject, lead, example)
+        parts = (number, subject, lead, example)
+        self.last_parts = (p, parts)
         return parts
 
     def countdown(self, days_left: int, what: str = "") -> str:
@@ -624,7 +648,7 @@ class SweepPlanner:
     def deadline_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
         body = item.chat if commands else item.robot
         if body is None:
-            number, subject, lead, example = self.parts(p, item)
+            number, subject, lead, example = self.parts(p)
             due_line = f"截止 {item.cycle} · 主办 {lead}" if lead else f"截止 {item.cycle}"
             if commands:
                 body = item.chat = (f"{subject}\n{due_line}\n"
@@ -650,33 +674,23 @@ class SweepPlanner:
         return labelled if unit and unit != lead_unit else plain
 
     def escalation_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
-        made = item.escalation_text
-        if made is None:
-            number, subject, lead, _ = self.parts(p, item)
-            lead_unit = p.lead_unit
-            names = [name for cid in handler_ids(p, self.liaisons)
-                     if (name := self.escalation_name(cid, lead_unit))]
-            who = "、".join(names) if names else "未登记"
-            due_line = f"截止 {item.cycle} · 主办 {lead}" if lead else f"截止 {item.cycle}"
-            made = item.escalation_text = (f"🚨 督办提醒：{subject} 已逾期 ",
-                                           f" 天\n{due_line}\n承办人：{who}\n/status {number} 查看详情")
-        return f"{made[0]}{-days_left}{made[1]}"
+        number, subject, lead, _ = self.parts(p)
+        lead_unit = p.lead_unit
+        names = [name for cid in handler_ids(p, self.liaisons) if (name := self.escalation_name(cid, lead_unit))]
+        who = "、".join(names) if names else "未登记"
+        due_line = f"截止 {item.cycle} · 主办 {lead}" if lead else f"截止 {item.cycle}"
+        return (f"🚨 督办提醒：{subject} 已逾期 {-days_left} 天\n{due_line}\n"
+                f"承办人：{who}\n/status {number} 查看详情")
 
     def co_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
-        co = item.co
-        body = co[4] if commands else co[5]
-        if body is None:
-            number, subject, lead, _ = self.parts(p, item)
-            body = (f"{subject}\n请于 {co[1].isoformat()} 前将书面协办意见送"
-                    f"{f'主办单位 {lead}' if lead else '主办单位'}")
-            if commands:
-                body = co[4] = body + f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
-            else:
-                co[5] = body
-        return self.countdown(days_left, "协办意见") + body
+        number, subject, lead, _ = self.parts(p)
+        text = (f"{self.countdown(days_left, '协办意见')}{subject}\n请于 {item.co[1].isoformat()} 前将书面协办意见送"
+                f"{f'主办单位 {lead}' if lead else '主办单位'}")
+        return text + (f"\n送出后发送 /opinion {number} 登记（或发来意见函），/status {number} 查看详情"
+                       if commands else "")
 
     def follow_up_text(self, p: Proposal, item: _Item, days_left: int, commands: bool = True) -> str:
-        number, subject, _, example = self.parts(p, item)
+        number, subject, _, example = self.parts(p)
         due = item.cycle
         if days_left > 0:
             head = f"🔁 跟进提醒：{subject}\n已答复待跟进（回头看），请于 {due} 前再次答复"
