@@ -155,7 +155,9 @@ class SweepPlanner:
         self.config: Config | None = None
         self.calendar: WorkCalendar | None = None
         self.entries: dict[int, _Item | object] = {}
-        self.dirty: set[int] = set()  # proposals put or deleted since the last sweep
+        # proposals put or deleted since the last sweep: added to by the writers' thread while a
+        # sweep may run in another, so only ever added to and popped from, never swapped
+        self.dirty: set[int] = set()
         self.contact_facts: dict[int, tuple] = {}
         self.liaisons: dict[int, int] = {}  # unit id → its liaison's contact id
         self.leaders: dict[int, int] = {}  # unit id → its unit leader's contact id
@@ -252,7 +254,8 @@ class SweepPlanner:
     def reset(self, config: Config, calendar: WorkCalendar | None) -> None:
         """Nothing kept: a new config or calendar, other admins, renamed or merged units."""
         self.config, self.calendar = config, calendar
-        self.entries, self.dirty = {}, set()
+        self.entries = {}
+        self.dirty.clear()  # everything is planned afresh (after the writes notified so far)
         self.by_contact, self.by_unit, self.by_name = None, defaultdict(set), defaultdict(set)
         self.rules: dict[tuple[str, str], HandlingRule] = {}
         self.example_classes: dict[int, str] = {}
@@ -275,7 +278,7 @@ class SweepPlanner:
     def forget_changed(self, facts, liaisons, leaders, supervisors, unit_supervisors) -> None:
         """Drop the kept plans of the proposals put or deleted since the last sweep, and of the
         items that read a contact, liaison, leader or supervisor chat that differs from then."""
-        dirty, self.dirty = self.dirty, set()
+        dirty = set()
         old = self.contact_facts
         contacts = {cid for cid, fact in facts.items() if old.get(cid) != fact}
         contacts.update(old.keys() - facts.keys())
@@ -306,6 +309,9 @@ class SweepPlanner:
         pop = self.entries.pop
         for pid in dirty:
             pop(pid, None)
+        written = self.dirty
+        while written:
+            pop(written.pop(), None)
 
     def depend(self, p: Proposal) -> None:
         """Note what the item's plan reads besides the proposal: its handlers, its units (their
