@@ -607,6 +607,7 @@ class Repository:
                 rows = list(table.values())
                 records[cls.table] = [list(table), *[[getattr(r, n) for r in rows] for n in _positional(cls)]]
         return {"version": load_cache.VERSION, "snapshot": list(self._snapshot_identity), "layout": self._layout(),
+                "code": load_cache.code_stamp(),
                 "records": records, "places": places, "json": kept,
                 "index": {f"{table}\0{name}": dict(index) for (table, name), index in self._index.items()}}
 
@@ -618,8 +619,9 @@ class Repository:
         image = load_cache.read(self.path)
         if image is None:
             return False
-        if image.get("snapshot") != list(self._snapshot_identity) or image.get("layout") != self._layout():
-            log.info("load cache of %s is for another snapshot or layout: loading the snapshot", self.path)
+        if (image.get("snapshot") != list(self._snapshot_identity) or image.get("layout") != self._layout()
+                or image.get("code") != load_cache.code_stamp()):
+            log.info("load cache of %s is for another snapshot or code: loading the snapshot", self.path)
             return False
         try:
             reader = snap.reader()

@@ -592,10 +592,10 @@ def _contents(repo):
     return records, lookups
 
 
-def test_load_cache_gives_the_same_records_and_look_ups_as_the_snapshot(tmp_path, caplog):
+def test_load_cache_gives_the_same_records_and_look_ups_as_the_snapshot(tmp_path, caplog, monkeypatch):
     """A start-up from the load cache (made from the snapshot file by bot.load_cache), with the
     journal replayed on top, holds exactly what a start-up parsing the snapshot holds; a cache
-    made for another snapshot, or a damaged one, is not used."""
+    made for another snapshot or by other code, or a damaged one, is not used."""
     from bot import load_cache
     from bot.model import Department, Reply, Setting
 
@@ -629,6 +629,9 @@ def test_load_cache_gives_the_same_records_and_look_ups_as_the_snapshot(tmp_path
     assert [p.id for p in warm.find_by_number("0002")] == [items[1].id] and not warm.find_by_number("3")
     assert [e.batch for e in warm.events_for(items[4].id)] == ["b2"]
 
+    monkeypatch.setattr(load_cache, "code_stamp", lambda: "other code")  # made by another version
+    assert not Repository(path, read_only=True, load_cache_bytes=0)._cache_fresh
+    monkeypatch.undo()
     writer.compact()  # another snapshot: the cache is for the old one
     with caplog.at_level("INFO"):
         assert not Repository(path, read_only=True, load_cache_bytes=0)._cache_fresh
