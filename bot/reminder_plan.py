@@ -170,6 +170,7 @@ class SweepPlanner:
         self.by_unit: defaultdict[int, set[int]] = defaultdict(set)
         self.by_name: defaultdict[str, set[int]] = defaultdict(set)
         self.pings: list[Ping] = []
+        self.append = None  # self.pings.append during a sweep
         self.sent = None
         self.overdue_steps: dict[int, str] = {}
         self.heads: dict[str, dict[int, str]] = {"": {}, "协办意见": {}}
@@ -213,7 +214,7 @@ class SweepPlanner:
         finally:
             if paused:
                 gc.enable()
-        pings, self.pings, self.sent = self.pings, [], None
+        pings, self.pings, self.append, self.sent = self.pings, [], None, None  # nothing of the day kept
         return pings
 
     def begin(self, today, config, calendar, contacts, departments, admins, sent, liaisons, leaders) -> None:
@@ -229,6 +230,7 @@ class SweepPlanner:
         self.sent = sent
         self.blocked = blocked
         self.pings: list[Ping] = []
+        self.append = self.pings.append
         self.errors = []
         canonical: dict[str, str] = {}
         supervisors: dict[str, int] = {}
@@ -414,10 +416,9 @@ class SweepPlanner:
         chat_text = robot_text = None
         pid = p.id
         sent = self.sent
-        blocked = self.blocked
-        append = self.pings.append
+        append = self.append
         for recipient, who in recipients:
-            if sent is not None and ((pid, step, recipient, cycle) in sent or recipient in blocked):
+            if sent is not None and ((pid, step, recipient, cycle) in sent or recipient in self.blocked):
                 continue
             if recipient.__class__ is not str:
                 if chat_text is None:
@@ -502,16 +503,13 @@ class SweepPlanner:
                 if targets:
                     self.emit(p, item, step, item.cycle, targets, self.deadline_text, days_left)
                 if days_left < 0 and -days_left >= self.escalate_after:
-                    self.plan_escalation(p, item, days_left)
+                    recipients = item.escalation
+                    if recipients is None:
+                        recipients = item.escalation = self.escalation_recipients(p)
+                    if recipients:
+                        self.emit(p, item, "escalate", item.cycle, recipients, self.escalation_text, days_left)
         if p.co_units and p.state != REOPENED and p.assigned_date:
             self.plan_co_units(p, item)
-
-    def plan_escalation(self, p: Proposal, item: _Item, days_left: int) -> None:
-        recipients = item.escalation
-        if recipients is None:
-            recipients = item.escalation = self.escalation_recipients(p)
-        if recipients:
-            self.emit(p, item, "escalate", item.cycle, recipients, self.escalation_text, days_left)
 
     def escalation_recipients(self, p: Proposal) -> list[tuple[int, str]]:
         """To the lead unit's supervisor chat; else its unit leader when linked; else the admins,
