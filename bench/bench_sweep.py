@@ -6,10 +6,11 @@ Builds N open and closed proposals over 40 regions, 10,000 handlers (most linked
 their own (their lead unit's liaison gets the pings), deadlines spread over 2026 and 2027 (so
 the holiday calendar's fallback for 2027 is exercised), then times ``plan_sweep`` on a Monday:
 
-- cold, the first sweep after start-up (a fresh calendar, nothing kept), and warm, the steady
-  state of the bot's one long-running process: the calendar (and the plans kept between sweeps,
-  ``SweepPlanner``, where the code has them) of a process whose previous sweep, on Friday, has
-  run; each run starts from a process of its own (made untimed);
+- cold, the first sweep after start-up (a fresh calendar, nothing kept yet), and warm, the
+  steady state of the bot's one long-running process: the calendar (and the plans kept between
+  sweeps, ``SweepPlanner``, where the code has them) of a process whose previous sweep, on
+  Friday, has run; each run starts from a process of its own (made untimed, and alive after the
+  timed sweep as the bot's is);
 - each with an empty ledger (worst case: every current step is rendered), and with Friday's
   ledger (the normal day: only new steps are rendered); the warm pings are checked to be the
   cold ones;
@@ -146,28 +147,27 @@ def sweeps(n: int) -> dict:
     accepted = inspect.signature(plan_sweep).parameters
     extra = {"liaisons": liaisons, "leaders": leaders} if "liaisons" in accepted else {}
 
-    def cold(day, sent=None):
-        # a new calendar per run: the per-date cache is part of what is measured
-        return plan_sweep(day, proposals, contacts, config, WorkCalendar.from_config(config),
-                          departments=departments, sent=sent, **extra)
-
-    def process():
-        """What the running bot keeps from one sweep to the next, after Friday's sweep."""
+    def process(after_friday: bool):
+        """What the running bot keeps from one sweep to the next: its calendar, and its kept
+        plans where the code has them; after start-up (nothing done yet) or after Friday's sweep."""
         calendar = WorkCalendar.from_config(config)
         plan = SweepPlanner().plan if SweepPlanner is not None else plan_sweep
-        plan(FRIDAY, proposals, contacts, config, calendar, departments=departments, **extra)
+        if after_friday:
+            plan(FRIDAY, proposals, contacts, config, calendar, departments=departments, **extra)
         return plan, calendar
 
-    def warm(kept, sent=None):
+    def sweep(kept, sent=None):
         plan, calendar = kept
         return plan(TODAY, proposals, contacts, config, calendar, departments=departments, sent=sent, **extra)
 
-    friday = {p.key for p in cold(FRIDAY)}  # Monday's ledger: everything planned on Friday was sent
+    # Monday's ledger: everything planned on Friday was sent
+    friday = {p.key for p in plan_sweep(FRIDAY, proposals, contacts, config, WorkCalendar.from_config(config),
+                                        departments=departments, **extra)}
     runs = {
-        "cold_empty": timing.measure(lambda: cold(TODAY)),
-        "cold_normal": timing.measure(lambda: cold(TODAY, friday)),
-        "warm_empty": timing.measure(lambda kept: warm(kept), prepare=process),
-        "warm_normal": timing.measure(lambda kept: warm(kept, friday), prepare=process),
+        "cold_empty": timing.measure(lambda kept: sweep(kept), prepare=lambda: process(False)),
+        "cold_normal": timing.measure(lambda kept: sweep(kept, friday), prepare=lambda: process(False)),
+        "warm_empty": timing.measure(lambda kept: sweep(kept), prepare=lambda: process(True)),
+        "warm_normal": timing.measure(lambda kept: sweep(kept, friday), prepare=lambda: process(True)),
     }
     for kind in ("empty", "normal"):  # what is kept must plan exactly what a fresh plan does
         if list(map(tuple, runs[f"warm_{kind}"].result)) != list(map(tuple, runs[f"cold_{kind}"].result)):
