@@ -1082,32 +1082,35 @@ class Repository:
 
     def close(self) -> None:
         """Fold the journal into the snapshot, close the files and release the writer lock
-        (every acknowledged write was durable before: this only makes the next start faster)."""
+        (every acknowledged write was durable before: this only makes the next start faster).
+        While the load cache matches the snapshot, the journal is left as it is: the next start
+        reads the cache and replays the journal (it stays under the compaction threshold), and
+        a stop does not rewrite a large snapshot and make a new cache for a few writes."""
         if self._closed:
             return
         try:
             if self._writer is not None:
                 self._wait_housekeeping()
-                try:
-                    self.compact()
-                except Exception:
-                    log.exception("compaction at close of %s failed; the journal keeps every write", self.path)
-                self._finish_load_cache()
+                self._wait_load_cache()
+                if not self._cache_fresh:
+                    try:
+                        self.compact()
+                    except Exception:
+                        log.exception("compaction at close of %s failed; the journal keeps every write", self.path)
+                    self._refresh_load_cache()  # unless the compaction started one
+                    self._wait_load_cache(cancel=False)
         finally:
             self._closed = True
             self._release()
 
-    def _finish_load_cache(self) -> None:
-        """At close: the next start gets a load cache for the snapshot left on disk (a delayed
-        one starts now; the stop waits for it, as a service manager may kill what is left)."""
+    def _wait_load_cache(self, cancel: bool = True) -> None:
+        """Until the load cache's child is done (a stop waits for it: a service manager may kill
+        what is left). ``cancel``: one still waiting out its delay is called off instead."""
         worker = self._cache_writer
         if worker is not None and worker.is_alive():
-            self._stop_cache_writer.set()
+            if cancel:
+                self._stop_cache_writer.set()
             worker.join()
-        if not self._cache_fresh:
-            self._refresh_load_cache()
-            if self._cache_writer is not None:
-                self._cache_writer.join()
 
     def _release(self) -> None:
         if self._journal_fd is not None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import shutil
 import tempfile
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -645,14 +646,28 @@ def test_load_cache_gives_the_same_records_and_look_ups_as_the_snapshot(tmp_path
 
 
 def test_the_writer_makes_a_load_cache_after_a_compaction_in_a_child(tmp_path):
-    path = tmp_path / "p.json"
-    with Repository(path, load_cache_bytes=0) as writer:
-        for n in range(1, 30):
-            writer.put(proposal(str(n)))
-    # close: compacted, then the cache made by `python -m bot.load_cache` (waited for). Read in
-    # a fresh interpreter: this one also knows the test tables declared above, a layout the
-    # child's cache rightly does not match.
-    check = ("import sys; from bot.storage import Repository; "
-             "r = Repository(sys.argv[1], read_only=True, load_cache_bytes=0); print(r._cache_fresh, len(r.proposals()))")
-    done = subprocess.run([sys.executable, "-c", check, str(path)], capture_output=True, text=True, cwd=ROOT)
-    assert done.stdout.split() == ["True", "29"], done.stderr
+    """Run in a fresh interpreter: this one also knows the test tables declared above, a layout
+    the child's cache rightly does not match."""
+    script = textwrap.dedent("""
+        import sys
+        from bot.durable import journal_path
+        from bot.model import Proposal
+        from bot.storage import Repository
+        path = sys.argv[1]
+        def item(n):
+            return Proposal(body="政协", region="晋城市", term=8, meeting=3, number=str(n))
+        with Repository(path, load_cache_bytes=0) as writer:  # a new file: no cache yet
+            for n in range(1, 30):
+                writer.put(item(n))
+        # the stop compacted and waited for `python -m bot.load_cache`
+        writer = Repository(path, load_cache_bytes=0)
+        print(writer._cache_fresh, len(writer.proposals()))
+        writer.put(item(30))
+        writer.close()  # the cache is current: the journal is left for the next start
+        print(b'"30"' in journal_path(writer.path).read_bytes())
+        reader = Repository(path, read_only=True, load_cache_bytes=0)
+        print(reader._cache_fresh, len(reader.proposals()))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "p.json")], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.stdout.split() == ["True", "29", "True", "True", "30"], done.stderr
