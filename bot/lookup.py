@@ -25,7 +25,7 @@ class NumberLookup:
 
             text = "".join(deleted_line(d) for d in self.deleted[:3])
             return text + (f"管理员可发送 /restore {self.query.key} 恢复。" if restore_hint else "")
-        text = f"未找到第{self.query.key}号。"
+        text = f"未找到第{self.query.typed or self.query.key}号。"
         if self.suggestions:
             text += "相近的有：" + "、".join(self.suggestions) + "。"
         return text

@@ -150,6 +150,7 @@ class NumberQuery:
     body: str | None = None    # 人大4号 / 建议4号 → 人大; 政协4号 / 提案4号 → 政协
     region: str | None = None  # one of the ``regions`` given to parse_number_query
     only_number: bool = False  # nothing else typed: a search takes it as a number, not as text
+    typed: str = ""  # the number as typed (TA0010), for answers; ``key`` is its normal form (TA10)
 
 
 _SESSION_TEXT = re.compile(rf"第?\s*{_NUM}\s*届.*?第?\s*{_NUM}\s*次(?:会议)?")
@@ -183,7 +184,8 @@ def parse_number_query(text: str, regions: Iterable[tuple[str, str]] = ()) -> Nu
     tokens = _NUMBER_TOKEN.findall(rest)
     only = len(tokens) == 1 and not _NUMBER_FILLER.sub("", _NUMBER_TOKEN.sub("", rest))
     key = number_key(tokens[0] if only else rest)
-    return NumberQuery(key, session, body, region, only and any(ch.isdigit() for ch in key))
+    typed = tokens[0].upper() if len(tokens) == 1 and number_key(tokens[0]) == key else key
+    return NumberQuery(key, session, body, region, only and any(ch.isdigit() for ch in key), typed)
 
 
 def near_keys(key: str) -> list[str]:

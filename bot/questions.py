@@ -269,7 +269,8 @@ def _by_number(svc, q: Question) -> SearchResult:
     key = found.query.key or q.subject
     near = nearest_numbers(svc.repo, key) if key else []
     suggestions = [p for n in near for p in svc.repo.find_by_number(n)][:8]
-    reason = f"未找到第{key}号。" + (f"相近的有：{'、'.join(near)}。" if near else "")
+    shown = found.query.typed if found.query.key else key
+    reason = f"未找到第{shown}号。" + (f"相近的有：{'、'.join(near)}。" if near else "")
     return SearchResult(q.text, [], reason=reason, suggestions=_proposal_hits(suggestions, 50.0))
 
 

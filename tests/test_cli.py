@@ -71,6 +71,8 @@ def test_status_exit_codes(tmp_path):
     assert run(["status", "TA10"], tmp_path).returncode == 0
     missing = run(["status", "9999"], tmp_path)
     assert missing.returncode == 1 and "未找到第9999号" in missing.stderr
+    padded = run(["status", "TA0099"], tmp_path)  # said as typed, not as its normal form TA99
+    assert padded.returncode == 1 and "未找到第TA0099号" in padded.stderr
     assert run(["status"], tmp_path).returncode == 2
 
 
