@@ -231,6 +231,7 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     from tqdm import tqdm
 
     from bot.importer import HISTORY_NOTE, Importer, expand_paths
+    from bot.uploads import UploadWorker
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -242,8 +243,10 @@ def cmd_import(args: argparse.Namespace, config: Config) -> int:
     files = list(expand_paths(args.paths))
     show_bar = len(files) > 20 and sys.stderr.isatty()
     progress = (lambda items: tqdm(items, desc="导入", unit="个文件")) if show_bar else iter
-    with repo:
-        report = Importer(repo, config, quiet=args.history).import_paths(files, progress=progress)
+    # parsed in a worker process under the same limits as a chat upload (time and memory too)
+    with repo, UploadWorker(config.uploads).session() as worker:
+        report = Importer(repo, config, quiet=args.history).import_paths(files, progress=progress,
+                                                                          parse=worker.parse)
     for file_report in report.files:
         print(file_report.summary())
         for check in file_report.checks:

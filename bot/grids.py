@@ -21,6 +21,8 @@ def xlsx_sheets(data: bytes) -> tuple[list[tuple[str, list[list]]], str | None]:
         import openpyxl
 
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:  # the upload worker's memory limit: refused as such, not called broken
+        raise
     except Exception:  # noqa: BLE001
         return [], "无法读取 Excel 文件：文件已损坏或不是 .xlsx 表格，请用 Excel/WPS 重新另存为 .xlsx"
     sheets: list[tuple[str, list[list]]] = []
@@ -34,6 +36,8 @@ def xlsx_sheets(data: bytes) -> tuple[list[tuple[str, list[list]]], str | None]:
                     break
             _fill_merged(rows, _merged_ranges(archive, getattr(ws, "_worksheet_path", None)))
             sheets.append((ws.title, rows))
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001
         if not sheets:
             return [], "无法读取 Excel 文件：文件已损坏"

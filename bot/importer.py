@@ -178,6 +178,8 @@ def parse_document(data: bytes, filename: str, limits: Uploads | None = None) ->
             parsed.letter = parse_letter_bytes(data, filename)
     except Refused as exc:
         parsed.error = f"{REFUSED}{exc}"
+    except MemoryError:  # the upload worker's memory limit (bot.uploads says so)
+        raise
     except Exception as exc:  # a bug must cost one file, not the whole run
         log.exception("parsing %s failed", filename)
         parsed.error = f"内部错误（{exc.__class__.__name__}），已记录日志"
@@ -205,9 +207,13 @@ class Importer:
     # -- entry points ---------------------------------------------------------------------------
 
     def import_paths(
-        self, paths: Iterable[str | Path], progress: Callable[[Iterable[Path]], Iterable[Path]] = iter
+        self, paths: Iterable[str | Path], progress: Callable[[Iterable[Path]], Iterable[Path]] = iter,
+        parse: Callable[[bytes, str], ParsedFile] | None = None,
     ) -> ImportReport:
-        """Import files and folders (recursively, supported suffixes only), one write in all."""
+        """Import files and folders (recursively, supported suffixes only), one write in all.
+        ``parse``: how a file's bytes are parsed (the CLI passes a worker session's, under the
+        time and memory limits; default: here, under the size limits only)."""
+        parse = parse or (lambda data, name: parse_document(data, name, self.config.uploads))
         files = list(expand_paths(paths))
         report = ImportReport()
         with self.repo.batch():
@@ -217,7 +223,7 @@ class Importer:
                 except OSError as exc:
                     report.files.append(FileReport(str(path), error=f"无法读取文件：{exc.strerror or exc}"))
                     continue
-                report.files.append(self.import_bytes(data, path.name, display=str(path)))
+                report.files.append(self.apply(parse(data, path.name), display=str(path)))
         return report
 
     def import_bytes(self, data: bytes, filename: str, display: str | None = None) -> FileReport:

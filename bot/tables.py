@@ -244,6 +244,8 @@ def read_table(data: bytes, filename: str) -> TableResult:
     """Read an assignment list or a contact list. Never raises."""
     try:
         return _read_table(data or b"", filename or "")
+    except MemoryError:  # the upload worker's memory limit: refused as such
+        raise
     except Exception as exc:  # noqa: BLE001 - last line of defence
         return TableResult(None, error=f"读取表格时出错（{type(exc).__name__}），请另存为 .xlsx 或 .csv 后再试")
 

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import importlib.util
 import io
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,20 @@ def sleep_forever(data, filename, limits):
 
 def allocate_too_much(data, filename, limits):
     return bytearray(limits.memory_mb * 2 * MB)
+
+
+def slow_when_named_slow(data, filename, limits):
+    if filename.startswith("slow"):
+        time.sleep(3600)
+    return parse_bounded(data, filename, limits)
+
+
+def big_list() -> bytes:
+    """An ordinary assignment list of 3,000 rows (130 KB)."""
+    from tests.test_import import assignment_xlsx
+
+    return assignment_xlsx([[i, f"{i:04d}", f"关于第{i}件事项的提案", "王芳", "晋城市水务局", "", "2026-10-09",
+                             "2027/1/9", "陈刚", "0356-2223344"] for i in range(1, 3001)])
 
 
 # -- the checks, before anything is decompressed ---------------------------------------------------
@@ -109,6 +124,21 @@ async def test_a_parse_over_the_memory_limit_is_refused():
     assert worker.last.peak_kb < 200 * 1024  # the 128 MB it asked for never came
 
 
+def test_a_worker_session_parses_files_in_turn_and_replaces_a_stopped_worker():
+    letter = _bench().letter_docx()
+    worker = UploadWorker(dataclasses.replace(Uploads(), timeout_seconds=1))
+    worker.parse_function = slow_when_named_slow
+    with worker.session() as session:
+        assert session.parse(letter, "a.docx") == parse_document(letter, "a.docx")
+        first = session._child.pid
+        assert session.parse(letter, "b.docx").letter["proposal_number"] == "125"
+        assert session._child.pid == first  # one process for file after file
+        slow = session.parse(letter, "slow.docx")
+        assert slow.error == "文件被拒绝：解析超过 1 秒仍未完成" and session.last.outcome == "timeout"
+        assert session.parse(letter, "c.docx") == parse_document(letter, "c.docx")
+        assert session._child.pid != first  # the stopped one was replaced
+
+
 # -- in chat ---------------------------------------------------------------------------------------
 
 async def test_a_zip_bomb_is_refused_and_the_bot_answers_meanwhile(tmp_path, emulator, clock):
@@ -144,3 +174,39 @@ def test_the_command_line_import_refuses_a_zip_bomb_too(tmp_path):
     assert report.error.startswith("文件被拒绝：文件内的 word/document.xml 压缩比异常")
     assert repo.proposals() == []
     repo.close()
+
+
+async def test_the_command_line_import_parses_under_the_workers_memory_limit_as_the_chat_does(
+        tmp_path, emulator, clock):
+    from bot.storage import Repository
+
+    listing = tmp_path / "交办清单.xlsx"
+    listing.write_bytes(big_list())
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    config = write_config(tiny, "[uploads]\nmemory_mb = 4\n")
+    refusal = "交办清单.xlsx：导入失败：文件被拒绝：解析所需内存超过上限 4 MB"
+
+    def cli(config_path):
+        return subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config_path), "import", str(listing)],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+    done = cli(config)
+    assert done.returncode == 1 and f"{tmp_path}/{refusal}" in done.stdout.splitlines()
+    repo = Repository(load_config(config).database)
+    assert repo.proposals() == []  # nothing written
+    repo.close()
+
+    app, services = await start_bot(emulator, config, clock)  # the same file in chat: the same line
+    try:
+        before = len(services.repo.proposals())  # the test bot's sample records
+        marker = emulator.mark(ADMIN)
+        emulator.push_document(ADMIN, listing.name, listing.read_bytes())
+        (answer,) = await emulator.await_sent(ADMIN, since=marker, timeout=60)
+        assert answer.text == refusal and len(services.repo.proposals()) == before
+    finally:
+        await stop_bot(app)
+
+    done = cli(write_config(tmp_path))  # under the usual limits the list is an ordinary one
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "交办清单.xlsx：新增提案 3000 件" in done.stdout

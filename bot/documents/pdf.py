@@ -31,6 +31,8 @@ def read_pdf(data: bytes) -> DocumentText:
                     return DocumentText(None, [], "无法读取 PDF：文件已加密，请去掉密码后再上传")
             pages = reader.pages
             count = len(pages)
+        except MemoryError:
+            raise
         except Exception:  # noqa: BLE001
             return DocumentText(None, [], "无法读取 PDF：文件已损坏或不完整，请重新导出后再上传")
         if count == 0:

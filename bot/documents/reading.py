@@ -77,6 +77,8 @@ def read_text(data: bytes, filename: str) -> DocumentText:
     """Read any supported file into text. Never raises."""
     try:
         return _read_text(data, filename or "")
+    except MemoryError:  # the upload worker's memory limit: refused as such
+        raise
     except Exception as exc:  # noqa: BLE001 - last line of defence
         return DocumentText(None, [], f"读取文件时出错：{type(exc).__name__}，请换一种格式（如 .docx 或 .txt）再试")
 

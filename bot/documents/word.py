@@ -116,6 +116,8 @@ def _docx_body(data: bytes):
 def read_docx(data: bytes) -> DocumentText:
     try:
         body = _docx_body(data)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - not a zip, no document part, broken XML
         body = None
     if body is None:

@@ -71,6 +71,8 @@ def parse_letter(text) -> dict:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         return _parse(text)
+    except MemoryError:  # the upload worker's memory limit: refused as such
+        raise
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the upload
         result = empty_result()
         result["warnings"].append(f"解析出错（{type(exc).__name__}），请人工核对这封信")
