@@ -7,6 +7,7 @@ not stored inside the document.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
@@ -51,6 +52,28 @@ def _list_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.default_factory in (list, dict))
 
 
+@functools.cache
+def _doc_fields(cls: type) -> tuple[str, ...]:
+    """The stored fields of a record class, in declaration order."""
+    return tuple(f.name for f in fields(cls) if f.name != "id")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """A copy of a field's value as ``asdict`` makes it: lists, tuples and dicts copied all the
+    way down, anything else deep-copied (scalars are their own copy)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return asdict(value) if hasattr(type(value), "__dataclass_fields__") else copy.deepcopy(value)
+
+
 class _Defaults(dict):
     """Per record class: field name → default value, for fields that have one."""
 
@@ -76,9 +99,9 @@ class Record:
     id: int | None = field(default=None, kw_only=True)
 
     def to_doc(self) -> dict[str, Any]:
-        """Every field, for exports and comparisons."""
-        doc = asdict(self)
-        doc.pop("id", None)
+        """Every field, for exports and comparisons: what ``asdict`` gives (lists and dicts
+        copied), without its generic walk, which took half of a large import's time."""
+        doc = {name: _plain(getattr(self, name)) for name in _doc_fields(type(self))}
         doc["schema"] = SCHEMA_VERSION
         return doc
 
