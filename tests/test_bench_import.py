@@ -51,3 +51,12 @@ def test_bench_import_counts(tmp_path, capsys):
     assert rows["reimport_unchanged"] == 199 and not rows["reimport_changed"] and rows["reimport_file_untouched"]
     assert f["baseline"]["rows"] == 20 and f["baseline"]["same_result"]
     assert set(f["formats"]) == {"txt", "docx", "pdf"} and all(x["n"] == 4 for x in f["formats"].values())
+
+
+def test_bench_apply_smoke(capsys):
+    """bench/bench_apply.py: a small list through the real application; it prints both stalls."""
+    bench = _load("bench_apply")
+    assert bench.main(["--rows", "60", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "60-row list" in out and "proposals stored" in out, out
+    assert "longest event-loop stall, upload to summary" in out and "导入并提醒 to report (the apply)" in out
