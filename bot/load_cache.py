@@ -33,7 +33,7 @@ _CODE_ROOT = Path(__file__).resolve().parents[1]
 
 # The code that decides what an image holds: the records' fields, the look-ups and the keys
 # they are found under (a number's keys, say). An image made by other code is not used.
-_CODE = ("model.py", "storage.py", "durable.py", "numbers.py", "load_cache.py")
+_CODE = ("model.py", "storage.py", "placed.py", "durable.py", "numbers.py", "load_cache.py")
 
 
 @functools.cache

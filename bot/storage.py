@@ -28,7 +28,6 @@ import stat
 import sys
 import threading
 import weakref
-from array import array
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date, datetime, timezone
@@ -50,7 +49,6 @@ from bot.durable import (
     journal_path,
     open_snapshot,
     os_reason,
-    read_placed,
     read_consistent,
     read_journal,
     remove_stray_temps,
@@ -62,6 +60,7 @@ from bot.durable import (
 from bot import load_cache
 from bot.model import EV_DELETE, EV_EDIT, EV_RESTORE, Contact, Department, Event, Proposal, Record, Reply, Setting, User
 from bot.numbers import number_key, number_keys
+from bot.placed import PlacedTable
 
 log = logging.getLogger(__name__)
 
@@ -192,166 +191,6 @@ class _Index(dict):
         return (current,) if type(current) is int else current
 
 
-class _Stored(dict):
-    """id → record for a table whose records are mostly never looked at once loaded (events:
-    the bulk of the data). Each stays where it is in the snapshot file until first asked for:
-    ``places[id]`` (see ``durable.place``; 0: none), read through ``reader``, a descriptor of
-    that file — 8 bytes an event instead of its JSON. Asked for, it is built once and kept in
-    the dict, so it is the same object afterwards, as in every table; records written since the
-    load, and documents too large to place, are in the dict too. An id is in exactly one of the
-    two. ``peek`` builds one without keeping it (a pass over all of them leaves memory as it
-    was). ``lock`` is the repository's: a compaction moves the places to the new file under it."""
-
-    __slots__ = ("cls", "reader", "lock", "places", "placed")
-
-    def __init__(self, cls: type[Record], lock: Any):
-        super().__init__()
-        self.cls = cls
-        self.reader: int | None = None
-        self.lock = lock
-        self.places = array("q")
-        self.placed = 0  # ids with a place
-
-    # -- places ------------------------------------------------------------------------------
-
-    def place(self, rid: int, spot: int) -> None:
-        places = self.places
-        if rid >= len(places):
-            places.frombytes(bytes(8 * (rid + 1 - len(places))))
-        if not places[rid]:
-            self.placed += 1
-        places[rid] = spot
-
-    def _spot(self, rid: int) -> int:
-        places = self.places
-        return places[rid] if 0 <= rid < len(places) else 0
-
-    def _unplace(self, rid: int) -> bool:
-        if self._spot(rid):
-            self.places[rid] = 0
-            self.placed -= 1
-            return True
-        return False
-
-    def placed_ids(self) -> list[int]:
-        return [rid for rid, spot in enumerate(self.places) if spot]
-
-    def top_id(self) -> int:
-        """The largest id (0 when empty), without listing them all."""
-        places = self.places
-        top = len(places) - 1
-        while top > 0 and not places[top]:
-            top -= 1
-        return max(max(dict.keys(self), default=0), max(top, 0))
-
-    # -- reading -----------------------------------------------------------------------------
-
-    def _built(self, rid: int, keep: bool = True) -> Record | None:
-        with self.lock:
-            value = dict.get(self, rid)
-            if value is not None and type(value) is not bytes:
-                return value
-            if value is None:
-                spot = self._spot(rid)
-                if not spot:
-                    return None
-                if self.reader is None:
-                    raise StorageError(f"数据库文件已无法读取，表 {self.cls.table} 的记录读不到。")
-                value = read_placed(self.reader, spot)
-            record = self.cls.from_doc(orjson.loads(value), rid)
-            if keep:
-                self._unplace(rid)
-                dict.__setitem__(self, rid, record)
-            return record
-
-    def get(self, rid: int, default: Any = None) -> Any:
-        value = dict.get(self, rid)
-        if value is None or type(value) is bytes:
-            value = self._built(rid)
-        return default if value is None else value
-
-    def __getitem__(self, rid: int) -> Record:
-        value = self.get(rid)
-        if value is None:
-            raise KeyError(rid)
-        return value
-
-    def peek(self, rid: int) -> Record | None:
-        value = dict.get(self, rid)
-        return self._built(rid, keep=False) if value is None or type(value) is bytes else value
-
-    def __contains__(self, rid: object) -> bool:
-        return dict.__contains__(self, rid) or (type(rid) is int and bool(self._spot(rid)))
-
-    def __len__(self) -> int:
-        return dict.__len__(self) + self.placed
-
-    def __iter__(self) -> Iterator[int]:  # by id: the order records were added in
-        return iter(sorted([*dict.keys(self), *self.placed_ids()]))
-
-    def keys(self) -> list[int]:  # type: ignore[override]
-        return list(self)
-
-    def values(self) -> list[Record]:  # type: ignore[override]
-        return [self[rid] for rid in list(self)]
-
-    def items(self) -> list[tuple[int, Record]]:  # type: ignore[override]
-        return [(rid, self[rid]) for rid in list(self)]
-
-    # -- writing -----------------------------------------------------------------------------
-
-    def __setitem__(self, rid: int, record: Any) -> None:
-        self._unplace(rid)
-        dict.__setitem__(self, rid, record)
-
-    def __delitem__(self, rid: int) -> None:
-        if dict.__contains__(self, rid):
-            dict.__delitem__(self, rid)
-        elif not self._unplace(rid):
-            raise KeyError(rid)
-
-    def pop(self, rid: int, *default: Any) -> Any:  # type: ignore[override]
-        if rid in self:
-            value = self.peek(rid)
-            del self[rid]
-            return value
-        if default:
-            return default[0]
-        raise KeyError(rid)
-
-    def clear(self) -> None:
-        dict.clear(self)
-        self.places, self.placed = array("q"), 0
-
-    def move_to(self, reader: int | None, places: dict[int, int]) -> None:
-        """After a compaction (under ``lock``): the records not built yet are read from the new
-        file from now on (``places``: where each of the table's documents is in it)."""
-        for rid in self.placed_ids():
-            spot = places.get(rid)
-            if spot is None or reader is None:  # not placed there (too large): kept as JSON
-                raw = read_placed(self.reader, self.places[rid])  # type: ignore[arg-type]
-                self._unplace(rid)
-                dict.__setitem__(self, rid, raw)
-            else:
-                self.places[rid] = spot
-        for rid, value in list(dict.items(self)):
-            if type(value) is bytes and reader is not None and rid in places:
-                dict.__delitem__(self, rid)
-                self.place(rid, places[rid])
-        self.close()
-        self.reader = reader
-
-    @staticmethod
-    def close_all(tables: list["_Stored"]) -> None:
-        for records in tables:
-            records.close()
-
-    def close(self) -> None:
-        if self.reader is not None:
-            os.close(self.reader)
-            self.reader = None
-
-
 _STORED_AS_JSON = (Event.table,)  # their look-ups must all be _field ones
 
 
@@ -468,10 +307,10 @@ class Repository:
         """Snapshot plus journal into records; True when the snapshot is in TinyDB's single-line
         layout (it is rewritten one document per line in the background)."""
         self._records: dict[type[Record], dict[int, Record]] = {
-            cls: _Stored(cls, self._lock) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
+            cls: PlacedTable(cls, self._lock) if cls.table in _STORED_AS_JSON else {} for cls in self._types.values()}
         # Records are still read after close (a CLI report): the snapshot readers stay open
         # until the repository is gone.
-        weakref.finalize(self, _Stored.close_all, self._stored())
+        weakref.finalize(self, PlacedTable.close_all, self._stored())
         self._index: dict[tuple[str, str], _Index] = {  # (table, look-up name) → index
             (cls.table, name): _Index() for cls in self._types.values() for name, _ in _LOOKUPS.get(cls.table, ())}
         # Tables where a record was changed in place and put back: the values it was indexed
@@ -499,7 +338,7 @@ class Repository:
         elif snap:
             try:
                 keep_json = {cls: self._json_keeper(cls) for cls, records in self._records.items()
-                             if type(records) is _Stored}
+                             if type(records) is PlacedTable}
                 for records in self._stored():
                     records.reader = snap.reader()
                 for table, rid, raw, spot in snap.placed_rows():
@@ -523,7 +362,7 @@ class Repository:
                 if cls is None:
                     continue
                 records = self._records[cls]
-                if cached or type(records) is _Stored:  # indexed as it goes (the others at the end)
+                if cached or type(records) is PlacedTable:  # indexed as it goes (the others at the end)
                     before = records.get(int(rid))
                     if before is not None:
                         self._unindex(before)
@@ -541,16 +380,16 @@ class Repository:
         self._journal_base, self._journal_size = (journal.base if journal.base is not None else seq), journal.good_size
         self._next_id: dict[type[Record], int] = {}
         for cls, records in self._records.items():
-            top = records.top_id() if type(records) is _Stored else max(records, default=0)
+            top = records.top_id() if type(records) is PlacedTable else max(records, default=0)
             self._next_id[cls] = max(top + 1, saved_next.get(cls.table, 1))
-            if cached or type(records) is _Stored:
+            if cached or type(records) is PlacedTable:
                 continue
             for name, values_of in _LOOKUPS.get(cls.table, ()):
                 self._index[(cls.table, name)].fill(values_of, records)
         return bool(snap) and not snap.line_format
 
-    def _stored(self) -> list[_Stored]:
-        return [records for records in self._records.values() if type(records) is _Stored]
+    def _stored(self) -> list[PlacedTable]:
+        return [records for records in self._records.values() if type(records) is PlacedTable]
 
     def _json_keeper(self, cls: type[Record]) -> Callable[[int, bytes, int | None], None]:
         """Keeps a snapshot row of ``cls`` as where it is in the file (or as its JSON when it has
@@ -600,7 +439,7 @@ class Repository:
             return None
         records, places, kept = {}, {}, {}
         for cls, table in self._records.items():
-            if type(table) is _Stored:
+            if type(table) is PlacedTable:
                 places[cls.table] = table.places.tobytes()
                 kept[cls.table] = {rid: v for rid, v in dict.items(table) if type(v) is bytes}
             else:  # by column: a start-up then makes no tuple per record (less memory left behind)
@@ -644,7 +483,7 @@ class Repository:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("load cache of %s unusable (%s): loading the snapshot", self.path, exc)
             for records in self._records.values():
-                if type(records) is _Stored:
+                if type(records) is PlacedTable:
                     records.close()
                 records.clear()
             for index in self._index.values():
@@ -756,7 +595,7 @@ class Repository:
         if index is None:
             return []
         records = self._records[cls]
-        get = records.get if keep or type(records) is not _Stored else records.peek
+        get = records.get if keep or type(records) is not PlacedTable else records.peek
         ids = sorted(index.ids(value))
         if cls.table not in self._loose:
             return [r for r in map(get, ids) if r is not None]  # type: ignore[misc]
