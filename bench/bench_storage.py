@@ -109,7 +109,7 @@ def bench_config(db: Path):
 def make_db(n: int, folder: Path) -> Path:
     import gen_data
 
-    db = folder / f"synthetic-{n}.json"
+    db = folder / f"storage-{n}.json"  # not bench_search's synthetic-N.json: this one has events and settled states
     if not db.exists():
         data = gen_data.generate(n)
         gen_data.write_db(data, db)
