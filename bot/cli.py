@@ -424,15 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="proposal-bot", description="提案办理助手")
     parser.add_argument("--config", help="配置文件路径（默认：环境变量 PROPOSAL_BOT_CONFIG，否则当前目录的 config.toml）")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    # no subcommand: run, with run's options (`proposal-bot --db PATH` is what the console advises)
+    # no subcommand: run, with run's options (`proposal-bot --db PATH` is what the console advises).
+    # The commands' own --db and --today default to SUPPRESS: a subparser's default would
+    # overwrite the value given before the command (`proposal-bot --db X import` used the
+    # configured database).
     parser.add_argument("--today", type=date.fromisoformat, help="同 run --today")
     parser.add_argument("--db", help="同 run --db")
     parser.set_defaults(func=cmd_run)
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="运行机器人（未设置 PROPOSAL_BOT_TOKEN 时进入控制台模式）")
-    run.add_argument("--today", type=date.fromisoformat, help="把“今天”设为该日期（YYYY-MM-DD），用于演示提醒")
-    run.add_argument("--db", help="数据库文件（默认：配置中的数据库；控制台模式默认用示例数据库 demo.json）")
+    run.add_argument("--today", type=date.fromisoformat, default=argparse.SUPPRESS, help="把“今天”设为该日期（YYYY-MM-DD），用于演示提醒")
+    run.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库；控制台模式默认用示例数据库 demo.json）")
     run.set_defaults(func=cmd_run)
 
     init = sub.add_parser("init", help="生成带注释的 config.toml 和空的数据目录")
@@ -441,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="查询提案办理状态")
     status.add_argument("number", help="案号，如 125、TA0010、“八届三次 125”")
-    status.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    status.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     status.add_argument("--json", action="store_true", help="输出 JSON")
     status.set_defaults(func=cmd_status)
 
@@ -452,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = sub.add_parser("import", help="导入答复函、交办清单、联系人表（文件或文件夹）")
     importer.add_argument("paths", nargs="+", help="文件或文件夹")
-    importer.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    importer.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     importer.add_argument("--wait", action="store_true", help="机器人正在运行时，等它停止后再导入")
     importer.add_argument("--history", action="store_true",
                           help="作为历史记录导入：按文件记录，不为这些事项发送任何提醒")
@@ -460,41 +463,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="核对答复函（类别、承办人、电话、是否逾期、提案人、标题、文号、单位），不导入")
     check.add_argument("files", nargs="+", help="答复函文件（txt、docx、pdf …）")
-    check.add_argument("--db", help="数据库文件（默认：配置中的数据库；不存在时只核对信件本身）")
+    check.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库；不存在时只核对信件本身）")
     check.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
     check.set_defaults(func=cmd_check)
 
     backup = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
     backup.add_argument("file", nargs="?", help="备份文件（默认：backups/ 下带时间的文件名）")
-    backup.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    backup.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     backup.set_defaults(func=cmd_backup)
 
     restore = sub.add_parser("restore", help="从备份恢复数据库（须先停止机器人）")
     restore.add_argument("file", help="备份文件")
-    restore.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    restore.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     restore.set_defaults(func=cmd_restore)
     samples = sub.add_parser("samples", help="查看或删除示例数据（remove：删除）")
     samples.add_argument("action", nargs="?", choices=["remove"], help="remove：删除示例数据")
-    samples.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    samples.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     samples.set_defaults(func=cmd_samples)
 
     draft = sub.add_parser("draft", help="生成答复函草稿（.docx，GB/T 9704 公文版式）")
     draft.add_argument("number", help="案号，如 125、“八届三次 125”")
     draft.add_argument("-o", "--output", help="输出文件（默认：答复草稿-第N号.docx）")
-    draft.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    draft.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     draft.set_defaults(func=cmd_draft)
 
     for name, help_text in (("find", "模糊查找提案、联系人、单位，或直接提问（如“哪些单位逾期了”）"), ("contact", "查找承办人联系方式")):
         finder = sub.add_parser(name, help=help_text)
         finder.add_argument("text", help="查询内容：案号、标题、单位简称、姓名、拼音、电话")
-        finder.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+        finder.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
         finder.add_argument("--json", action="store_true", help="输出 JSON")
         finder.set_defaults(func=cmd_find)
     export = sub.add_parser("export", help="导出 Excel 办理情况表（含统计表）")
     export.add_argument("file", help="输出文件，如 办理情况.xlsx")
     export.add_argument("--session", help="只导出一个届次，如 八届三次")
     export.add_argument("--public", action="store_true", help="公开版：不含承办人姓名和联系电话")
-    export.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    export.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     export.set_defaults(func=cmd_export)
 
     stats = sub.add_parser("stats", help="办理统计：办复率、按期办复率、类别占比、满意率、逾期（按单位）")
@@ -503,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--as-of", type=date.fromisoformat, help="统计截至日期（YYYY-MM-DD，默认今天）")
     stats.add_argument("--json", action="store_true", help="输出 JSON")
     stats.add_argument("--chart", help="同时把图表写入该 PNG 文件")
-    stats.add_argument("--db", help="数据库文件（默认：配置中的数据库）")
+    stats.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件（默认：配置中的数据库）")
     stats.set_defaults(func=cmd_stats)
     return parser
 

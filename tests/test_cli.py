@@ -149,3 +149,23 @@ def test_find_and_contact_json(tmp_path):
     nothing = run(["find", "😀\x01", "--json"], tmp_path)
     assert nothing.returncode == 0 and json.loads(nothing.stdout)["results"] == []
     assert run(["find"], tmp_path).returncode == 2
+
+
+def test_db_before_the_command_is_the_database_the_command_uses(tmp_path):
+    """`proposal-bot --db PATH COMMAND` (the form the usage line shows) works on PATH: the
+    command's own --db, not given, does not put the configured database back in its place
+    (an import meant for a scratch file went into the real database)."""
+    configured = tmp_path / "data" / "proposals.json"
+    other = tmp_path / "other.json"
+    lst = tmp_path / "list.csv"
+    lst.write_text("晋城市政协八届四次会议提案交办清单\n提案号,案由,主办单位,交办日期\n"
+                   "301,关于真实事项的建议,晋城市教育局,2026-09-01\n", encoding="utf-8")
+    imported = run(["--db", str(other), "import", str(lst)], tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert other.exists() and not configured.exists()
+    found = run(["--db", str(other), "status", "301", "--json"], tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["matches"][0]["title"] == "关于真实事项的建议"
+    done = run(["--db", str(other), "run"], tmp_path, stdin="/status 301\n")
+    assert f"控制台模式：使用数据库 {other}" in done.stdout and "关于真实事项的建议" in done.stdout, done.stderr
+    assert not configured.exists()
