@@ -50,7 +50,8 @@ def plan(today: date, repo, config: Config, calendar: WorkCalendar | None, ledge
     )
     if not summary.batches:
         return pings, summary
-    ids = {e.proposal_id for b in summary.batches for e in repo.events_of_batch(b)}
+    # read, not kept: every sweep until the summary reaches an admin (events stay in the file)
+    ids = {e.proposal_id for b in summary.batches for e in repo.events_of_batch(b, keep=False)}
     items = [p for p in (repo.get(Proposal, i) for i in sorted(ids)) if p is not None]
     summary.covered = [p for p in pings if p.step == "escalate" and p.proposal_id in ids]
     covered = {p.key for p in summary.covered}

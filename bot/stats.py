@@ -45,11 +45,11 @@ NO_UNIT = "（未指定主办单位）"
 @dataclass(slots=True)
 class Facts:
     """What the office figures need to know about one item: its proposal (state and due date as
-    its history leaves them today) and its history, from which any earlier as-of date is
-    replayed."""
+    its history leaves them today), its replies and feedback. Its history is not kept: the
+    office view lives as long as the bot, and keeping every item's events would hold the whole
+    history in memory (an earlier as-of date reads it again: ``as_of_facts``)."""
 
     proposal: Proposal
-    events: tuple[Event, ...]   # corrections applied, in business order
     is_open: bool
     due: date | None            # what reminders count down to now
     first_due: date | None      # the first handling round's due date (for 按期办复)
@@ -82,11 +82,17 @@ def _day(event: Event) -> date | None:
     return as_date((event.business_date or event.recorded_at or "")[:10] or None)
 
 
+def history_of(svc, p: Proposal) -> list[Event]:
+    """One item's history, corrections applied, in business order (or, for a record from before
+    histories, the events that reproduce it); read for the moment, not kept in memory (events
+    stay in the snapshot file: README, "Lean start-up")."""
+    events = svc.repo.events_for(p.id, keep=False) or history.baseline_events(p, svc.repo.replies_for(p.id))
+    return sorted(history.corrected(events), key=history.event_order)
+
+
 def facts_for(svc, p: Proposal) -> Facts:
-    """One item's facts from its history (or, for a record from before histories, the events
-    that reproduce it)."""
-    events = svc.repo.events_for(p.id) or history.baseline_events(p, svc.repo.replies_for(p.id))
-    ordered = sorted(history.corrected(events), key=history.event_order)
+    """One item's facts from its history."""
+    ordered = history_of(svc, p)
     replies, feedbacks, before_reply = [], [], []
     for event in ordered:
         day = _day(event)
@@ -100,7 +106,6 @@ def facts_for(svc, p: Proposal) -> Facts:
     replies.sort(key=lambda r: r[0])
     return Facts(
         proposal=p,
-        events=tuple(ordered),
         is_open=p.is_open,
         due=svc.due_date(p) if p.is_open else None,
         first_due=handling_due_date(first_round, svc.config, svc.calendar),
@@ -112,7 +117,7 @@ def facts_for(svc, p: Proposal) -> Facts:
 def as_of_facts(svc, f: Facts, as_of: date) -> Facts:
     """The facts as they stood at the end of ``as_of``: the history up to that day replayed
     (open state and due date then)."""
-    known = [e for e in f.events if (_day(e) or date.min) <= as_of]
+    known = [e for e in history_of(svc, f.proposal) if (_day(e) or date.min) <= as_of]
     then = history.replay(f.proposal, known, svc.config, svc.calendar)
     return replace(f, proposal=then, is_open=then.is_open, due=svc.due_date(then) if then.is_open else None)
 

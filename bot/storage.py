@@ -1041,8 +1041,8 @@ class Repository:
     def events_with_hash(self, source_hash: str) -> list[Event]:
         return self._lookup(Event, "event_hash", source_hash)
 
-    def events_of_batch(self, batch: str) -> list[Event]:
-        return self._lookup(Event, "event_batch", batch)
+    def events_of_batch(self, batch: str, keep: bool = True) -> list[Event]:
+        return self._lookup(Event, "event_batch", batch, keep)
 
     def events_of_kind(self, kind: str) -> list[Event]:
         """Only ``delete``, ``restore`` and ``edit`` events are indexed by kind."""
