@@ -110,7 +110,7 @@ def export_workbook(svc, session: Session | None = None, public: bool = False) -
     for f in facts:
         p = f.proposal
         replies = svc.repo.replies_for(p.id)
-        events = svc.repo.events_for(p.id)
+        events = svc.repo.events_for(p.id, keep=False)  # read, not kept (events stay in the file)
         last = replies[-1] if replies else None
         people = [contacts[c] for c in p.handlers if c in contacts]
         overdue = (today - f.due).days if f.is_open and f.due is not None and f.due < today else None

@@ -180,7 +180,7 @@ def test_groups_follow_each_change_item_by_item(office):
 
 async def test_reports_read_the_history_without_keeping_it(tmp_path, emulator, clock):
     """Events stay in the snapshot file until someone looks at one item's history (README,
-    "Lean start-up"): the office view behind /overdue, /stats and the questions, and the
+    "Lean start-up"): the office view behind /overdue, /stats and the questions, /export, and the
     sweep's import summary, read many items' histories and must not keep them in memory
     afterwards (at 30,000 items the office view kept 92,000 events, +71 MB for as long as the
     bot ran; the summary of an import no admin has received yet kept its events every sweep)."""
@@ -201,6 +201,8 @@ async def test_reports_read_the_history_without_keeping_it(tmp_path, emulator, c
         assert "交办 30 件" in text.text
         (answer,) = await chat.send("/find 哪些单位逾期了")
         assert "逾期" in answer.text
+        (workbook,) = await chat.send("/export")
+        assert workbook.method == "sendDocument"
         assert events.placed == len(events) and not dict.__len__(events)
     finally:
         await stop_bot(app)
