@@ -512,7 +512,7 @@ class Importer:
         """What a list row adds to the item's history (nothing when it says what is on record)."""
         source = self.source
         dates = {"assigned_date": row.get("assigned_date"), "due_date": row.get("due_date")}
-        past = history.standing(self.repo.events_for(stored.id)) if stored is not None else []
+        past = history.standing(self.repo.events_for(stored.id, keep=False)) if stored is not None else []  # read, not kept
         events = []
         if stored is None or (not any(e.kind == EV_ASSIGNED for e in past) and any(dates.values())):
             # (a row without dates says nothing new about an item first known from a letter)
