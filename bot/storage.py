@@ -254,7 +254,8 @@ class Repository:
         self._replay_journal = journal  # False: the snapshot alone (what a load cache is made of)
         self._snapshot_identity: tuple | None = None
         self._cache_fresh = False  # the load cache matches the snapshot now on disk
-        self._cache_writer: threading.Thread | None = None
+        self._cache_writer: threading.Thread | None = None  # None again once it has decided
+        self._cache_again = False  # asked for while a worker ran: it makes another
         self._snapshots = 0  # compactions so far (a load cache is made for one snapshot)
         self._today = today
         self._lock = threading.RLock()  # serialises writes (and the compaction's switch-over)
@@ -494,28 +495,48 @@ class Repository:
 
     def _refresh_load_cache(self, delay: float = 0.0) -> None:
         """A new load cache for the snapshot now on disk, made by a child process from the file
-        (in a thread: never on the event loop). Only for snapshots large enough to need one."""
-        if self.read_only or self._cache_writer is not None and self._cache_writer.is_alive():
+        (in a thread: never on the event loop). Only for snapshots large enough to need one.
+        One worker at a time; asked while one has not finished, it makes another when done
+        (a compaction replaced the snapshot it was made from). Its decisions are taken under
+        the write lock, where a compaction switches snapshots."""
+        if self.read_only:
             return
         try:
             if self.path.stat().st_size < self.load_cache_bytes:
                 return
         except OSError:
             return
-        stop = self._stop_cache_writer = threading.Event()
+        stop = threading.Event()
+
+        def finish(fresh: bool | None) -> bool:
+            """Under the lock: done (``fresh`` recorded, unless None) or asked to run again."""
+            with self._lock:
+                if fresh is not None and (made_for != self._snapshots or self._cache_again):
+                    return False
+                if fresh is not None:
+                    self._cache_fresh = fresh
+                self._cache_writer = None
+                return True
 
         def work() -> None:
+            nonlocal made_for
             if delay and stop.wait(delay):
+                finish(None)
                 return
-            while True:  # again when a compaction replaced the snapshot meanwhile
-                made_for = self._snapshots
-                written = load_cache.write_in_child(self.path)
-                if made_for == self._snapshots:
-                    self._cache_fresh = written
+            while True:
+                with self._lock:
+                    made_for, self._cache_again = self._snapshots, False
+                if finish(load_cache.write_in_child(self.path)):
                     return
 
-        self._cache_writer = threading.Thread(target=work, name="storage-load-cache", daemon=True)
-        self._cache_writer.start()
+        made_for = -1
+        with self._lock:
+            if self._cache_writer is not None:  # it has not decided yet: it will run again
+                self._cache_again = True
+                return
+            self._cache_writer = threading.Thread(target=work, name="storage-load-cache", daemon=True)
+            self._stop_cache_writer = stop
+            self._cache_writer.start()
 
     def _open_journal(self) -> None:
         """The writer's journal: created when missing, a torn tail from a crash cut off."""

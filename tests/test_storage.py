@@ -671,3 +671,34 @@ def test_the_writer_makes_a_load_cache_after_a_compaction_in_a_child(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "p.json")], capture_output=True, text=True,
                           cwd=ROOT)
     assert done.stdout.split() == ["True", "29", "True", "True", "30"], done.stderr
+
+
+def test_a_compaction_while_a_cache_is_made_gets_a_cache_of_its_own(tmp_path, monkeypatch):
+    """The cache worker decides under the write lock: a compaction that replaces the snapshot
+    while the child runs makes it run again, and the cache left is the new snapshot's."""
+    import threading
+
+    from bot import load_cache
+
+    real, started, go, calls = load_cache.write_in_child, threading.Event(), threading.Event(), []
+
+    def held(db, timeout=600.0):  # the real child, started only when the test says so
+        calls.append(db)
+        started.set()
+        assert go.wait(30)
+        return real(db, timeout)
+
+    monkeypatch.setattr(load_cache, "write_in_child", held)
+    path = tmp_path / "p.json"
+    writer = Repository(path, load_cache_bytes=0, compact_bytes=1 << 40)
+    writer._wait_load_cache()  # the cold start's delayed one: called off
+    writer.put(proposal("1"))
+    assert writer.compact() and started.wait(30)
+    writer.put(proposal("2"))
+    assert writer.compact()  # while the first child is held: it must run again
+    go.set()
+    writer._wait_load_cache(cancel=False)
+    assert len(calls) == 2 and writer._cache_fresh
+    st = os.stat(path)
+    assert load_cache.read(path)["snapshot"][:4] == [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+    writer.close()
