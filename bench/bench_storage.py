@@ -187,6 +187,7 @@ def startup(code: Path, db: Path, folder: Path, runs: int, warm_up: bool = True,
     warm-up start first (not counted): the one start after an upgrade that stores what the
     histories were checked with. ``cold``: the load cache is removed before each start (as after
     a crash that followed a compaction, or the first start after an upgrade or a restore)."""
+    from bot import load_cache
     from bot.emulator import BotApiEmulator
 
     results = []
@@ -204,7 +205,7 @@ base_file_url = "{emulator.base_file_url}"
         for run in range(runs + (1 if warm_up else 0)):
             seen = len(emulator.calls)
             if cold:
-                (db.parent / (db.name + ".cache")).unlink(missing_ok=True)
+                load_cache.cache_path(db).unlink(missing_ok=True)
             load = load_average()
             started = time.perf_counter()
             child = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "run"], cwd=code,

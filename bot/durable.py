@@ -333,9 +333,6 @@ class Snapshot:
         st = os.fstat(self._handle.fileno())
         return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.seq
 
-    def size_for_cache(self) -> int:
-        return os.fstat(self._handle.fileno()).st_size if self._handle is not None else 0
-
     def reader(self) -> int | None:
         """A descriptor of this very file to read placed documents from later (the caller
         closes it): the file stays readable through it after a compaction renames another over

@@ -454,7 +454,7 @@ class Repository:
     def _from_load_cache(self, snap: Any) -> bool:
         """The snapshot's records and look-ups from its load cache, when the cache was made from
         this very file by this version's layout; False (nothing changed) otherwise."""
-        if self._snapshot_identity is None or snap.size_for_cache() < self.load_cache_bytes:
+        if self._snapshot_identity is None or self._snapshot_identity[2] < self.load_cache_bytes:  # its size
             return False
         image = load_cache.read(self.path)
         if image is None:
