@@ -266,11 +266,12 @@ def _by_number(svc, q: Question) -> SearchResult:
         return SearchResult(q.text, _proposal_hits(found.matches), certain=len(found.matches) == 1)
     if found.deleted:
         return SearchResult(q.text, [], reason=found.not_found_text())
-    key = found.query.key or q.subject
-    near = nearest_numbers(svc.repo, key) if key else []
+    if found.query.key:  # lookup_number already found the nearest numbers, and says so
+        near, reason = found.suggestions, found.not_found_text()
+    else:
+        near = nearest_numbers(svc.repo, q.subject) if q.subject else []
+        reason = f"未找到第{q.subject}号。" + (f"相近的有：{'、'.join(near)}。" if near else "")
     suggestions = [p for n in near for p in svc.repo.find_by_number(n)][:8]
-    shown = found.query.typed if found.query.key else key
-    reason = f"未找到第{shown}号。" + (f"相近的有：{'、'.join(near)}。" if near else "")
     return SearchResult(q.text, [], reason=reason, suggestions=_proposal_hits(suggestions, 50.0))
 
 
